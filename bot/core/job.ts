@@ -1,0 +1,153 @@
+/**
+ * The job model. A job is one container run: a Docker image with its argv and env, started at a
+ * time, carried through spot interruptions (each new spot request is a new `attempt`) until it
+ * succeeds, fails or is cancelled.
+ *
+ * Statuses:
+ * - `scheduled`  — waiting for `runAt`.
+ * - `requested`  — a spot request for the current attempt is issued (or about to be); waiting for
+ *                  AWS to fulfil it.
+ * - `launching`  — the request is fulfilled and an instance exists; the agent has not said
+ *                  `started` yet (booting, pulling the image).
+ * - `running`    — the agent reported `started`; the container runs.
+ * - `succeeded`, `failed`, `cancelled` — terminal. A terminal job may still need reconciling:
+ *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
+ */
+export const JobStatus = {
+  Scheduled: 'scheduled',
+  Requested: 'requested',
+  Launching: 'launching',
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+export const ALL_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
+export const TERMINAL_STATUSES: readonly JobStatus[] = [JobStatus.Succeeded, JobStatus.Failed, JobStatus.Cancelled];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** What the user asked for. Immutable once the job exists (except the callback, see REST PUT). */
+export interface JobSpec {
+  image: string;
+  /** argv after the image: `[COMMAND] [ARG...]`. Empty means the image's default command. */
+  command: string[];
+  env: Record<string, string>;
+  callbackUrl?: string;
+  /** Instance types, tried in order when capacity is short. Never empty. */
+  instanceTypes: string[];
+  /** Max spot price in USD per hour, as a decimal string (EC2's own format). */
+  maxPrice?: string;
+  /** Interruptions tolerated before the job fails. */
+  maxRetries: number;
+  /** Container run time limit. */
+  timeoutSeconds?: number;
+  name?: string;
+}
+
+/** Who created a job; used for authorization and listing. */
+export interface JobOwner {
+  kind: 'api' | 'slack' | 'terminal';
+  id: string;
+}
+
+export const CallbackState = {
+  Pending: 'pending',
+  Delivered: 'delivered',
+  Failed: 'failed',
+} as const;
+export type CallbackState = (typeof CallbackState)[keyof typeof CallbackState];
+
+export interface CallbackProgress {
+  state: CallbackState;
+  attempts: number;
+  /** ISO time of the next try while pending. */
+  nextAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+}
+
+/** One line of a job's history; the chat thread shows these. */
+export interface JobEvent {
+  at: string;
+  kind: JobEventKind;
+  text: string;
+}
+export type JobEventKind =
+  | 'created'
+  | 'requested'
+  | 'waiting'
+  | 'instance-type-changed'
+  | 'launching'
+  | 'started'
+  | 'interruption-notice'
+  | 'interrupted'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'callback';
+
+export interface Job {
+  id: string;
+  /** Optimistic-concurrency version; every stored change is conditional on it. */
+  version: number;
+  status: JobStatus;
+  spec: JobSpec;
+  owner: JobOwner;
+  /** ISO UTC time the job is due. */
+  runAt: string;
+  createdAt: string;
+  updatedAt: string;
+
+  /** 0 before the first spot request; each request (first or after an interruption) adds one. */
+  attempt: number;
+  interruptions: number;
+  /** Index into `spec.instanceTypes` used by the current request. */
+  instanceTypeIndex: number;
+
+  spotRequestId?: string;
+  instanceId?: string;
+  instanceType?: string;
+  spotState?: string;
+  spotStatusCode?: string;
+  spotStatusMessage?: string;
+  /** When the current attempt's request was issued / last changed instance type. */
+  requestedAt?: string;
+  launchedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** When the agent gave the two-minute notice for the current attempt. */
+  interruptionNoticeAt?: string;
+
+  exitCode?: number;
+  logTail?: string;
+  /** Why the job failed or was cancelled, in words a user understands. */
+  reason?: string;
+  /** Spot price per hour observed for the current instance, USD. */
+  pricePerHour?: number;
+  /** Instance-hours paid so far across attempts, priced, USD. */
+  costUsd?: number;
+
+  callback?: CallbackProgress;
+  /** The instance of a terminal job has been seen gone (or never existed). */
+  cleanedUp?: boolean;
+
+  events: JobEvent[];
+}
+
+/** Events kept on a job; older ones are dropped (the chat thread keeps the full history). */
+export const MAX_EVENTS = 50;
+
+/**
+ * A job needs the reconcile loop while it is not terminal, or while a terminal job still has an
+ * instance to see gone or a callback to deliver. The store's sparse index holds exactly these.
+ */
+export function needsReconcile(job: Job): boolean {
+  if (!isTerminal(job.status)) return true;
+  if (!job.cleanedUp) return true;
+  return job.callback?.state === CallbackState.Pending;
+}

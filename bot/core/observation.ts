@@ -1,0 +1,69 @@
+import type { Job, JobEvent } from './job.js';
+
+/** EC2 instance states, plus `missing` for an instance EC2 no longer lists. */
+export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped' | 'missing';
+
+/** A spot request as EC2 describes it. */
+export interface SpotRequestView {
+  requestId: string;
+  /** From the request's tags; absent on requests Sched did not make. */
+  jobId?: string;
+  attempt?: number;
+  /** open | active | closed | cancelled | failed */
+  state: string;
+  statusCode?: string;
+  statusMessage?: string;
+  instanceId?: string;
+  instanceType?: string;
+}
+
+/** An instance as EC2 describes it. */
+export interface InstanceView {
+  instanceId: string;
+  jobId?: string;
+  attempt?: number;
+  state: InstanceState;
+  instanceType?: string;
+  spotRequestId?: string;
+  launchTime?: string;
+}
+
+export type AgentStatus = 'started' | 'finished' | 'interrupting';
+
+/**
+ * What the world said about a job. `decide` turns one observation into the job's next state.
+ * - `tick`: time passed (poll or timer); due jobs start, timeouts fire, callbacks retry.
+ * - `spot`: the current attempt's spot request as described (absent from the snapshot: `spot` is
+ *   not sent; the request may not be visible yet).
+ * - `instance`: the current attempt's instance (state `missing` when EC2 no longer lists it).
+ * - `agent`: the bootstrap script's notification (already authenticated and attempt-checked).
+ * - `spotRequested` / `spotRequestFailed`: the outcome of our own `requestSpot` effect.
+ * - `callbackResult`: the outcome of one callback delivery try.
+ * - `cancel`: a user asked.
+ */
+export type Observation =
+  | { kind: 'tick' }
+  | { kind: 'spot'; request: SpotRequestView }
+  | { kind: 'instance'; instance: InstanceView }
+  | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string }
+  | { kind: 'spotRequested'; attempt: number; requestId: string; instanceId?: string }
+  | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean }
+  | { kind: 'callbackResult'; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
+  | { kind: 'cancel'; by: string };
+
+/**
+ * What the engine must do after storing the new job. Every effect is idempotent: running it twice
+ * (a crash between store and effect repeats it) has the effect of running it once.
+ */
+export type Effect =
+  | { kind: 'requestSpot'; jobId: string; attempt: number; instanceType: string; clientToken: string }
+  | { kind: 'cancelSpotRequest'; requestId: string }
+  | { kind: 'terminateInstance'; instanceId: string }
+  | { kind: 'sendCallback'; jobId: string; url: string; idempotencyKey: string }
+  | { kind: 'notify'; jobId: string; event: JobEvent }
+  | { kind: 'armTimer'; jobId: string; at: string };
+
+export interface Decision {
+  job: Job;
+  effects: Effect[];
+}

@@ -1,0 +1,85 @@
+/**
+ * The interfaces the engine needs from the world. Core and engine depend on these only; adapters
+ * implement them; `main.ts` wires one implementation of each.
+ */
+import type { Job } from './core/job.js';
+import type { InstanceView, SpotRequestView } from './core/observation.js';
+
+/** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */
+export interface JobStore {
+  /** Creates the table (and indexes) if it is missing. Called once at start outside AWS. */
+  ensureTable(): Promise<void>;
+  /** Stores a new job (its version must be 1). Throws `ConflictError` if the id exists. */
+  create(job: Job): Promise<void>;
+  get(id: string): Promise<Job | undefined>;
+  /**
+   * Replaces a job if the stored version is `job.version - 1`; throws `ConflictError` otherwise.
+   * The caller bumps `version`.
+   */
+  update(job: Job): Promise<void>;
+  /** Jobs for which `needsReconcile(job)` holds, through the sparse index (never a scan). */
+  listActive(): Promise<Job[]>;
+  /** Jobs created at or after `since` (ISO), newest first, through an index. */
+  listCreatedSince(since: string, limit: number): Promise<Job[]>;
+}
+
+/** One spot instance launch for one job attempt. */
+export interface SpotLaunch {
+  jobId: string;
+  attempt: number;
+  instanceType: string;
+  /** USD per hour as a decimal string; absent: on-demand price cap (EC2's default). */
+  maxPrice?: string;
+  /** The rendered bootstrap script (plain text; the adapter encodes it). */
+  userData: string;
+  /** Makes a retried call idempotent on AWS. */
+  clientToken: string;
+}
+
+/** Everything of this deployment that the compute side currently lists. */
+export interface FleetSnapshot {
+  requests: SpotRequestView[];
+  instances: InstanceView[];
+}
+
+/** Where containers run: EC2 spot, or this machine in the embedded default. */
+export interface Fleet {
+  requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }>;
+  /** All spot requests and instances tagged for this deployment, in as few calls as possible. */
+  observe(): Promise<FleetSnapshot>;
+  /** Idempotent: an unknown or already cancelled request is not an error. */
+  cancelRequest(requestId: string): Promise<void>;
+  /** Idempotent: an unknown or already terminated instance is not an error. */
+  terminateInstance(instanceId: string): Promise<void>;
+}
+
+/** The JSON body of a callback; field names are the public contract (DESIGN.md). */
+export interface CallbackPayload {
+  job_id: string;
+  status: string;
+  exit_code: number | null;
+  attempts: number;
+  interruptions: number;
+  started_at: string | null;
+  finished_at: string | null;
+  cost_usd: number | null;
+  name: string | null;
+}
+
+export type CallbackOutcome =
+  | { ok: true; statusCode: number }
+  /** `permanent`: retrying cannot help (refused target, 4xx other than 408/429). */
+  | { ok: false; statusCode?: number; error: string; permanent: boolean };
+
+export interface CallbackSender {
+  send(url: string, payload: CallbackPayload, idempotencyKey: string): Promise<CallbackOutcome>;
+}
+
+/** Chat: tells people what happened to a job. */
+export interface Notifier {
+  jobChanged(job: Job, events: Job['events']): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
