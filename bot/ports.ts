@@ -83,3 +83,37 @@ export interface Notifier {
 export interface Clock {
   now(): Date;
 }
+
+/** What a surface (REST API, chat) asks for when it creates a job; validated before it gets here. */
+export interface NewJob {
+  spec: import('./core/job.js').JobSpec;
+  /** ISO UTC; a time in the past or now means "as soon as possible". */
+  runAt: string;
+  owner: import('./core/job.js').JobOwner;
+}
+
+/** A notification from the instance agent, already authenticated. */
+export interface AgentReport {
+  jobId: string;
+  status: import('./core/observation.js').AgentStatus;
+  attempt: number;
+  exitCode?: number;
+  logTail?: string;
+}
+
+export type AgentReportResult = 'ok' | 'not_found' | 'stale_attempt';
+
+/**
+ * The engine's inbound port: what the REST API, the notification endpoint and the chat surfaces
+ * call. Errors: `NotFoundError`, `ValidationError`, `ConflictError` (bot/core/errors.ts).
+ */
+export interface JobService {
+  createJob(input: NewJob): Promise<Job>;
+  getJob(id: string): Promise<Job | undefined>;
+  /** Jobs created in the last 24 hours, newest first. */
+  listRecentJobs(): Promise<Job[]>;
+  /** Only while the job has not ended; otherwise `ValidationError`. */
+  updateCallback(id: string, callbackUrl: string | undefined): Promise<Job>;
+  cancelJob(id: string, by: string): Promise<Job>;
+  agentReport(report: AgentReport): Promise<AgentReportResult>;
+}
