@@ -110,6 +110,8 @@ export interface Job {
   instanceTypeIndex: number;
 
   spotRequestId?: string;
+  /** Requests of the current attempt given up for another instance type; never adopted again. */
+  abandonedRequestIds?: string[];
   instanceId?: string;
   instanceType?: string;
   spotState?: string;

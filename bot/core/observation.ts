@@ -9,7 +9,7 @@ export interface SpotRequestView {
   /** From the request's tags; absent on requests Sched did not make. */
   jobId?: string;
   attempt?: number;
-  /** open | active | closed | cancelled | failed */
+  /** open | active | closed | cancelled | failed, or `missing`: EC2 no longer lists it */
   state: string;
   statusCode?: string;
   statusMessage?: string;
@@ -48,7 +48,7 @@ export type Observation =
   | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string }
   | { kind: 'spotRequested'; attempt: number; requestId: string; instanceId?: string }
   | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean }
-  | { kind: 'callbackResult'; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
+  | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
   | { kind: 'cancel'; by: string };
 
 /**
@@ -59,9 +59,8 @@ export type Effect =
   | { kind: 'requestSpot'; jobId: string; attempt: number; instanceType: string; clientToken: string }
   | { kind: 'cancelSpotRequest'; requestId: string }
   | { kind: 'terminateInstance'; instanceId: string }
-  | { kind: 'sendCallback'; jobId: string; url: string; idempotencyKey: string }
-  | { kind: 'notify'; jobId: string; event: JobEvent }
-  | { kind: 'armTimer'; jobId: string; at: string };
+  | { kind: 'sendCallback'; jobId: string; url: string; idempotencyKey: string; tryNumber: number }
+  | { kind: 'notify'; jobId: string; event: JobEvent };
 
 export interface Decision {
   job: Job;

@@ -1,0 +1,203 @@
+/**
+ * The bot's one configuration: read from environment variables in one place, validated with
+ * every problem reported at once. The variable names are a contract with the Pulumi program, the
+ * README and the tests (DESIGN.md, "Configuration and commands").
+ */
+import { z } from 'zod';
+
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const DEPLOYMENT = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter(Boolean));
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const envSchema = z.object({
+  SCHED_PORT: int(8080, 0, 65535),
+  SCHED_PUBLIC_URL: optional,
+  SCHED_SECRET: optional,
+  SCHED_API_TOKEN: optional,
+  SCHED_COMPUTE: z.enum(['ec2', 'local']).optional(),
+  SCHED_STORE: z.enum(['dynamodb', 'embedded']).optional(),
+  SCHED_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name').default('sched-jobs'),
+  SCHED_DATA_DIR: z.string().min(1).default('.sched'),
+  SCHED_CHAT: z.enum(['slack', 'terminal', 'none']).optional(),
+  SCHED_POLL_SECONDS: int(30, 1, 3600),
+  SCHED_AMI: optional,
+  SCHED_INSTANCE_TYPES: csv,
+  SCHED_MAX_PRICE: optional,
+  SCHED_SUBNET_IDS: csv,
+  SCHED_SECURITY_GROUP_IDS: csv,
+  SCHED_INSTANCE_PROFILE: optional,
+  SCHED_CALLBACK_ALLOW_PRIVATE: bool(false),
+  SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
+  SCHED_RETENTION_DAYS: int(30, 1, 3650),
+  SCHED_DEFAULT_RETRIES: int(3, 0, 20),
+  SCHED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SLACK_BOT_TOKEN: optional,
+  SLACK_APP_TOKEN: optional,
+  SLACK_SIGNING_SECRET: optional,
+  SLACK_API_URL: optional,
+  AWS_REGION: optional,
+  AWS_DEFAULT_REGION: optional,
+  AWS_ENDPOINT_URL: optional,
+  AWS_ACCESS_KEY_ID: optional,
+  AWS_PROFILE: optional,
+  AWS_WEB_IDENTITY_TOKEN_FILE: optional,
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: optional,
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: optional,
+});
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  /** Absent only in the embedded default, which generates one under `dataDir`. */
+  secret?: string;
+  apiToken?: string;
+  compute: 'ec2' | 'local';
+  store: 'dynamodb' | 'embedded';
+  table: string;
+  dataDir: string;
+  chat: 'slack' | 'terminal' | 'none';
+  pollSeconds: number;
+  deployment: string;
+  retentionDays: number;
+  defaultRetries: number;
+  logLevel: string;
+  callbackAllowPrivate: boolean;
+  spot: {
+    ami?: string;
+    instanceTypes: string[];
+    maxPrice?: string;
+    subnetIds: string[];
+    securityGroupIds: string[];
+    instanceProfile?: string;
+  };
+  slack: { botToken?: string; appToken?: string; signingSecret?: string; apiUrl?: string };
+  aws: { region?: string; endpoint?: string };
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Secrets shorter than this are refused: they are HMAC keys and bearer tokens. */
+export const MIN_SECRET_LENGTH = 32;
+
+export function loadConfig(env: Record<string, string | undefined>, opts: { stdinIsTTY: boolean }): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const region = e.AWS_REGION ?? e.AWS_DEFAULT_REGION;
+  const hasCredentials = Boolean(
+    e.AWS_ACCESS_KEY_ID ?? e.AWS_PROFILE ?? e.AWS_WEB_IDENTITY_TOKEN_FILE ?? e.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? e.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
+  const awsConfigured = Boolean(region) && (hasCredentials || Boolean(e.AWS_ENDPOINT_URL));
+  const compute = e.SCHED_COMPUTE ?? (awsConfigured ? 'ec2' : 'local');
+  const store = e.SCHED_STORE ?? (awsConfigured ? 'dynamodb' : 'embedded');
+  const hasSlack = Boolean(e.SLACK_BOT_TOKEN && (e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET));
+  const chat = e.SCHED_CHAT ?? (hasSlack ? 'slack' : opts.stdinIsTTY ? 'terminal' : 'none');
+
+  if ((compute === 'ec2' || store === 'dynamodb') && !region) {
+    problems.push(`AWS_REGION: required with SCHED_COMPUTE=${compute} and SCHED_STORE=${store}`);
+  }
+  if (compute === 'ec2') {
+    if (!e.SCHED_AMI) problems.push('SCHED_AMI: required with SCHED_COMPUTE=ec2 (the worker image; the Pulumi stack sets it)');
+    if (!e.SCHED_SECRET) problems.push('SCHED_SECRET: required with SCHED_COMPUTE=ec2 (instances authenticate with it)');
+  }
+  if (e.SCHED_SECRET && e.SCHED_SECRET.length < MIN_SECRET_LENGTH) {
+    problems.push(`SCHED_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  if (e.SCHED_API_TOKEN && e.SCHED_API_TOKEN.length < MIN_SECRET_LENGTH) {
+    problems.push(`SCHED_API_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : ['m7g.medium', 'm6g.medium', 't4g.medium'];
+  for (const type of instanceTypes) {
+    if (!INSTANCE_TYPE.test(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
+  }
+  if (e.SCHED_MAX_PRICE !== undefined && !(/^\d+(\.\d+)?$/.test(e.SCHED_MAX_PRICE) && Number(e.SCHED_MAX_PRICE) > 0)) {
+    problems.push(`SCHED_MAX_PRICE: must be a positive number of USD per hour, got "${e.SCHED_MAX_PRICE}"`);
+  }
+  for (const id of e.SCHED_SUBNET_IDS) if (!/^subnet-[0-9a-f]+$/.test(id)) problems.push(`SCHED_SUBNET_IDS: "${id}" is not a subnet id`);
+  for (const id of e.SCHED_SECURITY_GROUP_IDS) if (!/^sg-[0-9a-f]+$/.test(id)) problems.push(`SCHED_SECURITY_GROUP_IDS: "${id}" is not a security group id`);
+  const publicUrl = (e.SCHED_PUBLIC_URL ?? `http://127.0.0.1:${e.SCHED_PORT}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(publicUrl)) problems.push(`SCHED_PUBLIC_URL: must be an http(s) URL, got "${publicUrl}"`);
+  for (const [name, value] of [['SLACK_API_URL', e.SLACK_API_URL], ['AWS_ENDPOINT_URL', e.AWS_ENDPOINT_URL]] as const) {
+    if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) problems.push(`${name}: must be an http(s) URL`);
+  }
+  if (chat === 'slack') {
+    if (!e.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN: required with SCHED_CHAT=slack');
+    if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+      problems.push('SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is required with SCHED_CHAT=slack (Socket Mode or HTTP mode)');
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  return {
+    ok: true,
+    config: {
+      port: e.SCHED_PORT,
+      publicUrl,
+      secret: e.SCHED_SECRET,
+      apiToken: e.SCHED_API_TOKEN,
+      compute,
+      store,
+      table: e.SCHED_TABLE,
+      dataDir: e.SCHED_DATA_DIR,
+      chat,
+      pollSeconds: e.SCHED_POLL_SECONDS,
+      deployment: e.SCHED_DEPLOYMENT,
+      retentionDays: e.SCHED_RETENTION_DAYS,
+      defaultRetries: e.SCHED_DEFAULT_RETRIES,
+      logLevel: e.SCHED_LOG_LEVEL,
+      callbackAllowPrivate: e.SCHED_CALLBACK_ALLOW_PRIVATE,
+      spot: {
+        ami: e.SCHED_AMI,
+        instanceTypes,
+        maxPrice: e.SCHED_MAX_PRICE,
+        subnetIds: e.SCHED_SUBNET_IDS,
+        securityGroupIds: e.SCHED_SECURITY_GROUP_IDS,
+        instanceProfile: e.SCHED_INSTANCE_PROFILE,
+      },
+      slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, apiUrl: e.SLACK_API_URL },
+      aws: { region, endpoint: e.AWS_ENDPOINT_URL },
+    },
+  };
+}
+
+const SECRET_KEYS = new Set(['secret', 'apiToken', 'botToken', 'appToken', 'signingSecret']);
+
+/** The configuration with every secret replaced by a mask that shows only whether it is set. */
+export function maskConfig(config: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value: unknown) => (SECRET_KEYS.has(key) && typeof value === 'string' ? `<set, ${value.length} chars>` : value)),
+  );
+}

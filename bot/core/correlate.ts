@@ -1,0 +1,92 @@
+/**
+ * Turns one fleet snapshot into observations per job, and finds what the fleet runs that no job
+ * wants (orphans). Pure: the engine passes the snapshot and the active jobs in.
+ */
+import { isTerminal, type Job } from './job.js';
+import type { InstanceView, Observation, SpotRequestView } from './observation.js';
+import type { FleetSnapshot } from '../ports.js';
+
+export interface SnapshotIndex {
+  requestsByJob: Map<string, SpotRequestView[]>;
+  instancesById: Map<string, InstanceView>;
+}
+
+export function indexSnapshot(snapshot: FleetSnapshot): SnapshotIndex {
+  const requestsByJob = new Map<string, SpotRequestView[]>();
+  for (const request of snapshot.requests) {
+    if (!request.jobId) continue;
+    const list = requestsByJob.get(request.jobId) ?? [];
+    list.push(request);
+    requestsByJob.set(request.jobId, list);
+  }
+  const instancesById = new Map(snapshot.instances.map((instance) => [instance.instanceId, instance]));
+  return { requestsByJob, instancesById };
+}
+
+/**
+ * What the snapshot says about one job: always a `tick`, then its current request and instance.
+ * Without a snapshot (EC2 could not be asked) only the tick: absence is never inferred from a
+ * failed observation.
+ */
+export function observationsFor(job: Job, index: SnapshotIndex | undefined): Observation[] {
+  const observations: Observation[] = [{ kind: 'tick' }];
+  if (!index || job.attempt === 0) return observations;
+
+  const requests = index.requestsByJob.get(job.id) ?? [];
+  const request = job.spotRequestId
+    ? requests.find((r) => r.requestId === job.spotRequestId)
+    : requests.find((r) => r.attempt === job.attempt && (r.state === 'open' || r.state === 'active'));
+  if (request) {
+    observations.push({ kind: 'spot', request });
+  } else if (job.spotRequestId) {
+    observations.push({ kind: 'spot', request: { requestId: job.spotRequestId, jobId: job.id, attempt: job.attempt, state: 'missing' } });
+  }
+
+  const instanceId = job.instanceId ?? request?.instanceId;
+  if (instanceId) {
+    const instance = index.instancesById.get(instanceId);
+    if (instance) {
+      observations.push({ kind: 'instance', instance });
+    } else if (job.instanceId && request?.instanceId !== job.instanceId) {
+      // A request that still names the instance means it is merely not tagged yet.
+      observations.push({ kind: 'instance', instance: { instanceId: job.instanceId, jobId: job.id, attempt: job.attempt, state: 'missing' } });
+    }
+  }
+  return observations;
+}
+
+export interface Orphans {
+  /** Live instances of this deployment that belong to no current attempt of an active job. */
+  instances: InstanceView[];
+  /** Open or active requests that belong to no current attempt of an active job. */
+  requests: SpotRequestView[];
+  /** Job ids named by tags but not among the active jobs: check the store before acting. */
+  unknownJobIds: Set<string>;
+}
+
+const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
+
+/**
+ * Compares what should exist with what the fleet lists. Only resources carrying a job tag are
+ * considered, so nothing Sched did not launch (the bot host itself, say) is ever touched.
+ */
+export function findOrphans(activeJobs: Job[], snapshot: FleetSnapshot): Orphans {
+  const byId = new Map(activeJobs.map((job) => [job.id, job]));
+  const unknownJobIds = new Set<string>();
+  const wanted = (jobId: string | undefined, attempt: number | undefined): boolean | undefined => {
+    if (!jobId) return true; // not ours to judge
+    const job = byId.get(jobId);
+    if (!job) {
+      unknownJobIds.add(jobId);
+      return undefined;
+    }
+    if (isTerminal(job.status)) return false;
+    return attempt === undefined || attempt === job.attempt;
+  };
+  const abandoned = new Set(activeJobs.flatMap((job) => job.abandonedRequestIds ?? []));
+  const instances = snapshot.instances.filter((i) => LIVE.has(i.state) && wanted(i.jobId, i.attempt) !== true);
+  const requests = snapshot.requests.filter(
+    (r) => (r.state === 'open' || r.state === 'active') && (abandoned.has(r.requestId) || wanted(r.jobId, r.attempt) !== true),
+  );
+  return { instances, requests, unknownJobIds };
+}

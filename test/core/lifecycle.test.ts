@@ -1,0 +1,325 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { isTerminal, JobStatus, MAX_EVENTS, type Job, type JobStatus as Status } from '../../bot/core/job.js';
+import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
+import type { Effect, InstanceState, Observation } from '../../bot/core/observation.js';
+import { SPOT_STATUS_TABLE } from '../../bot/core/spot-status.js';
+import { makeJob } from '../harness/jobs.js';
+
+const T0 = new Date('2026-01-15T10:05:00.000Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const kinds = (effects: Effect[]) => effects.map((e) => e.kind);
+
+/** Feeds observations in order, each `step` seconds apart; returns every decision. */
+function run(job: Job, observations: Observation[], step = 1) {
+  let current = job;
+  const all: { job: Job; effects: Effect[] }[] = [];
+  observations.forEach((obs, i) => {
+    const d = decide(current, obs, at(i * step));
+    current = d.job;
+    all.push(d);
+  });
+  return { job: current, decisions: all, effects: all.flatMap((d) => d.effects) };
+}
+
+const requested = (over: Partial<Job> = {}) =>
+  makeJob({ status: JobStatus.Requested, attempt: 1, requestedAt: T0.toISOString(), spotRequestId: 'sir-1', ...over });
+const running = (over: Partial<Job> = {}) =>
+  makeJob({
+    status: JobStatus.Running,
+    attempt: 1,
+    spotRequestId: 'sir-1',
+    instanceId: 'i-1',
+    requestedAt: T0.toISOString(),
+    launchedAt: T0.toISOString(),
+    startedAt: T0.toISOString(),
+    ...over,
+  });
+
+describe('decide: the happy path', () => {
+  test('scheduled → requested when due, not before', () => {
+    const job = makeJob({ runAt: at(60).toISOString() });
+    expect(decide(job, { kind: 'tick' }, at(59)).job.status).toBe(JobStatus.Scheduled);
+    const d = decide(job, { kind: 'tick' }, at(60));
+    expect(d.job.status).toBe(JobStatus.Requested);
+    expect(d.job.attempt).toBe(1);
+    expect(d.effects).toContainEqual({ kind: 'requestSpot', jobId: job.id, attempt: 1, instanceType: 't3.micro', clientToken: `${job.id}.1.0` });
+  });
+
+  test('requested → launching → running → succeeded, with terminate and callback', () => {
+    const job = makeJob({ spec: { callbackUrl: 'https://example.com/cb' } });
+    const r = run(job, [
+      { kind: 'tick' },
+      { kind: 'spotRequested', attempt: 1, requestId: 'sir-1' },
+      { kind: 'spot', request: { requestId: 'sir-1', jobId: job.id, attempt: 1, state: 'active', statusCode: 'fulfilled', instanceId: 'i-1' } },
+      { kind: 'agent', status: 'started', attempt: 1 },
+      { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0, logTail: 'done\n' },
+    ]);
+    expect(r.decisions.map((d) => d.job.status)).toEqual(['requested', 'requested', 'launching', 'running', 'succeeded']);
+    expect(r.job).toMatchObject({ exitCode: 0, logTail: 'done\n', instanceId: 'i-1', callback: { state: 'pending', attempts: 0 } });
+    const last = r.decisions.at(-1)!.effects;
+    expect(last).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+    expect(last).toContainEqual(expect.objectContaining({ kind: 'sendCallback', url: 'https://example.com/cb', tryNumber: 1 }));
+    expect(r.job.cleanedUp).toBe(false);
+  });
+
+  test('a non-zero exit fails the job with the code', () => {
+    const d = decide(running(), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 3 }, at(10));
+    expect(d.job).toMatchObject({ status: 'failed', exitCode: 3, reason: 'the container exited with code 3' });
+  });
+
+  test('a terminal job is cleaned up once its instance is seen terminated', () => {
+    const done = decide(running(), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(10)).job;
+    const seen = decide(done, { kind: 'instance', instance: { instanceId: 'i-1', jobId: done.id, attempt: 1, state: 'terminated' } }, at(20));
+    expect(seen.job.cleanedUp).toBe(true);
+    const stillUp = decide(done, { kind: 'instance', instance: { instanceId: 'i-1', jobId: done.id, attempt: 1, state: 'running' } }, at(20));
+    expect(stillUp.effects).toEqual([{ kind: 'terminateInstance', instanceId: 'i-1' }]);
+  });
+});
+
+describe('decide: interruptions and retries', () => {
+  test('an instance terminated under a running job starts attempt 2', () => {
+    const job = running();
+    const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(5));
+    expect(d.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
+    expect(d.job.instanceId).toBeUndefined();
+    expect(kinds(d.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance', 'requestSpot']));
+  });
+
+  test('retries spent → failed', () => {
+    const job = running({ interruptions: 3, attempt: 4, spec: { maxRetries: 3 } as Job['spec'] });
+    const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 4, state: 'missing' } }, at(600));
+    expect(d.job.status).toBe('failed');
+    expect(d.job.reason).toMatch(/retries spent/);
+    expect(kinds(d.effects)).not.toContain('requestSpot');
+  });
+
+  test('--retries 0 fails on the first interruption', () => {
+    const job = running({ spec: { maxRetries: 0 } as Job['spec'] });
+    const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode: 'instance-terminated-no-capacity' } }, at(5));
+    expect(d.job.status).toBe('failed');
+  });
+
+  test('the notice alone does not interrupt: the container may still finish', () => {
+    const job = running();
+    const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'active', statusCode: 'marked-for-termination' } }, at(5));
+    expect(d.job.status).toBe('running');
+    expect(d.job.interruptionNoticeAt).toBe(at(5).toISOString());
+    expect(decide(d.job, { kind: 'agent', status: 'interrupting', attempt: 1 }, at(6)).effects).toEqual([]);
+  });
+
+  test('a launch that never starts the container is given up after the launch timeout', () => {
+    const job = running({ status: JobStatus.Launching, startedAt: undefined });
+    expect(decide(job, { kind: 'tick' }, at(DEFAULT_TIMINGS.launchTimeoutSeconds - 1)).job.status).toBe('launching');
+    expect(decide(job, { kind: 'tick' }, at(DEFAULT_TIMINGS.launchTimeoutSeconds)).job).toMatchObject({ status: 'requested', attempt: 2 });
+  });
+
+  test('the container time limit fails the job', () => {
+    const job = running({ spec: { timeoutSeconds: 60 } as Job['spec'] });
+    expect(decide(job, { kind: 'tick' }, at(59)).job.status).toBe('running');
+    const d = decide(job, { kind: 'tick' }, at(60));
+    expect(d.job).toMatchObject({ status: 'failed', reason: 'timed out after 60 s' });
+    expect(d.effects).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+  });
+
+  test('an old attempt\'s notification or instance changes nothing', () => {
+    const job = running({ attempt: 2 });
+    expect(decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(1)).job).toEqual(job);
+    expect(decide(job, { kind: 'instance', instance: { instanceId: 'i-0', jobId: job.id, attempt: 1, state: 'terminated' } }, at(1)).job).toEqual(job);
+  });
+});
+
+describe('decide: spot requests', () => {
+  test('capacity: tell once, then fall back to the next instance type', () => {
+    const job = requested({ spec: { instanceTypes: ['m7g.large', 'm6g.large'] } as Job['spec'] });
+    const obs: Observation = { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'open', statusCode: 'capacity-not-available' } };
+    const first = decide(job, obs, at(10));
+    expect(first.job.status).toBe('requested');
+    expect(first.effects.filter((e) => e.kind === 'notify')).toHaveLength(1);
+    expect(decide(first.job, obs, at(20)).effects).toEqual([]);
+    const later = decide(first.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds));
+    expect(later.job).toMatchObject({ instanceTypeIndex: 1, abandonedRequestIds: ['sir-1'], attempt: 1 });
+    expect(later.effects).toContainEqual({ kind: 'cancelSpotRequest', requestId: 'sir-1' });
+    expect(later.effects).toContainEqual(expect.objectContaining({ kind: 'requestSpot', instanceType: 'm6g.large', attempt: 1 }));
+    // The abandoned request is never adopted again.
+    expect(decide(later.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 1)).job.spotRequestId).toBeUndefined();
+  });
+
+  test('bad-parameters and system-error fail with the reason', () => {
+    for (const statusCode of ['bad-parameters', 'system-error']) {
+      const d = decide(requested(), { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode, statusMessage: 'bad AMI' } }, at(5));
+      expect(d.job.status).toBe('failed');
+      expect(d.job.reason).toContain(statusCode);
+    }
+  });
+
+  test('a refused RequestSpotInstances call: permanent fails, transient retries later', () => {
+    const job = requested({ spotRequestId: undefined });
+    expect(decide(job, { kind: 'spotRequestFailed', attempt: 1, code: 'InvalidAMIID.NotFound', message: 'no such AMI', permanent: true }, at(1)).job.status).toBe('failed');
+    const retry = decide(job, { kind: 'spotRequestFailed', attempt: 1, code: 'RequestLimitExceeded', message: 'slow down', permanent: false }, at(1));
+    expect(retry.job.status).toBe('requested');
+    expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds - 1)).effects)).toEqual([]);
+    expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds)).effects)).toContain('requestSpot');
+  });
+
+  test('a request that vanished before launching is placed again, same attempt', () => {
+    const job = requested();
+    const obs: Observation = { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'missing' } };
+    expect(decide(job, obs, at(10)).effects).toEqual([]);
+    const d = decide(job, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
+    expect(d.job.attempt).toBe(1);
+    expect(kinds(d.effects)).toContain('requestSpot');
+  });
+
+  test('a request recorded by nobody (crash after RequestSpotInstances) is adopted by its tags', () => {
+    const job = requested({ spotRequestId: undefined });
+    const d = decide(job, { kind: 'spot', request: { requestId: 'sir-9', jobId: job.id, attempt: 1, state: 'active', statusCode: 'fulfilled', instanceId: 'i-9' } }, at(3));
+    expect(d.job).toMatchObject({ spotRequestId: 'sir-9', instanceId: 'i-9', status: 'launching' });
+  });
+});
+
+describe('decide: cancel and callbacks', () => {
+  test('cancel while requested withdraws the request; while running terminates too', () => {
+    const r = decide(requested(), { kind: 'cancel', by: 'U1' }, at(1));
+    expect(r.job).toMatchObject({ status: 'cancelled', reason: 'cancelled by U1' });
+    expect(r.effects).toContainEqual({ kind: 'cancelSpotRequest', requestId: 'sir-1' });
+    const s = decide(running(), { kind: 'cancel', by: 'U1' }, at(1));
+    expect(kinds(s.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance']));
+  });
+
+  test('callback retried with back-off, then given up; a repeated result is not counted twice', () => {
+    let job = decide(running({ spec: { callbackUrl: 'https://example.com/cb' } as Job['spec'] }), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(0)).job;
+    const fail = (tryNumber: number): Observation => ({ kind: 'callbackResult', tryNumber, ok: false, statusCode: 503, error: 'HTTP 503', permanent: false });
+    job = decide(job, fail(1), at(1)).job;
+    expect(job.callback).toMatchObject({ state: 'pending', attempts: 1, nextAt: at(6).toISOString() });
+    expect(decide(job, fail(1), at(2)).job).toEqual(job);
+    expect(kinds(decide(job, { kind: 'tick' }, at(5)).effects)).toEqual([]);
+    expect(decide(job, { kind: 'tick' }, at(6)).effects).toContainEqual(expect.objectContaining({ kind: 'sendCallback', tryNumber: 2 }));
+    const permanent = decide(job, { kind: 'callbackResult', tryNumber: 2, ok: false, statusCode: 404, permanent: true }, at(7)).job;
+    expect(permanent.callback?.state).toBe('failed');
+    const delivered = decide(job, { kind: 'callbackResult', tryNumber: 2, ok: true, statusCode: 200, permanent: false }, at(7)).job;
+    expect(delivered.callback).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+});
+
+// ---- properties ----
+
+const STATUSES: Status[] = Object.values(JobStatus);
+const CODES = [...Object.keys(SPOT_STATUS_TABLE), 'a-code-from-the-future'];
+const STATES: InstanceState[] = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped', 'missing'];
+
+const jobArb = fc
+  .record({
+    status: fc.constantFrom(...STATUSES),
+    attempt: fc.integer({ min: 1, max: 4 }),
+    interruptions: fc.integer({ min: 0, max: 3 }),
+    maxRetries: fc.integer({ min: 0, max: 3 }),
+    spotRequestId: fc.option(fc.constantFrom('sir-1', 'sir-2'), { nil: undefined }),
+    instanceId: fc.option(fc.constantFrom('i-1', 'i-2'), { nil: undefined }),
+    callback: fc.boolean(),
+    timeout: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }),
+    types: fc.integer({ min: 1, max: 3 }),
+  })
+  .map((r) =>
+    makeJob({
+      status: r.status,
+      attempt: r.status === JobStatus.Scheduled ? 0 : r.attempt,
+      interruptions: Math.min(r.interruptions, r.maxRetries),
+      spotRequestId: r.status === JobStatus.Scheduled ? undefined : r.spotRequestId,
+      instanceId: r.status === JobStatus.Scheduled ? undefined : r.instanceId,
+      requestedAt: T0.toISOString(),
+      launchedAt: r.status === JobStatus.Launching || r.status === JobStatus.Running ? T0.toISOString() : undefined,
+      startedAt: r.status === JobStatus.Running ? T0.toISOString() : undefined,
+      runAt: T0.toISOString(),
+      spec: {
+        maxRetries: r.maxRetries,
+        callbackUrl: r.callback ? 'https://example.com/cb' : undefined,
+        timeoutSeconds: r.timeout,
+        instanceTypes: ['t3.micro', 'm7g.large', 'c7g.large'].slice(0, r.types),
+      },
+    }),
+  );
+
+const obsArb: fc.Arbitrary<Observation> = fc.oneof(
+  fc.constant<Observation>({ kind: 'tick' }),
+  fc.record({ by: fc.constantFrom('U1', 'api') }).map((r): Observation => ({ kind: 'cancel', by: r.by })),
+  fc
+    .record({ requestId: fc.constantFrom('sir-1', 'sir-2', 'sir-3'), attempt: fc.integer({ min: 0, max: 5 }), state: fc.constantFrom('open', 'active', 'closed', 'cancelled', 'failed', 'missing'), statusCode: fc.constantFrom(...CODES), instanceId: fc.option(fc.constantFrom('i-1', 'i-2', 'i-3'), { nil: undefined }) })
+    .map((r): Observation => ({ kind: 'spot', request: { ...r } })),
+  fc
+    .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
+    .map((r): Observation => ({ kind: 'instance', instance: r })),
+  fc
+    .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) })
+    .map((r): Observation => ({ kind: 'agent', ...r })),
+  fc.record({ attempt: fc.integer({ min: 0, max: 5 }), requestId: fc.constantFrom('sir-1', 'sir-4'), instanceId: fc.option(fc.constant('i-4'), { nil: undefined }) }).map((r): Observation => ({ kind: 'spotRequested', ...r })),
+  fc.record({ attempt: fc.integer({ min: 0, max: 5 }), permanent: fc.boolean() }).map((r): Observation => ({ kind: 'spotRequestFailed', code: 'X', message: 'x', ...r })),
+  fc.record({ tryNumber: fc.integer({ min: 1, max: 3 }), ok: fc.boolean(), permanent: fc.boolean() }).map((r): Observation => ({ kind: 'callbackResult', ...r })),
+);
+
+const stepsArb = fc.array(fc.tuple(obsArb, fc.integer({ min: 0, max: 1200 })), { minLength: 1, maxLength: 30 });
+
+const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
+
+describe('decide: properties', () => {
+  test('terminal stays terminal; attempts and interruptions never decrease; no live instance is left behind', () => {
+    fc.assert(
+      fc.property(jobArb, stepsArb, (start, steps) => {
+        let job = start;
+        let clock = T0.getTime();
+        for (const [obs, dt] of steps) {
+          clock += dt * 1000;
+          const { job: next, effects } = decide(job, obs, new Date(clock));
+          const terminated = new Set(effects.flatMap((e) => (e.kind === 'terminateInstance' ? [e.instanceId] : [])));
+          if (isTerminal(job.status)) expect(next.status).toBe(job.status);
+          expect(next.attempt).toBeGreaterThanOrEqual(job.attempt);
+          expect(next.interruptions).toBeGreaterThanOrEqual(job.interruptions);
+          expect(next.interruptions).toBeLessThanOrEqual(job.spec.maxRetries + 1);
+          expect(next.version).toBe(job.version);
+          expect(next.events.length).toBeLessThanOrEqual(MAX_EVENTS);
+          // The instance of an attempt that ends (job over, or a new attempt) is terminated.
+          if (job.instanceId && ((!isTerminal(job.status) && isTerminal(next.status)) || next.attempt > job.attempt)) {
+            expect(terminated.has(job.instanceId)).toBe(true);
+          }
+          // A live instance of an ended job, whenever seen, is terminated.
+          if (isTerminal(job.status) && obs.kind === 'instance' && obs.instance.instanceId === job.instanceId && LIVE.has(obs.instance.state)) {
+            expect(terminated.has(obs.instance.instanceId)).toBe(true);
+          }
+          // A terminal job is only "cleaned up" when nothing of it can still be running.
+          if (isTerminal(next.status) && next.cleanedUp && !job.cleanedUp && next.instanceId) {
+            expect(obs.kind === 'instance' && !LIVE.has(obs.instance.state)).toBe(true);
+          }
+          // Only non-terminal jobs request instances.
+          if (effects.some((e) => e.kind === 'requestSpot')) expect(isTerminal(next.status)).toBe(false);
+          job = next;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('the same observation twice changes nothing more and repeats no request, callback or message', () => {
+    fc.assert(
+      fc.property(jobArb, obsArb, fc.integer({ min: 0, max: 3600 }), (job, obs, dt) => {
+        const now = new Date(T0.getTime() + dt * 1000);
+        const once = decide(job, obs, now);
+        const twice = decide(once.job, obs, now);
+        expect(twice.job).toEqual(once.job);
+        // Only terminate/cancel may repeat: they are idempotent on EC2.
+        for (const effect of twice.effects) expect(['terminateInstance', 'cancelSpotRequest']).toContain(effect.kind);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('decide never throws and never mutates its input', () => {
+    fc.assert(
+      fc.property(jobArb, obsArb, (job, obs) => {
+        const copy = structuredClone(job);
+        decide(job, obs, at(100));
+        expect(job).toEqual(copy);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
