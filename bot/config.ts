@@ -40,6 +40,7 @@ const optional = z
 
 const envSchema = z.object({
   SCHED_PORT: int(8080, 0, 65535),
+  SCHED_HOST: optional,
   SCHED_PUBLIC_URL: optional,
   SCHED_SECRET: optional,
   SCHED_API_TOKEN: optional,
@@ -76,6 +77,8 @@ const envSchema = z.object({
 
 export interface Config {
   port: number;
+  /** Address the HTTP server binds: all interfaces on EC2 (instances call in), else loopback. */
+  host: string;
   publicUrl: string;
   /** Absent only in the embedded default, which generates one under `dataDir`. */
   secret?: string;
@@ -165,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
     ok: true,
     config: {
       port: e.SCHED_PORT,
+      host: e.SCHED_HOST ?? (compute === 'ec2' ? '0.0.0.0' : '127.0.0.1'),
       publicUrl,
       secret: e.SCHED_SECRET,
       apiToken: e.SCHED_API_TOKEN,

@@ -117,3 +117,17 @@ export interface JobService {
   cancelJob(id: string, by: string): Promise<Job>;
   agentReport(report: AgentReport): Promise<AgentReportResult>;
 }
+
+/**
+ * A named, expiring lock shared by bot replicas: the poller and timers run only in the replica
+ * that holds it. Expiry (by the injected clock) hands it over when a holder dies without releasing.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease for `ttlMs` if it is free, expired, or already held by `holder` (a renewal,
+   * which extends it). One conditional write; `false` when someone else holds it.
+   */
+  tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it; otherwise does nothing. */
+  release(name: string, holder: string): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/**
+ * The in-memory twin of the EC2 fleet: requests are fulfilled at once (like moto), instances run
+ * until terminated. Tests drive the states no emulator produces (capacity waits, interruption
+ * codes) through `setRequestStatus` and `setInstanceState`.
+ */
+import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
+
+export class MemoryFleet implements Fleet {
+  readonly requests = new Map<string, SpotRequestView & { userData: string; clientToken: string }>();
+  readonly instances = new Map<string, InstanceView>();
+  readonly calls: { op: string; id: string }[] = [];
+  /** When set, `requestSpot` throws it once (then clears). */
+  failNextRequest: Error | undefined;
+  /** When false, requests stay `open`/`pending-fulfillment` until `fulfil` is called. */
+  fulfilImmediately = true;
+  private sequence = 0;
+
+  async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }> {
+    if (this.failNextRequest) {
+      const err = this.failNextRequest;
+      this.failNextRequest = undefined;
+      throw err;
+    }
+    const existing = [...this.requests.values()].find((r) => r.clientToken === launch.clientToken);
+    if (existing) return { requestId: existing.requestId, instanceId: existing.instanceId };
+    const requestId = `sir-${++this.sequence}`;
+    this.calls.push({ op: 'requestSpot', id: requestId });
+    this.requests.set(requestId, {
+      requestId,
+      jobId: launch.jobId,
+      attempt: launch.attempt,
+      state: 'open',
+      statusCode: 'pending-fulfillment',
+      instanceType: launch.instanceType,
+      userData: launch.userData,
+      clientToken: launch.clientToken,
+    });
+    if (this.fulfilImmediately) this.fulfil(requestId);
+    const request = this.requests.get(requestId)!;
+    return { requestId, instanceId: request.instanceId };
+  }
+
+  fulfil(requestId: string): string {
+    const request = this.requests.get(requestId);
+    if (!request) throw new Error(`no request ${requestId}`);
+    const instanceId = `i-${String(++this.sequence).padStart(8, '0')}`;
+    Object.assign(request, { state: 'active', statusCode: 'fulfilled', instanceId });
+    this.instances.set(instanceId, {
+      instanceId,
+      jobId: request.jobId,
+      attempt: request.attempt,
+      state: 'running',
+      instanceType: request.instanceType,
+      spotRequestId: requestId,
+    });
+    return instanceId;
+  }
+
+  setRequestStatus(requestId: string, state: string, statusCode: string): void {
+    const request = this.requests.get(requestId);
+    if (request) Object.assign(request, { state, statusCode });
+  }
+
+  setInstanceState(instanceId: string, state: InstanceState): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance) return;
+    if (state === 'missing') this.instances.delete(instanceId);
+    else instance.state = state;
+  }
+
+  async observe(): Promise<FleetSnapshot> {
+    this.calls.push({ op: 'observe', id: '' });
+    return {
+      requests: [...this.requests.values()].map(({ userData: _u, clientToken: _c, ...view }) => ({ ...view })),
+      instances: [...this.instances.values()].map((view) => ({ ...view })),
+    };
+  }
+
+  async cancelRequest(requestId: string): Promise<void> {
+    this.calls.push({ op: 'cancelRequest', id: requestId });
+    const request = this.requests.get(requestId);
+    if (request && (request.state === 'open' || request.state === 'active')) {
+      request.state = 'cancelled';
+      request.statusCode = request.instanceId ? 'request-canceled-and-instance-running' : 'canceled-before-fulfillment';
+    }
+  }
+
+  async terminateInstance(instanceId: string): Promise<void> {
+    this.calls.push({ op: 'terminateInstance', id: instanceId });
+    const instance = this.instances.get(instanceId);
+    if (instance && instance.state !== 'terminated') instance.state = 'terminated';
+  }
+
+  /** Instances not terminated: what would still be billed. */
+  liveInstances(): InstanceView[] {
+    return [...this.instances.values()].filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The HTTP surface: instance notifications, REST API v1, health and metrics. Built, not started:
+ * the composition root listens, tests `inject()`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { JobRequestDefaults } from '../core/job-request.js';
+import type { JobService } from '../ports.js';
+import { handleHttpError, handleUnknownRoute } from './error-replies.js';
+import { registerHealthRoutes } from './health.js';
+import { registerNotificationRoutes } from './notifications.js';
+import { REST_BODY_LIMIT_BYTES, registerRestApi } from './rest-api.js';
+
+export interface HttpServerDeps {
+  jobs: JobService;
+  /** SCHED_SECRET: the key of the instance notification tokens. */
+  secret: string;
+  /** SCHED_API_TOKEN; absent: the REST API refuses every request. */
+  apiToken?: string;
+  defaults: JobRequestDefaults;
+  clock: () => Date;
+  logger: Logger;
+  /** Prometheus text exposition for `GET /metrics`; absent: 404. */
+  metrics?: () => string | Promise<string>;
+}
+
+/**
+ * Paths redacted in every log line. fastify's request serializer does not log headers today;
+ * this keeps a token out of the logs even if a serializer or a handler ever logs them.
+ */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers.authorization',
+  'authorization',
+];
+
+export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
+  // An empty key would make every notification token forgeable; refuse to start rather than serve.
+  if (deps.secret === '') throw new TypeError('the notification secret must not be empty');
+
+  // Typed as fastify's logger interface so the instance is the plain FastifyInstance callers expect.
+  const logger: FastifyBaseLogger = deps.logger.child(
+    { component: 'http' },
+    { redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+  );
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: REST_BODY_LIMIT_BYTES,
+    // Job ids are bounded at 128 characters; fastify's default (100) would turn longer ones into
+    // a misleading "no route" before our own checks could answer.
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors: (error, request, reply) => handleHttpError(error, request, reply),
+  });
+
+  app.setErrorHandler((error, request, reply) => handleHttpError(error, request, reply));
+  app.setNotFoundHandler(handleUnknownRoute);
+
+  // Each group in its own encapsulated scope: the notification route's permissive body parser
+  // and the API's token hook must not leak into the other routes.
+  void app.register(async (scope) => registerNotificationRoutes(scope, { jobs: deps.jobs, secret: deps.secret }));
+  void app.register(async (scope) =>
+    registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock }),
+  );
+  void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics }));
+
+  return app;
+}

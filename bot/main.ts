@@ -1,0 +1,132 @@
+/**
+ * The composition root: configuration → adapters → engine → surfaces. The only place that reads
+ * process.env or constructs SDK clients.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, maskConfig, type Config } from './config.js';
+import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
+import { HttpCallbackSender } from './adapters/callback-http.js';
+import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
+import { DynamoJobStore } from './adapters/dynamo-store.js';
+import { Ec2Fleet } from './adapters/ec2-fleet.js';
+import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
+import { LogNotifier } from './adapters/log-notifier.js';
+import { coerceError } from './core/errors.js';
+import { Engine } from './engine/engine.js';
+import { buildHttpServer } from './http/server.js';
+import type { Clock, Fleet } from './ports.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+const systemClock: Clock = { now: () => new Date() };
+
+async function main(argv: string[]): Promise<void> {
+  const loaded = loadConfig(process.env, { stdinIsTTY: Boolean(process.stdin.isTTY) });
+  if (!loaded.ok) {
+    process.stderr.write(`sched: the configuration has ${loaded.problems.length} problem(s):\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(2);
+  }
+  const config = loaded.config;
+  if (argv.includes('--check-config')) {
+    process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+    return;
+  }
+
+  const logger = pino({ level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } });
+  const closers: (() => Promise<void>)[] = [];
+  const secret = config.secret ?? embeddedSecret(config.dataDir);
+
+  const dynamo = await openDynamo(config, closers);
+  const store = new DynamoJobStore({ client: dynamo.client, tableName: config.table, clock: systemClock, retentionDays: config.retentionDays });
+  if (dynamo.ensureTable) await store.ensureTable();
+  const lease = new DynamoLeaseStore({ client: dynamo.client, tableName: config.table, clock: systemClock });
+
+  const engine = new Engine({
+    store,
+    fleet: openFleet(config),
+    callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
+    notifier: new LogNotifier(logger.child({ component: 'jobs' })),
+    clock: systemClock,
+    logger: logger.child({ component: 'engine' }),
+    lease,
+    secret,
+    publicUrl: config.publicUrl,
+    pollSeconds: config.pollSeconds,
+  });
+
+  const http = buildHttpServer({
+    jobs: engine,
+    secret,
+    apiToken: config.apiToken,
+    defaults: { instanceTypes: config.spot.instanceTypes, maxRetries: config.defaultRetries, maxPrice: config.spot.maxPrice },
+    clock: () => systemClock.now(),
+    logger,
+    metrics: () => engine.metrics.render(),
+  });
+  await http.listen({ port: config.port, host: config.host });
+  await engine.start();
+  logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
+  if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await engine.stop().catch((err) => logger.error({ err }, 'engine stop failed'));
+    await http.close().catch((err) => logger.error({ err }, 'http close failed'));
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Promise<{ client: DynamoDBClient; ensureTable: boolean }> {
+  if (config.store === 'embedded') {
+    const embedded = await startEmbeddedDynamo(join(config.dataDir, 'db'));
+    closers.push(() => embedded.close());
+    return { client: embedded.client, ensureTable: true };
+  }
+  const client = createDynamoClient({ region: config.aws.region, endpoint: config.aws.endpoint });
+  closers.push(async () => client.destroy());
+  // In AWS the Pulumi stack owns the table; against an emulator (an endpoint) the bot creates it.
+  return { client, ensureTable: config.aws.endpoint !== undefined };
+}
+
+function openFleet(config: Config): Fleet {
+  if (config.compute === 'local') {
+    throw new Error('SCHED_COMPUTE=local is not available yet: set SCHED_COMPUTE=ec2 with AWS settings');
+  }
+  return new Ec2Fleet({
+    client: createEc2Client({ region: config.aws.region, endpoint: config.aws.endpoint }),
+    deployment: config.deployment,
+    amiId: config.spot.ami!,
+    subnetIds: config.spot.subnetIds,
+    securityGroupIds: config.spot.securityGroupIds,
+    instanceProfile: config.spot.instanceProfile,
+  });
+}
+
+/** The embedded default's HMAC secret: generated once, kept (owner-only) under the data dir. */
+function embeddedSecret(dataDir: string): string {
+  const path = join(dataDir, 'secret');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const error = coerceError(err);
+  process.stderr.write(`sched: ${error.message}\n`);
+  process.exit(1);
+});
+

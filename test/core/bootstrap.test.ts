@@ -1,0 +1,374 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderBootstrap, type BootstrapInput } from '../../bot/core/bootstrap.js';
+import { ValidationError } from '../../bot/core/errors.js';
+import {
+  makeStubBin,
+  runBootstrap,
+  startFakeImds,
+  startNotificationReceiver,
+  type BootstrapRun,
+  type FakeImds,
+  type NotificationReceiver,
+  type ReceivedNotification,
+  type StubBin,
+  type StubBinOptions,
+} from '../harness/agent.js';
+
+const BASE_INPUT: BootstrapInput = {
+  jobId: 'job-1',
+  attempt: 2,
+  image: 'alpine:3.20',
+  command: ['sh', '-c', 'echo hello'],
+  env: { GREETING: 'hi', EMPTY: '' },
+  notifyBaseUrl: 'http://127.0.0.1:9',
+  token: 'dG9rZW4.c2lnbmF0dXJl_-',
+};
+
+function expectedRunArgv(input: BootstrapInput): string[] {
+  return [
+    'run',
+    '--rm',
+    '--name',
+    `sched-${input.jobId}-${input.attempt}`,
+    ...Object.entries(input.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+    input.image,
+    ...input.command,
+  ];
+}
+
+function problemsOf(input: BootstrapInput): string[] {
+  try {
+    renderBootstrap(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return (err as ValidationError).problems;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+/** Values that would run `touch <marker>` (or worse) if the script ever parsed them as code. */
+function hostileValues(marker: string): string[] {
+  return [
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `'; touch ${marker}; '`,
+    `"; touch ${marker}; "`,
+    `\\"$(touch ${marker})\\`,
+    `a\nb\n$(touch ${marker})\n`,
+    'trailing newline\n',
+    '\n\n',
+    `x; touch ${marker}`,
+    `x && touch ${marker}`,
+    `x | touch ${marker}`,
+    '*',
+    '$HOME ${HOME} ~',
+    'ünïcødé 🎉 — 中文',
+    '',
+    ' leading and trailing spaces ',
+    '\t\r\x01\x1b[31m',
+    "it's",
+    '%s %d %n',
+    '-e',
+  ];
+}
+
+describe('renderBootstrap (pure)', () => {
+  it('renders a bash script', () => {
+    const script = renderBootstrap(BASE_INPUT);
+    expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain("readonly JOB_ID='job-1'");
+    expect(script).toContain('readonly ATTEMPT=2');
+    expect(ENV_KEY_PATTERN.test('_OK_1')).toBe(true);
+  });
+
+  it('rejects bad env keys and a bad job id, listing every problem', () => {
+    const problems = problemsOf({ ...BASE_INPUT, jobId: 'job/1; rm', env: { '1BAD': 'x', 'A-B': 'y', '': 'z', 'FOO BAR': 'w', GOOD: 'v' } });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/job id "job\/1; rm"/);
+    for (const key of ['1BAD', 'A-B', '', 'FOO BAR']) expect(problems.join('\n')).toContain(`env key ${JSON.stringify(key)}`);
+    expect(problems.join('\n')).not.toContain('"GOOD"');
+  });
+
+  it('rejects notify URLs that are not plain http(s) base URLs', () => {
+    for (const notifyBaseUrl of ['ftp://example.com', 'file:///etc/passwd', 'not a url', 'javascript:alert(1)', 'http://x/?a=1', 'http://x/#f']) {
+      expect(problemsOf({ ...BASE_INPUT, notifyBaseUrl }).join('\n')).toMatch(/notify URL/);
+    }
+    expect(() => renderBootstrap({ ...BASE_INPUT, notifyBaseUrl: 'https://sched.example.com/base/' })).not.toThrow();
+  });
+
+  it('rejects values a process cannot receive and images the CLI would read as options', () => {
+    const problems = problemsOf({
+      ...BASE_INPUT,
+      attempt: 1.5,
+      image: '--privileged',
+      command: ['ok', 'nul\0byte'],
+      env: { LONE: 'a\uD800b' },
+      token: 'bad token\r\nX-Injected: 1',
+      logTailBytes: 0,
+    });
+    expect(problems).toHaveLength(6);
+    expect(problemsOf({ ...BASE_INPUT, image: '' })).toEqual(['image must not be empty']);
+  });
+
+  it('refuses a script over EC2 user-data limit', () => {
+    expect(MAX_USER_DATA_BYTES).toBe(16384);
+    const small = renderBootstrap({ ...BASE_INPUT, env: {} });
+    const fits = MAX_USER_DATA_BYTES - Buffer.byteLength(small);
+    // base64 turns 3 bytes into 4, plus the quotes and separators of the new env entry.
+    const maxValue = Math.floor((fits - 16) / 4) * 3;
+    expect(Buffer.byteLength(renderBootstrap({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue) } }))).toBeLessThanOrEqual(MAX_USER_DATA_BYTES);
+    const problems = problemsOf({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue + 64) } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/over EC2's user-data limit of 16384/);
+  });
+
+  it('never puts a raw job value in the script text', () => {
+    const marker = '/tmp/sched-never-created';
+    const hostile = hostileValues(marker).filter((v) => v.length >= 4);
+    const script = renderBootstrap({
+      ...BASE_INPUT,
+      image: 'registry.example.com/evil$(id):tag',
+      command: hostile,
+      env: Object.fromEntries(hostile.map((v, i) => [`V${i}`, v])),
+      notifyBaseUrl: 'https://hooks.example.com/sched-notify-base',
+      token: 'secret-bearer-token-value',
+    });
+    for (const value of [...hostile, 'evil$(id)', 'hooks.example.com', 'secret-bearer-token-value', marker]) {
+      expect(script).not.toContain(value);
+    }
+  });
+});
+
+/** A loopback port with nothing listening: metadata that does not answer. */
+async function closedLoopbackUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+interface AgentRun {
+  run: BootstrapRun;
+  stubs: StubBin;
+  bot: NotificationReceiver;
+  input: BootstrapInput;
+  /** The agent's notifications, as `status[:exit]`. */
+  statuses: string[];
+}
+
+describe('the bootstrap script, executed with bash against stubs', () => {
+  let imds: FakeImds;
+  let scratch: string;
+
+  beforeAll(async () => {
+    imds = await startFakeImds();
+    scratch = await mkdtemp(join(tmpdir(), 'sched-bootstrap-test-'));
+  });
+  afterAll(async () => {
+    await imds?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function runAgent(opts: {
+    input?: Partial<BootstrapInput>;
+    stub?: StubBinOptions;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    prepare?: (bot: NotificationReceiver) => void;
+  } = {}): Promise<AgentRun> {
+    const stubs = await makeStubBin(opts.stub ?? {});
+    const bot = await startNotificationReceiver();
+    onTestFinished(async () => {
+      await bot.close();
+      await stubs.cleanup();
+    });
+    opts.prepare?.(bot);
+    const input = { ...BASE_INPUT, notifyBaseUrl: bot.url, ...opts.input };
+    const run = await runBootstrap(renderBootstrap(input), {
+      stubBin: stubs.dir,
+      env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', ...opts.env },
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
+    const statuses = bot.requests.map((r) => r.query.status + (r.query.exit === undefined ? '' : `:${r.query.exit}`));
+    return { run, stubs, bot, input, statuses };
+  }
+
+  function finishedBody(r: ReceivedNotification): { exitCode: number; logTail: string } {
+    expect(r.headers['content-type']).toBe('application/json');
+    return JSON.parse(r.body) as { exitCode: number; logTail: string };
+  }
+
+  it('reports started, runs the container with the exact argv, reports finished with the output tail', async () => {
+    const output = 'line one\nline two\n';
+    const { run, stubs, bot, input, statuses } = await runAgent({ stub: { dockerOutput: output } });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'finished:0']);
+    for (const r of bot.requests) {
+      expect(r.method).toBe('PUT');
+      expect(r.path).toBe('/v1/notifications/job-1');
+      expect(r.query.attempt).toBe('2');
+      expect(r.headers.authorization).toBe(`Bearer ${input.token}`);
+    }
+    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 0, logTail: output });
+    expect(await stubs.calls('docker')).toEqual([['pull', 'alpine:3.20'], expectedRunArgv(input)]);
+    expect((await stubs.dockerRuns()).map((r) => r.argv)).toEqual([
+      ['run', '--rm', '--name', 'sched-job-1-2', '-e', 'GREETING=hi', '-e', 'EMPTY=', 'alpine:3.20', 'sh', '-c', 'echo hello'],
+    ]);
+    expect(run.stdout).toContain(output);
+  });
+
+  it('sends only the last logTailBytes of the output, JSON-escaped byte for byte', async () => {
+    const tricky = 'quote " backslash \\ tab \t cr \r bell \x07 esc \x1b[0m ünï 🎉\n\nno final newline';
+    const long = `${'x'.repeat(500)}\n${tricky}`;
+    const whole = await runAgent({ stub: { dockerOutput: tricky } });
+    expect(finishedBody(whole.bot.requests.at(-1)!).logTail).toBe(tricky);
+    const cut = await runAgent({ input: { logTailBytes: Buffer.byteLength(tricky) + 10 }, stub: { dockerOutput: long } });
+    expect(finishedBody(cut.bot.requests.at(-1)!).logTail).toBe(`${'x'.repeat(9)}\n${tricky}`);
+  });
+
+  it('propagates a non-zero exit code', async () => {
+    const { run, bot, statuses } = await runAgent({ stub: { dockerExitCode: 3, dockerOutput: 'boom\n' } });
+    expect(run.code).toBe(3);
+    expect(statuses).toEqual(['started', 'finished:3']);
+    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 3, logTail: 'boom\n' });
+  });
+
+  it('reports exit 125 with the pull output when the pull fails, and never runs the container', async () => {
+    const { run, stubs, bot, statuses } = await runAgent({ stub: { pullFails: true } });
+    expect(run.code).toBe(125);
+    expect(statuses).toEqual(['started', 'finished:125']);
+    expect(finishedBody(bot.requests[1]!).logTail).toMatch(/pull access denied for alpine:3\.20/);
+    expect(await stubs.dockerRuns()).toEqual([]);
+  });
+
+  it('passes hostile env values, argv and image to the container byte for byte and executes none of them', async () => {
+    const marker = join(scratch, 'pwned-fixed');
+    const hostile = hostileValues(marker);
+    const input: Partial<BootstrapInput> = {
+      image: `img$(touch ${marker})\`touch ${marker}\`;x`,
+      command: hostile,
+      env: Object.fromEntries(hostile.map((v, i) => [`HOSTILE_${i}`, v])),
+    };
+    const { run, stubs, statuses, input: full } = await runAgent({ input });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'finished:0']);
+    const runs = await stubs.dockerRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.argv).toEqual(expectedRunArgv(full));
+    expect(await stubs.calls('docker')).toContainEqual(['pull', full.image]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('property: any env values, argv and image arrive intact and nothing runs', { timeout: 60_000 }, async () => {
+    const marker = join(scratch, 'pwned-property');
+    const stubs = await makeStubBin({});
+    const bot = await startNotificationReceiver();
+    onTestFinished(async () => {
+      await bot.close();
+      await stubs.cleanup();
+    });
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom(...hostileValues(marker)),
+      fc.array(fc.constantFrom('$(', ')', '`', "'", '"', '\\', '\n', ';', '&&', '|', '*', '$HOME', '~', ' ', 'touch ', marker, 'é', '🎉'), { maxLength: 8 }).map((parts) => parts.join('')),
+    ).map((s) => s.replaceAll('\0', ''));
+    const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/).filter((k) => k !== '__proto__');
+    let runNumber = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(key, text, { maxKeys: 4 }),
+        fc.array(text, { maxLength: 5 }),
+        text.filter((s) => s !== '' && !s.startsWith('-')),
+        async (env, command, image) => {
+          runNumber += 1;
+          const input: BootstrapInput = { ...BASE_INPUT, jobId: `prop-${runNumber}`, env, command, image, notifyBaseUrl: bot.url };
+          const run = await runBootstrap(renderBootstrap(input), {
+            stubBin: stubs.dir,
+            env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' },
+            timeoutMs: 10_000,
+          });
+          expect(run.code).toBe(0);
+          const runs = await stubs.dockerRuns();
+          expect(runs.at(-1)!.argv).toEqual(expectedRunArgv(input));
+          expect(existsSync(marker)).toBe(false);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('reports interrupting once when metadata gives the spot notice, then finished', async () => {
+    imds.setInstanceAction(null);
+    onTestFinished(() => imds.setInstanceAction(null));
+    const { run, statuses } = await runAgent({
+      stub: { dockerSleepMs: 3000 },
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
+      prepare: (bot) => {
+        void bot.waitFor((r) => r.query.status === 'started', 5_000).then(() => {
+          imds.setInstanceAction(JSON.stringify({ action: 'terminate', time: '2030-01-01T00:02:00Z' }));
+        });
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'interrupting', 'finished:0']);
+    expect(imds.requests).toContainEqual({ method: 'PUT', path: '/latest/api/token' });
+    expect(imds.requests).toContainEqual({ method: 'GET', path: '/latest/meta-data/spot/instance-action' });
+  });
+
+  it('shuts down as a backstop only with host actions on and metadata answering', async () => {
+    const onEc2 = await runAgent({ env: { SCHED_IMDS_URL: imds.url, SCHED_HOST_ACTIONS: 'on' } });
+    expect(onEc2.run.code).toBe(0);
+    expect(onEc2.statuses).toEqual(['started', 'finished:0']);
+    expect(await onEc2.stubs.calls('shutdown')).toEqual([['-h', 'now']]);
+    expect(await onEc2.stubs.calls('systemctl')).toEqual([['start', 'docker']]);
+
+    const laptop = await runAgent({ env: { SCHED_IMDS_URL: imds.url, SCHED_HOST_ACTIONS: 'off' } });
+    expect(laptop.run.code).toBe(0);
+    for (const name of ['shutdown', 'poweroff', 'reboot', 'halt', 'systemctl', 'dnf', 'yum', 'sudo']) {
+      expect(await laptop.stubs.calls(name)).toEqual([]);
+    }
+
+    // Host actions on by default, but no metadata service: not an EC2 instance.
+    const noMetadata = await runAgent({ env: { SCHED_IMDS_URL: await closedLoopbackUrl(), SCHED_HOST_ACTIONS: 'on' } });
+    expect(noMetadata.run.code).toBe(0);
+    expect(noMetadata.statuses).toEqual(['started', 'finished:0']);
+    expect(await noMetadata.stubs.calls('shutdown')).toEqual([]);
+  });
+
+  it('treats an empty or unknown SCHED_HOST_ACTIONS as off', async () => {
+    for (const value of ['', 'yes', 'ON']) {
+      const { stubs } = await runAgent({ env: { SCHED_IMDS_URL: imds.url, SCHED_HOST_ACTIONS: value } });
+      expect(await stubs.calls('shutdown')).toEqual([]);
+      expect(await stubs.calls('systemctl')).toEqual([]);
+    }
+  });
+
+  it('installs the container CLI with dnf when it is missing and host actions are on', async () => {
+    const { run, stubs, statuses } = await runAgent({
+      env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'on', SCHED_CONTAINER_CLI: 'sched-no-such-cli' },
+    });
+    expect(await stubs.calls('dnf')).toEqual([['install', '-y', 'docker']]);
+    // The stub dnf installs nothing, so the pull cannot run.
+    expect(run.code).toBe(125);
+    expect(statuses).toEqual(['started', 'finished:125']);
+    expect(await stubs.calls('shutdown')).toEqual([]);
+  });
+
+  it('retries a notification the bot answers with 500, and stops at 409', async () => {
+    const retried = await runAgent({ prepare: (bot) => bot.respondWith(500, 500, 200) });
+    expect(retried.run.code).toBe(0);
+    expect(retried.statuses).toEqual(['started', 'started', 'started', 'finished:0']);
+
+    const stale = await runAgent({ prepare: (bot) => bot.respondWith(409) });
+    expect(stale.run.code).toBe(0);
+    expect(stale.statuses).toEqual(['started', 'finished:0']);
+    expect(stale.run.stderr).toMatch(/finished: the bot answered 409; not retrying/);
+  });
+});

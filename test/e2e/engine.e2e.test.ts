@@ -1,0 +1,242 @@
+/**
+ * End to end: the bot runs as its own process (`npm start`) against moto for EC2 and DynamoDB;
+ * the test plays AWS's part (it takes the user data from moto and runs the real bootstrap script
+ * with bash, terminates instances as AWS would) and a callback receiver on loopback.
+ */
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSpotInstanceRequestsCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PublicJob } from '../../bot/http/public-job.js';
+import { notificationToken, verifyCallbackSignature } from '../../bot/security/hmac.js';
+import { makeStubBin, runBootstrap, startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type StubBinOptions } from '../harness/agent.js';
+import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
+import { startMoto, type Moto } from '../harness/moto.js';
+
+const SECRET = 'e2e-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const API_TOKEN = 'e2e-api-token-0123456789abcdefghijklmnopqrstuvwxyz';
+const DEPLOYMENT = 'e2e';
+
+let moto: Moto;
+let ec2: EC2Client;
+let bot: BotProcess;
+let imds: FakeImds;
+let receiver: NotificationReceiver;
+const suiteStarted = Date.now();
+
+beforeAll(async () => {
+  [moto, imds, receiver] = await Promise.all([startMoto(), startFakeImds(), startNotificationReceiver()]);
+  ec2 = new EC2Client(moto.clientConfig);
+  bot = await startBot({
+    SCHED_COMPUTE: 'ec2',
+    SCHED_STORE: 'dynamodb',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    SCHED_AMI: 'ami-12c6146b',
+    SCHED_SECRET: SECRET,
+    SCHED_API_TOKEN: API_TOKEN,
+    SCHED_DEPLOYMENT: DEPLOYMENT,
+    SCHED_POLL_SECONDS: '1',
+    SCHED_CALLBACK_ALLOW_PRIVATE: 'true',
+    SCHED_INSTANCE_TYPES: 't3.micro,t3.small',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  const code = await bot?.stop();
+  await Promise.all([moto?.stop(), imds?.close(), receiver?.close()]);
+  ec2?.destroy();
+  console.log(JSON.stringify({ metric: 'e2e_suite_seconds', value: (Date.now() - suiteStarted) / 1000, botExit: code }));
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+type ApiResponse = { status: number; json: any };
+
+async function api(method: string, path: string, body?: unknown, token = API_TOKEN): Promise<ApiResponse> {
+  const res = await fetch(`${bot.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+const getJob = async (id: string): Promise<PublicJob> => (await api('GET', `/v1/jobs/${id}`)).json as PublicJob;
+
+function waitForJob(id: string, predicate: (job: PublicJob) => boolean, what: string, timeoutMs = 20_000): Promise<PublicJob> {
+  return eventually(async () => {
+    const job = await getJob(id);
+    return predicate(job) ? job : undefined;
+  }, `job ${id} ${what}`, timeoutMs);
+}
+
+async function spotRequestsOf(jobId: string) {
+  const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'tag:sched-job-id', Values: [jobId] }] }));
+  return out.SpotInstanceRequests ?? [];
+}
+
+async function instanceState(instanceId: string): Promise<string | undefined> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
+/** The user data moto holds for the job's request of `attempt`: the script AWS would run. */
+async function userDataOf(jobId: string, attempt: number): Promise<{ script: string; instanceId: string }> {
+  const request = await eventually(async () => {
+    const requests = await spotRequestsOf(jobId);
+    return requests.find((r) => r.Tags?.some((t) => t.Key === 'sched-attempt' && t.Value === String(attempt)) && r.InstanceId);
+  }, `spot request of ${jobId} attempt ${attempt}`);
+  const attr = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: request.InstanceId!, Attribute: 'userData' }));
+  return { script: Buffer.from(attr.UserData!.Value!, 'base64').toString('utf8'), instanceId: request.InstanceId! };
+}
+
+/** Runs the job's real bootstrap script as the instance would, against the bot. */
+async function runInstance(jobId: string, attempt: number, container: StubBinOptions) {
+  const { script, instanceId } = await userDataOf(jobId, attempt);
+  const stubs = await makeStubBin(container);
+  const run = runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
+  return { instanceId, stubs, run };
+}
+
+function callbacksFor(jobId: string) {
+  return receiver.requests.filter((r) => r.method === 'POST' && r.body.includes(jobId));
+}
+
+describe('a job through its whole life on EC2 spot (moto)', () => {
+  test('REST create → spot request → real script → succeeded, callback signed, instance terminated', async () => {
+    const hostile = '$(touch /tmp/sched-pwned) `id` \'"; rm -rf / && echo\nline2 | cat *';
+    const created = await api('POST', '/v1/jobs', {
+      docker_image: 'ghcr.io/acme/etl:1.4',
+      command: ['python', 'run.py', hostile],
+      env_vars: { MODE: 'full', HOSTILE: hostile },
+      callback: `${receiver.url}/hook`,
+      name: 'nightly etl',
+    });
+    expect(created.status).toBe(201);
+    const id = (created.json as PublicJob).id;
+    expect(['requested', 'launching']).toContain(created.json.status);
+
+    // The request carries the deployment's tags; the instance gets them too.
+    const [request] = await spotRequestsOf(id);
+    expect(Object.fromEntries((request?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ 'sched-job-id': id, 'sched-attempt': '1', 'sched-deployment': DEPLOYMENT });
+
+    const { instanceId, stubs, run } = await runInstance(id, 1, { dockerOutput: 'hello from the container\n' });
+    const result = await run;
+    expect(result.code).toBe(0);
+
+    const job = await waitForJob(id, (j) => j.status === 'succeeded' && j.callback_state === 'delivered', 'succeeded with callback delivered');
+    expect(job).toMatchObject({ exit_code: 0, attempts: 1, interruptions: 0, log_tail: 'hello from the container\n' });
+
+    // The container got the job's argv and env byte for byte; nothing was executed.
+    const [docker] = await stubs.dockerRuns();
+    expect(docker!.argv.slice(-4)).toEqual(['ghcr.io/acme/etl:1.4', 'python', 'run.py', hostile]);
+    expect(docker!.argv).toContain(`HOSTILE=${hostile}`);
+
+    const [callback] = callbacksFor(id);
+    expect(callback).toBeDefined();
+    const ts = Number(callback!.headers['x-sched-timestamp']);
+    expect(verifyCallbackSignature(SECRET, ts, callback!.body, String(callback!.headers['x-sched-signature']))).toBe(true);
+    expect(callback!.headers['idempotency-key']).toBeTruthy();
+    expect(JSON.parse(callback!.body)).toMatchObject({ job_id: id, status: 'succeeded', exit_code: 0, attempts: 1, interruptions: 0, name: 'nightly etl' });
+
+    await eventually(async () => (['shutting-down', 'terminated'].includes((await instanceState(instanceId)) ?? '') ? true : undefined), 'instance terminated');
+    await stubs.cleanup();
+  });
+
+  test('an instance terminated under a running job → attempt 2 → succeeded with attempts 2', async () => {
+    const created = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', command: ['sleep', '5'], callback: `${receiver.url}/hook` });
+    const id = (created.json as PublicJob).id;
+    const first = await runInstance(id, 1, { dockerSleepMs: 8_000 });
+    await waitForJob(id, (j) => j.status === 'running', 'running');
+
+    // AWS reclaims the instance.
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [first.instanceId] }));
+    await waitForJob(id, (j) => j.attempts === 2, 'at attempt 2');
+
+    const second = await runInstance(id, 2, { dockerOutput: 'second time lucky\n' });
+    expect(second.instanceId).not.toBe(first.instanceId);
+    expect((await second.run).code).toBe(0);
+    const job = await waitForJob(id, (j) => j.status === 'succeeded' && j.callback_state === 'delivered', 'succeeded');
+    expect(job).toMatchObject({ attempts: 2, interruptions: 1, exit_code: 0 });
+    expect(JSON.parse(callbacksFor(id)[0]!.body)).toMatchObject({ status: 'succeeded', attempts: 2, interruptions: 1 });
+
+    // The first attempt's agent finishes late: its report is stale and changes nothing.
+    await first.run;
+    expect((await getJob(id)).status).toBe('succeeded');
+    await Promise.all([first.stubs.cleanup(), second.stubs.cleanup()]);
+  }, 60_000);
+
+  test('a container that exits 3 → failed, exit code 3, callback says so', async () => {
+    const created = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', command: ['false'], callback: `${receiver.url}/hook` });
+    const id = (created.json as PublicJob).id;
+    const { run, instanceId, stubs } = await runInstance(id, 1, { dockerExitCode: 3, dockerOutput: 'boom\n' });
+    expect((await run).code).toBe(3);
+    const job = await waitForJob(id, (j) => j.status === 'failed' && j.callback_state === 'delivered', 'failed');
+    expect(job).toMatchObject({ exit_code: 3, reason: 'the container exited with code 3', log_tail: 'boom\n' });
+    expect(JSON.parse(callbacksFor(id)[0]!.body)).toMatchObject({ job_id: id, status: 'failed', exit_code: 3 });
+    await eventually(async () => (['shutting-down', 'terminated'].includes((await instanceState(instanceId)) ?? '') ? true : undefined), 'instance terminated');
+    await stubs.cleanup();
+  });
+
+  test('cancel while requested → request cancelled, instance terminated', async () => {
+    const created = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', callback: `${receiver.url}/hook` });
+    const id = (created.json as PublicJob).id;
+    expect(created.json.status).toBe('requested');
+    const instanceId = (await spotRequestsOf(id))[0]!.InstanceId!;
+
+    const cancelled = await api('DELETE', `/v1/jobs/${id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.status).toBe('cancelled');
+
+    // moto deletes a cancelled request (AWS would show it `cancelled`).
+    await eventually(async () => ((await spotRequestsOf(id)).every((r) => r.State === 'cancelled') ? true : undefined), 'request cancelled');
+    await eventually(async () => (['shutting-down', 'terminated'].includes((await instanceState(instanceId)) ?? '') ? true : undefined), 'instance terminated');
+    await waitForJob(id, (j) => j.callback_state === 'delivered', 'callback delivered');
+    expect(JSON.parse(callbacksFor(id)[0]!.body)).toMatchObject({ status: 'cancelled' });
+    // Cancelling twice is refused and changes nothing.
+    expect((await api('DELETE', `/v1/jobs/${id}`)).status).toBe(400);
+  });
+
+  test('bad input to the running bot changes nothing', async () => {
+    const before = await ec2.send(new DescribeSpotInstanceRequestsCommand({}));
+    const listBefore = (await api('GET', '/v1/jobs')).json.jobs.length;
+
+    const bad: [string, string, unknown, string | undefined, number][] = [
+      ['POST', '/v1/jobs', { docker_image: 'alpine' }, 'wrong-token', 401],
+      ['POST', '/v1/jobs', { docker_image: 'alpine' }, '', 401],
+      ['POST', '/v1/jobs', { docker_image: 'UPPER/Case' }, undefined, 400],
+      ['POST', '/v1/jobs', { docker_image: 'alpine', datetime: '2001-01-01 00:00:00' }, undefined, 400],
+      ['POST', '/v1/jobs', { docker_image: 'alpine', env_vars: { 'BAD KEY': 'x' } }, undefined, 400],
+      ['POST', '/v1/jobs', { image: 'alpine' }, undefined, 400],
+      ['POST', '/v1/jobs', { docker_image: 42 }, undefined, 400],
+    ];
+    for (const [method, path, body, token, status] of bad) {
+      const res = await api(method, path, body, token ?? API_TOKEN);
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(status);
+      expect(res.json.error.message).toBeTruthy();
+    }
+    const malformed = await fetch(`${bot.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: '{"docker_image": ' });
+    expect(malformed.status).toBe(400);
+
+    // Notifications: a real job, then forged, stale and malformed reports.
+    const created = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', datetime: '2099-01-01 00:00:00' });
+    const id = created.json.id as string;
+    const notify = (query: string, token: string) =>
+      fetch(`${bot.url}/v1/notifications/${id}?${query}`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await notify('status=started&attempt=1', notificationToken('not-the-secret-not-the-secret-xx', id, 1))).toBe(401);
+    expect(await notify('status=started&attempt=1', '')).toBe(401);
+    expect(await notify('status=exploded&attempt=1', notificationToken(SECRET, id, 1))).toBe(400);
+    expect(await notify('status=started&attempt=7', notificationToken(SECRET, id, 7))).toBe(409);
+    expect(await fetch(`${bot.url}/v1/notifications/j-nosuchjob000?status=started&attempt=1`, { method: 'PUT', headers: { authorization: `Bearer ${notificationToken(SECRET, 'j-nosuchjob000', 1)}` } }).then((r) => r.status)).toBe(404);
+
+    expect((await getJob(id)).status).toBe('scheduled');
+    const after = await ec2.send(new DescribeSpotInstanceRequestsCommand({}));
+    expect(after.SpotInstanceRequests?.length).toBe(before.SpotInstanceRequests?.length);
+    expect((await api('GET', '/v1/jobs')).json.jobs.length).toBe(listBefore + 1);
+    expect((await api('DELETE', `/v1/jobs/${id}`)).status).toBe(200);
+  });
+});

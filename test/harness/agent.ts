@@ -1,0 +1,401 @@
+/**
+ * Runs the real bootstrap script (bot/core/bootstrap.ts) on this machine without letting it touch
+ * the machine: see TESTING.md "Running the real bootstrap script in a test".
+ *
+ * - `makeStubBin` — a folder of fake host commands to put first on PATH: a `docker`/`podman`
+ *   that records its argv and plays the container, and recorders for `shutdown`, `systemctl`,
+ *   `dnf`… that do nothing.
+ * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action can be switched on.
+ * - `startNotificationReceiver` — a loopback server recording the agent's notifications.
+ * - `runBootstrap` — runs a script with bash in its own process group, with the stubs first on
+ *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, and kills the group when it is done.
+ *
+ * Typical use:
+ * ```ts
+ * const stubs = await makeStubBin({ dockerOutput: 'hello\n' });
+ * const imds = await startFakeImds();
+ * const bot = await startNotificationReceiver();
+ * const script = renderBootstrap({ ..., notifyBaseUrl: bot.url });
+ * const run = await runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url }, timeoutMs: 10_000 });
+ * ```
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Host commands the script might reach; each stub records its call and does nothing. */
+export const HOST_COMMAND_STUBS = ['shutdown', 'poweroff', 'reboot', 'halt', 'systemctl', 'dnf', 'yum', 'sudo', 'aws'] as const;
+/** Container CLIs faked by the stub folder. */
+export const CONTAINER_CLI_STUBS = ['docker', 'podman'] as const;
+
+export interface StubBinOptions {
+  /** Exit code of a fake `run`; default 0. */
+  dockerExitCode?: number;
+  /** Bytes a fake `run` writes to stdout; default none. */
+  dockerOutput?: string;
+  /** How long a fake `run` lasts; default 0. */
+  dockerSleepMs?: number;
+  /** Makes `pull` fail with exit code 1 and an error message. */
+  pullFails?: boolean;
+}
+
+export interface ContainerRun {
+  /** The CLI's arguments, starting with `run`. */
+  argv: string[];
+  /** The environment the CLI process itself saw. */
+  env: Record<string, string>;
+}
+
+export interface StubBin {
+  /** The folder to put first on PATH. */
+  dir: string;
+  /** Where the stubs write their records. */
+  recordDir: string;
+  /** Every `run` of the fake docker or podman, in call order. */
+  dockerRuns(): Promise<ContainerRun[]>;
+  /** The argv (without the command name) of every call of one stub, in call order. */
+  calls(name: string): Promise<string[][]>;
+  cleanup(): Promise<void>;
+}
+
+/** Single-quotes for bash: the only paths quoted here come from mkdtemp, but be exact anyway. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+// Every call is one file named <nanoseconds>.<pid>, so sorting the names gives the call order;
+// argv is written NUL-terminated so newlines inside arguments survive.
+function recorderPrelude(recordDir: string, name: string): string {
+  return `#!/bin/bash
+rec=${shellQuote(join(recordDir, name))}
+mkdir -p "$rec"
+call="$rec/$(date +%s%N).$$"
+printf '%s\\0' "$@" >"$call.argv"
+`;
+}
+
+function containerStub(recordDir: string, name: string, dir: string, opts: StubBinOptions): string {
+  const sleepSeconds = ((opts.dockerSleepMs ?? 0) / 1000).toFixed(3);
+  return `${recorderPrelude(recordDir, name)}
+case "\${1:-}" in
+  pull)
+    ${opts.pullFails ? `echo "Error response from daemon: pull access denied for \${2:-}" >&2; exit 1` : `echo "\${2:-}: Pulled (fake)"; exit 0`}
+    ;;
+  run)
+    env -0 >"$call.env"
+    cat ${shellQuote(join(dir, '.container-output'))}
+    sleep ${sleepSeconds}
+    exit ${opts.dockerExitCode ?? 0}
+    ;;
+  *) exit 0 ;;
+esac
+`;
+}
+
+function splitNul(data: string): string[] {
+  const parts = data.split('\0');
+  parts.pop(); // every field is NUL-terminated
+  return parts;
+}
+
+async function readCalls(recordDir: string, name: string): Promise<{ id: string; argv: string[] }[]> {
+  const dir = join(recordDir, name);
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const ids = files.filter((f) => f.endsWith('.argv')).map((f) => f.slice(0, -'.argv'.length)).sort(compareCallIds);
+  return Promise.all(ids.map(async (id) => ({ id: join(dir, id), argv: splitNul(await readFile(join(dir, `${id}.argv`), 'utf8')) })));
+}
+
+function compareCallIds(a: string, b: string): number {
+  const [ta = '0'] = a.split('.');
+  const [tb = '0'] = b.split('.');
+  return ta.length - tb.length || (ta < tb ? -1 : ta > tb ? 1 : 0);
+}
+
+export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
+  const dir = await mkdtemp(join(tmpdir(), 'sched-stubs-'));
+  const recordDir = join(dir, '.records');
+  await mkdir(recordDir);
+  await writeFile(join(dir, '.container-output'), opts.dockerOutput ?? '');
+  for (const cli of CONTAINER_CLI_STUBS) {
+    await writeFile(join(dir, cli), containerStub(recordDir, cli, dir, opts));
+  }
+  for (const name of HOST_COMMAND_STUBS) {
+    await writeFile(join(dir, name), `${recorderPrelude(recordDir, name)}exit 0\n`);
+  }
+  await Promise.all([...CONTAINER_CLI_STUBS, ...HOST_COMMAND_STUBS].map((name) => chmod(join(dir, name), 0o755)));
+
+  return {
+    dir,
+    recordDir,
+    async calls(name) {
+      return (await readCalls(recordDir, name)).map((c) => c.argv);
+    },
+    async dockerRuns() {
+      const all = (await Promise.all(CONTAINER_CLI_STUBS.map((cli) => readCalls(recordDir, cli)))).flat();
+      const runs = all.filter((c) => c.argv[0] === 'run').sort((a, b) => compareCallIds(baseName(a.id), baseName(b.id)));
+      return Promise.all(
+        runs.map(async (c) => {
+          const env: Record<string, string> = {};
+          for (const entry of splitNul(await readFile(`${c.id}.env`, 'utf8').catch(() => ''))) {
+            const eq = entry.indexOf('=');
+            if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+          }
+          return { argv: c.argv, env };
+        }),
+      );
+    },
+    async cleanup() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+async function listen(server: ReturnType<typeof createServer>): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: ReturnType<typeof createServer>): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface FakeImds {
+  /** Base URL to pass as `SCHED_IMDS_URL`. */
+  url: string;
+  /** `null`: instance-action answers 404 (no notice); a string: 200 with that body. */
+  setInstanceAction(body: string | null): void;
+  requests: { method: string; path: string }[];
+  close(): Promise<void>;
+}
+
+const FAKE_IMDS_TOKEN = 'fake-imds-token';
+
+/** A loopback IMDSv2: `PUT /latest/api/token` issues a token the metadata paths require. */
+export async function startFakeImds(): Promise<FakeImds> {
+  let instanceAction: string | null = null;
+  const requests: FakeImds['requests'] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const method = req.method ?? '';
+    const path = req.url ?? '';
+    requests.push({ method, path });
+    req.resume();
+    if (path === '/latest/api/token') {
+      if (method !== 'PUT' || !req.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
+        res.writeHead(method === 'PUT' ? 400 : 405).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(FAKE_IMDS_TOKEN);
+      return;
+    }
+    if (req.headers['x-aws-ec2-metadata-token'] !== FAKE_IMDS_TOKEN) {
+      res.writeHead(401).end();
+      return;
+    }
+    if (method === 'GET' && path === '/latest/meta-data/spot/instance-action' && instanceAction !== null) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(instanceAction);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const url = await listen(server);
+  return {
+    url,
+    requests,
+    setInstanceAction(body) {
+      instanceAction = body;
+    },
+    close: () => close(server),
+  };
+}
+
+export interface ReceivedNotification {
+  method: string;
+  /** Path without the query string, e.g. `/v1/notifications/job-1`. */
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface NotificationReceiver {
+  /** Base URL to pass as `notifyBaseUrl`. */
+  url: string;
+  requests: ReceivedNotification[];
+  /**
+   * Statuses for the next requests, one each, in order; the last one then answers every later
+   * request. `respondWith(500, 500, 200)` fails twice then succeeds. Default: 200.
+   */
+  respondWith(...statuses: number[]): void;
+  /** Resolves with the first request (already received or coming) that matches; rejects after `timeoutMs`. */
+  waitFor(match: (r: ReceivedNotification) => boolean, timeoutMs: number): Promise<ReceivedNotification>;
+  close(): Promise<void>;
+}
+
+/** A loopback stand-in for the bot's `PUT /v1/notifications/<job-id>` endpoint. */
+export async function startNotificationReceiver(): Promise<NotificationReceiver> {
+  const requests: ReceivedNotification[] = [];
+  let queued: number[] = [200];
+  const waiters = new Set<(r: ReceivedNotification) => void>();
+  const server = createServer((req, res) => {
+    void readBody(req).then((body) => {
+      const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const received: ReceivedNotification = {
+        method: req.method ?? '',
+        path: parsed.pathname,
+        query: Object.fromEntries(parsed.searchParams),
+        headers: req.headers,
+        body,
+      };
+      requests.push(received);
+      const status = queued.length > 1 ? queued.shift()! : (queued[0] ?? 200);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"test"}');
+      for (const waiter of waiters) waiter(received);
+    });
+  });
+  const url = await listen(server);
+  return {
+    url,
+    requests,
+    respondWith(...statuses) {
+      if (statuses.length === 0) throw new Error('respondWith needs at least one status');
+      queued = [...statuses];
+    },
+    waitFor(match, timeoutMs) {
+      const seen = requests.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = (r: ReceivedNotification) => {
+          if (!match(r)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(r);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no matching notification within ${timeoutMs} ms; got ${JSON.stringify(requests.map((r) => r.query))}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+    close: () => close(server),
+  };
+}
+
+export interface RunBootstrapOptions {
+  /** `makeStubBin().dir`: put first on PATH. */
+  stubBin: string;
+  /**
+   * Extra environment for the script. Must include `SCHED_IMDS_URL`, pointing at loopback or
+   * `off`: nothing else is inherited from the test process but PATH, HOME and TMPDIR.
+   */
+  env: Record<string, string>;
+  /** The process group is killed after this long; `code` is then null. */
+  timeoutMs: number;
+}
+
+export interface BootstrapRun {
+  /** bash's exit code; null when it was killed (time limit). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+// A tripwire: a command called by absolute path would escape the PATH stubs.
+const ABSOLUTE_HOST_COMMAND = /\/(?:usr\/)?s?bin\/(?:shutdown|poweroff|reboot|halt|systemctl|init|telinit)\b/;
+
+function assertLoopbackImds(value: string | undefined): void {
+  if (value === undefined) {
+    throw new Error('runBootstrap: env.SCHED_IMDS_URL is required (a loopback fake, or "off"), so the script can never reach 169.254.169.254');
+  }
+  if (value === 'off') return;
+  let host: string;
+  try {
+    host = new URL(value).hostname;
+  } catch {
+    throw new Error(`runBootstrap: SCHED_IMDS_URL ${JSON.stringify(value)} is not a URL`);
+  }
+  if (!/^127(?:\.\d{1,3}){3}$/.test(host) && host !== 'localhost' && host !== '[::1]') {
+    throw new Error(`runBootstrap: SCHED_IMDS_URL must point at loopback, got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Runs `script` with bash, detached in its own process group so the background metadata watcher
+ * can be killed with it. The group is killed as soon as bash exits, or at the time limit.
+ */
+export async function runBootstrap(script: string, opts: RunBootstrapOptions): Promise<BootstrapRun> {
+  assertLoopbackImds(opts.env.SCHED_IMDS_URL);
+  if (ABSOLUTE_HOST_COMMAND.test(script)) {
+    throw new Error('runBootstrap: the script calls a host command by absolute path, which the PATH stubs cannot catch');
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'sched-bootstrap-'));
+  const file = join(dir, 'user-data.sh');
+  await writeFile(file, script, { mode: 0o700 });
+  const env: Record<string, string> = {
+    PATH: `${opts.stubBin}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+    HOME: process.env.HOME ?? dir,
+    TMPDIR: dir,
+    ...opts.env,
+  };
+
+  try {
+    return await new Promise<BootstrapRun>((resolve, reject) => {
+      const child = spawn('bash', [file], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => stdout.push(c));
+      child.stderr.on('data', (c: Buffer) => stderr.push(c));
+      let timedOut = false;
+      let code: number | null = null;
+      const killGroup = () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
+      }, opts.timeoutMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      // Background children keep the pipes open: kill the group on exit, then wait for 'close'.
+      child.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        code = timedOut ? null : exitCode;
+        killGroup();
+      });
+      child.once('close', () => {
+        resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+      });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
