@@ -90,6 +90,10 @@ export interface NewJob {
   /** ISO UTC; a time in the past or now means "as soon as possible". */
   runAt: string;
   owner: import('./core/job.js').JobOwner;
+  /** Where the job was started from, so its updates go back there. */
+  origin?: import('./core/job.js').ChatOrigin;
+  /** The cron schedule this job is a firing of. */
+  scheduleId?: string;
 }
 
 /** A notification from the instance agent, already authenticated. */
@@ -115,7 +119,48 @@ export interface JobService {
   /** Only while the job has not ended; otherwise `ValidationError`. */
   updateCallback(id: string, callbackUrl: string | undefined): Promise<Job>;
   cancelJob(id: string, by: string): Promise<Job>;
+  /** A new job with the same spec as `id` (which must have ended), owned by `owner`, due now. */
+  retryJob(id: string, owner: import('./core/job.js').JobOwner, origin?: import('./core/job.js').ChatOrigin): Promise<Job>;
+  /** Every job that has not ended (or still needs reconciling), soonest due first. */
+  listActiveJobs(): Promise<Job[]>;
   agentReport(report: AgentReport): Promise<AgentReportResult>;
+}
+
+/** A cron schedule: each firing starts one job, whose id derives from (schedule, firing time). */
+export interface Schedule {
+  id: string;
+  version: number;
+  status: 'active' | 'cancelled';
+  /** Five-field cron expression as the user wrote it. */
+  expression: string;
+  /** IANA zone the expression is read in. */
+  timezone: string;
+  spec: import('./core/job.js').JobSpec;
+  owner: import('./core/job.js').JobOwner;
+  origin?: import('./core/job.js').ChatOrigin;
+  createdAt: string;
+  updatedAt: string;
+  /** ISO UTC of the next firing while active. */
+  nextRunAt?: string;
+  lastFiredAt?: string;
+  cancelledBy?: string;
+}
+
+export interface NewSchedule {
+  expression: string;
+  timezone: string;
+  spec: import('./core/job.js').JobSpec;
+  owner: import('./core/job.js').JobOwner;
+  origin?: import('./core/job.js').ChatOrigin;
+}
+
+/** Cron schedules. Errors as JobService. */
+export interface ScheduleService {
+  createSchedule(input: NewSchedule): Promise<Schedule>;
+  getSchedule(id: string): Promise<Schedule | undefined>;
+  /** Active schedules. */
+  listSchedules(): Promise<Schedule[]>;
+  cancelSchedule(id: string, by: string): Promise<Schedule>;
 }
 
 /**

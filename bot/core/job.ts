@@ -49,6 +49,15 @@ export interface JobSpec {
   name?: string;
 }
 
+/** Where a job was started: its updates are posted back there. */
+export interface ChatOrigin {
+  surface: 'slack' | 'terminal' | 'api';
+  /** Slack channel id. */
+  channel?: string;
+  /** The job's own message in the channel, once posted (Slack `ts`). */
+  messageTs?: string;
+}
+
 /** Who created a job; used for authorization and listing. */
 export interface JobOwner {
   kind: 'api' | 'slack' | 'terminal';
@@ -98,6 +107,9 @@ export interface Job {
   status: JobStatus;
   spec: JobSpec;
   owner: JobOwner;
+  origin?: ChatOrigin;
+  /** The cron schedule this job is a firing of. */
+  scheduleId?: string;
   /** ISO UTC time the job is due. */
   runAt: string;
   createdAt: string;

@@ -11,7 +11,7 @@ import { renderBootstrap } from '../core/bootstrap.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { findOrphans, indexSnapshot, observationsFor, type SnapshotIndex } from '../core/correlate.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import { isTerminal, JobStatus, type Job, type JobEvent } from '../core/job.js';
+import { isTerminal, JobStatus, type ChatOrigin, type Job, type JobEvent, type JobOwner } from '../core/job.js';
 import { decide, DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle.js';
 import type { Effect, Observation } from '../core/observation.js';
 import { notificationToken } from '../security/hmac.js';
@@ -91,9 +91,8 @@ export class Engine implements JobService {
 
   // ---- JobService ----
 
-  async createJob(input: NewJob): Promise<Job> {
+  async createJob(input: NewJob, id: string = newJobId()): Promise<Job> {
     const now = this.deps.clock.now();
-    const id = newJobId();
     // Render once now so a job whose script cannot be built (too large) is refused up front.
     renderBootstrap({ jobId: id, attempt: 1, image: input.spec.image, command: input.spec.command, env: input.spec.env, notifyBaseUrl: this.deps.publicUrl, token: 'x'.repeat(43) });
     const job: Job = {
@@ -102,6 +101,8 @@ export class Engine implements JobService {
       status: JobStatus.Scheduled,
       spec: input.spec,
       owner: input.owner,
+      ...(input.origin && { origin: input.origin }),
+      ...(input.scheduleId && { scheduleId: input.scheduleId }),
       runAt: input.runAt,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
@@ -156,6 +157,17 @@ export class Engine implements JobService {
     const next = await this.apply(id, { kind: 'cancel', by });
     if (!next) throw new NotFoundError(`no job ${id}`);
     return next;
+  }
+
+  async retryJob(id: string, owner: JobOwner, origin?: ChatOrigin): Promise<Job> {
+    const job = await this.deps.store.get(id);
+    if (!job) throw new NotFoundError(`no job ${id}`);
+    if (!isTerminal(job.status)) throw new ValidationError([`job ${id} has not ended (${job.status}); cancel it first or wait`]);
+    return this.createJob({ spec: job.spec, runAt: this.deps.clock.now().toISOString(), owner, origin: origin ?? job.origin });
+  }
+
+  async listActiveJobs(): Promise<Job[]> {
+    return (await this.deps.store.listActive()).filter((job) => !isTerminal(job.status));
   }
 
   async agentReport(report: AgentReport): Promise<AgentReportResult> {

@@ -76,6 +76,14 @@ class FakeJobService implements JobService {
     this.record('listRecentJobs');
     return [...this.jobs.values()];
   }
+  async listActiveJobs(): Promise<Job[]> {
+    this.record('listActiveJobs');
+    return [...this.jobs.values()];
+  }
+  async retryJob(id: string): Promise<Job> {
+    this.record('retryJob', id);
+    throw new NotFoundError(`no job ${id}`);
+  }
   async updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {
     this.record('updateCallback', id, callbackUrl);
     const job = this.jobs.get(id);
