@@ -43,7 +43,7 @@ function makeJob(overrides: Partial<Job> = {}): Job {
 }
 
 type Call = { method: keyof JobService; args: unknown[] };
-const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'agentReport']);
+const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'agentReport']);
 
 class FakeJobService implements JobService {
   readonly calls: Call[] = [];
