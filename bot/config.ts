@@ -112,12 +112,19 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 export const MIN_SECRET_LENGTH = 32;
 
 export function loadConfig(env: Record<string, string | undefined>, opts: { stdinIsTTY: boolean }): ConfigResult {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
-  }
-  const e = parsed.data;
+  // Field by field, so a bad value in one variable does not hide the problems of the others.
   const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(env[name]);
+    if (result.success) {
+      values[name] = result.data;
+    } else {
+      problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+      values[name] = (schema as z.ZodType).safeParse(undefined).data;
+    }
+  }
+  const e = values as z.infer<typeof envSchema>;
 
   const region = e.AWS_REGION ?? e.AWS_DEFAULT_REGION;
   const hasCredentials = Boolean(

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<void> {
 
   const engine = new Engine({
     store,
-    fleet: openFleet(config),
+    fleet: openFleet(config, logger),
     callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
     notifier: new LogNotifier(logger.child({ component: 'jobs' })),
     clock: systemClock,
@@ -97,7 +97,7 @@ async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Pro
   return { client, ensureTable: config.aws.endpoint !== undefined };
 }
 
-function openFleet(config: Config): Fleet {
+function openFleet(config: Config, logger: Logger): Fleet {
   if (config.compute === 'local') {
     throw new Error('SCHED_COMPUTE=local is not available yet: set SCHED_COMPUTE=ec2 with AWS settings');
   }
@@ -108,6 +108,7 @@ function openFleet(config: Config): Fleet {
     subnetIds: config.spot.subnetIds,
     securityGroupIds: config.spot.securityGroupIds,
     instanceProfile: config.spot.instanceProfile,
+    logger: logger.child({ component: 'ec2' }),
   });
 }
 

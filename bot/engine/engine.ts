@@ -374,16 +374,18 @@ export class Engine implements JobService {
 
   private armTimer(job: Job): void {
     this.timers.get(job.id)?.cancel();
-    const at = new Date(job.runAt);
+    this.timers.delete(job.id);
     const fire = () => {
       this.timers.delete(job.id);
       this.apply(job.id, { kind: 'tick' }).catch((err) => this.deps.logger.error({ err: coerceError(err), jobId: job.id }, 'due job could not start; the poller retries'));
     };
-    if (at.getTime() <= this.deps.clock.now().getTime()) {
+    // The injected clock decides when a job is due; node-schedule counts in wall-clock time.
+    const delayMs = Date.parse(job.runAt) - this.deps.clock.now().getTime();
+    if (delayMs <= 0) {
       setImmediate(fire);
       return;
     }
-    const timer = schedule.scheduleJob(at, fire);
+    const timer = schedule.scheduleJob(new Date(Date.now() + delayMs), fire);
     if (timer) this.timers.set(job.id, timer);
   }
 

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { loadConfig, maskConfig } from '../bot/config.js';
+
+const SECRET = 's'.repeat(40);
+const AWS = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-123', SCHED_SECRET: SECRET };
+
+describe('configuration', () => {
+  test('nothing set: the embedded default', () => {
+    const result = loadConfig({}, { stdinIsTTY: true });
+    expect(result.ok && result.config).toMatchObject({ compute: 'local', store: 'embedded', chat: 'terminal', port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080', table: 'sched-jobs', dataDir: '.sched', pollSeconds: 30, callbackAllowPrivate: false });
+    const piped = loadConfig({}, { stdinIsTTY: false });
+    expect(piped.ok && piped.config.chat).toBe('none');
+  });
+
+  test('AWS configured: EC2 and DynamoDB; Slack tokens: Slack', () => {
+    const result = loadConfig({ ...AWS, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }, { stdinIsTTY: false });
+    expect(result.ok && result.config).toMatchObject({ compute: 'ec2', store: 'dynamodb', chat: 'slack', host: '0.0.0.0' });
+  });
+
+  test('every problem is reported at once', () => {
+    const result = loadConfig(
+      { SCHED_PORT: 'eighty', SCHED_COMPUTE: 'ec2', SCHED_POLL_SECONDS: '0', SCHED_INSTANCE_TYPES: 'T3 MICRO' },
+      { stdinIsTTY: false },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.join('\n')).toMatch(/SCHED_PORT/);
+    expect(result.problems.join('\n')).toMatch(/SCHED_POLL_SECONDS/);
+    expect(result.problems.join('\n')).toMatch(/SCHED_INSTANCE_TYPES/);
+    expect(result.problems.join('\n')).toMatch(/SCHED_AMI/);
+    const second = loadConfig({ SCHED_COMPUTE: 'ec2', SCHED_INSTANCE_TYPES: 'T3 MICRO', SCHED_SECRET: 'short', SCHED_SUBNET_IDS: 'nope', SCHED_CHAT: 'slack' }, { stdinIsTTY: false });
+    expect(second.ok).toBe(false);
+    if (second.ok) return;
+    for (const name of ['AWS_REGION', 'SCHED_AMI', 'SCHED_SECRET', 'SCHED_INSTANCE_TYPES', 'SCHED_SUBNET_IDS', 'SLACK_BOT_TOKEN']) {
+      expect(second.problems.some((p) => p.startsWith(name)), name).toBe(true);
+    }
+  });
+
+  test('masking shows whether a secret is set, never its value', () => {
+    const result = loadConfig({ ...AWS, SCHED_API_TOKEN: 't'.repeat(40), SLACK_BOT_TOKEN: 'xoxb-secret-value', SLACK_SIGNING_SECRET: 'sign-secret' }, { stdinIsTTY: false });
+    if (!result.ok) throw new Error(result.problems.join());
+    const text = JSON.stringify(maskConfig(result.config));
+    for (const secret of [SECRET, 't'.repeat(40), 'xoxb-secret-value', 'sign-secret']) expect(text).not.toContain(secret);
+    expect(text).toContain('<set, 40 chars>');
+  });
+
+  test('npm start -- --check-config prints the masked configuration; bad configuration exits 2', () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: 'true', ...AWS, SCHED_API_TOKEN: 't'.repeat(40) };
+    const ok = spawnSync('npm', ['start', '--silent', '--', '--check-config'], { env, encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ compute: 'ec2', secret: '<set, 40 chars>', apiToken: '<set, 40 chars>' });
+    expect(ok.stdout + ok.stderr).not.toContain(SECRET);
+    const bad = spawnSync('npm', ['start', '--silent', '--', '--check-config'], { env: { ...env, SCHED_PORT: '99999', SCHED_AMI: '' }, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/SCHED_PORT/);
+    expect(bad.stderr).toMatch(/SCHED_AMI/);
+  }, 30_000);
+});

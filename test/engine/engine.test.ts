@@ -1,0 +1,239 @@
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
+import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
+import { JobStatus, type Job, type JobEvent } from '../../bot/core/job.js';
+import { Engine } from '../../bot/engine/engine.js';
+import type { CallbackOutcome, CallbackPayload, CallbackSender, Clock, JobStore, NewJob, Notifier } from '../../bot/ports.js';
+import { notificationToken } from '../../bot/security/hmac.js';
+
+const SECRET = 'engine-test-secret-0123456789abcdefghijkl';
+
+class FakeClock implements Clock {
+  constructor(public current = new Date('2026-03-01T12:00:00.000Z')) {}
+  now() {
+    return new Date(this.current);
+  }
+  advance(seconds: number) {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+class FakeCallbacks implements CallbackSender {
+  sent: { url: string; payload: CallbackPayload; key: string }[] = [];
+  outcomes: CallbackOutcome[] = [];
+  async send(url: string, payload: CallbackPayload, key: string): Promise<CallbackOutcome> {
+    this.sent.push({ url, payload, key });
+    return this.outcomes.shift() ?? { ok: true, statusCode: 200 };
+  }
+}
+
+class RecordingNotifier implements Notifier {
+  events: { jobId: string; event: JobEvent }[] = [];
+  async jobChanged(job: Job, events: JobEvent[]) {
+    for (const event of events) this.events.push({ jobId: job.id, event });
+  }
+}
+
+function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet; lease?: MemoryLeaseStore } = {}) {
+  const clock = opts.clock ?? new FakeClock();
+  const store = opts.store ?? new MemoryJobStore();
+  const fleet = opts.fleet ?? new MemoryFleet();
+  const callbacks = new FakeCallbacks();
+  const notifier = new RecordingNotifier();
+  const engine = new Engine({
+    store,
+    fleet,
+    callbacks,
+    notifier,
+    clock,
+    logger: pino({ level: 'silent' }),
+    lease: opts.lease,
+    secret: SECRET,
+    publicUrl: 'http://127.0.0.1:9',
+    pollSeconds: 30,
+  });
+  return { clock, store, fleet, callbacks, notifier, engine };
+}
+
+const newJob = (over: Partial<NewJob> = {}): NewJob => ({
+  spec: { image: 'alpine:3.20', command: ['echo', 'hi'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 2, callbackUrl: 'https://example.com/cb' },
+  runAt: '2026-03-01T12:00:00.000Z',
+  owner: { kind: 'api', id: 'api' },
+  ...over,
+});
+
+describe('engine', () => {
+  test('a due job runs to success; its instance is terminated and it leaves the active index', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    expect(job.status).toBe(JobStatus.Requested);
+    const [request] = w.fleet.requests.values();
+    expect(request).toMatchObject({ jobId: job.id, attempt: 1, clientToken: `${job.id}.1.0` });
+    // The user data carries this attempt's token, never the secret.
+    expect(request!.userData).toContain(Buffer.from(notificationToken(SECRET, job.id, 1)).toString('base64'));
+    expect(request!.userData).not.toContain(SECRET);
+    expect(request!.userData).not.toContain(Buffer.from(SECRET).toString('base64').slice(0, 20));
+
+    await w.engine.reconcileOnce();
+    expect((await w.engine.getJob(job.id))!.status).toBe(JobStatus.Launching);
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 })).toBe('ok');
+    w.clock.advance(90);
+    await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'hi\n' });
+    const done = (await w.engine.getJob(job.id))!;
+    expect(done).toMatchObject({ status: 'succeeded', exitCode: 0, callback: { state: 'delivered' } });
+    expect(w.fleet.liveInstances()).toEqual([]);
+    expect(w.callbacks.sent).toHaveLength(1);
+    expect(w.callbacks.sent[0]!.payload).toMatchObject({ job_id: job.id, status: 'succeeded', exit_code: 0, attempts: 1 });
+
+    await w.engine.reconcileOnce();
+    expect((await w.engine.getJob(job.id))!.cleanedUp).toBe(true);
+    expect(await w.store.listActive()).toEqual([]);
+    expect(w.notifier.events.map((e) => e.event.kind)).toEqual(['created', 'requested', 'launching', 'started', 'succeeded', 'callback']);
+  });
+
+  test('stale and unknown agent reports are refused and change nothing', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 2, exitCode: 0 })).toBe('stale_attempt');
+    expect(await w.engine.agentReport({ jobId: 'j-nope', status: 'started', attempt: 1 })).toBe('not_found');
+    expect((await w.engine.getJob(job.id))!.status).toBe(JobStatus.Requested);
+  });
+
+  test('an interruption starts a new attempt; the retry limit fails the job', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob({ spec: { ...newJob().spec, maxRetries: 1 } }));
+    await w.engine.reconcileOnce();
+    const first = (await w.engine.getJob(job.id))!.instanceId!;
+    w.fleet.setInstanceState(first, 'terminated');
+    await w.engine.reconcileOnce();
+    const second = (await w.engine.getJob(job.id))!;
+    expect(second).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
+    expect(second.instanceId).toBeDefined();
+    expect(second.instanceId).not.toBe(first);
+
+    w.fleet.setInstanceState(second.instanceId!, 'terminated');
+    await w.engine.reconcileOnce();
+    expect((await w.engine.getJob(job.id))!).toMatchObject({ status: 'failed', attempt: 2, interruptions: 2 });
+    expect(w.fleet.liveInstances()).toEqual([]);
+  });
+
+  test('a scheduled job starts from its timer, without a poll', async () => {
+    const w = world();
+    w.clock.now = () => new Date();
+    const job = await w.engine.createJob(newJob({ runAt: new Date(Date.now() + 300).toISOString() }));
+    expect(job.status).toBe('scheduled');
+    expect(w.engine.armedTimers).toBe(1);
+    await new Promise((r) => setTimeout(r, 800));
+    expect((await w.engine.getJob(job.id))!.status).toBe('requested');
+    await w.engine.stop();
+  });
+
+  test('a restarted engine re-arms timers and the poller catches due jobs it missed', async () => {
+    const store = new MemoryJobStore();
+    const clock = new FakeClock();
+    const first = world({ store, clock });
+    const later = await first.engine.createJob(newJob({ runAt: '2026-03-01T13:00:00.000Z' }));
+    await first.engine.stop();
+
+    const second = world({ store, clock });
+    await second.engine.start();
+    expect(second.engine.armedTimers).toBe(1);
+    clock.advance(3600);
+    await second.engine.reconcileOnce();
+    expect((await second.engine.getJob(later.id))!.status).toBe('requested');
+    await second.engine.stop();
+  });
+
+  test('a failed fleet observation presumes nothing gone; time-driven decisions still run', async () => {
+    const w = world();
+    const running = await w.engine.createJob(newJob());
+    await w.engine.reconcileOnce();
+    const due = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:10:00.000Z' }));
+    w.clock.advance(600);
+    w.fleet.observe = async () => {
+      throw new Error('RequestLimitExceeded');
+    };
+    const pass = await w.engine.reconcileOnce();
+    expect(pass.jobs).toBe(2);
+    expect((await w.engine.getJob(running.id))!).toMatchObject({ status: 'launching', attempt: 1 });
+    expect((await w.engine.getJob(due.id))!.status).toBe('requested');
+    expect(w.engine.metrics.observeErrors).toBe(1);
+  });
+
+  test('the orphan sweep terminates what no job wants, and spares a job newer than the active list', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    // An instance of a job that does not exist, and one of an attempt that is over.
+    await w.fleet.requestSpot({ jobId: 'j-ghost', attempt: 1, instanceType: 't3.micro', userData: '', clientToken: 'ghost' });
+    await w.fleet.requestSpot({ jobId: job.id, attempt: 0, instanceType: 't3.micro', userData: '', clientToken: 'old' });
+    // A job created after the pass listed the active jobs.
+    const fresh = await w.engine.createJob(newJob());
+    const listActive = w.store.listActive.bind(w.store);
+    w.store.listActive = async () => (await listActive()).filter((j) => j.id !== fresh.id);
+
+    const pass = await w.engine.reconcileOnce();
+    expect(pass.orphansTerminated).toBe(2);
+    const live = w.fleet.liveInstances().map((i) => i.jobId);
+    expect(live.sort()).toEqual([job.id, fresh.id].sort());
+  });
+
+  test('a callback that fails is retried after its back-off and the outcome recorded', async () => {
+    const w = world();
+    w.callbacks.outcomes = [{ ok: false, statusCode: 503, error: 'HTTP 503', permanent: false }];
+    const job = await w.engine.createJob(newJob());
+    await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 });
+    expect((await w.engine.getJob(job.id))!.callback).toMatchObject({ state: 'pending', attempts: 1, lastStatusCode: 503 });
+    await w.engine.reconcileOnce();
+    expect(w.callbacks.sent).toHaveLength(1);
+    w.clock.advance(5);
+    await w.engine.reconcileOnce();
+    expect(w.callbacks.sent).toHaveLength(2);
+    expect(w.callbacks.sent[1]!.key).toBe(w.callbacks.sent[0]!.key);
+    expect((await w.engine.getJob(job.id))!.callback).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
+  test('two replicas: only the lease holder reconciles; concurrent decisions never double a request', async () => {
+    const store = new MemoryJobStore();
+    const fleet = new MemoryFleet();
+    const clock = new FakeClock();
+    const lease = new MemoryLeaseStore({ clock });
+    const a = world({ store, fleet, clock, lease });
+    const b = world({ store, fleet, clock, lease });
+    const job = await a.engine.createJob(newJob({ runAt: '2026-03-01T12:05:00.000Z' }));
+    clock.advance(300);
+    const [pa, pb] = await Promise.all([a.engine.reconcileOnce(), b.engine.reconcileOnce()]);
+    expect([pa.skipped, pb.skipped].sort()).toEqual([false, true]);
+    // Both replicas act on the same job at once (a timer here, a notification there).
+    await Promise.all([a.engine.apply(job.id, { kind: 'tick' }), b.engine.apply(job.id, { kind: 'tick' })]);
+    expect(fleet.calls.filter((c) => c.op === 'requestSpot')).toHaveLength(1);
+    await Promise.all([
+      a.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 }),
+      b.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 }),
+    ]);
+    expect((await store.get(job.id))!.status).toBe('succeeded');
+    expect(a.callbacks.sent.length + b.callbacks.sent.length).toBe(1);
+  });
+
+  test('cancel: refused once ended; retry: a new job with the same spec', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    const cancelled = await w.engine.cancelJob(job.id, 'U1');
+    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by U1' });
+    expect(w.fleet.liveInstances()).toEqual([]);
+    await expect(w.engine.cancelJob(job.id, 'U1')).rejects.toMatchObject({ code: 'invalid' });
+    const retried = await w.engine.retryJob(job.id, { kind: 'slack', id: 'U2' });
+    expect(retried.id).not.toBe(job.id);
+    expect(retried.spec).toEqual(job.spec);
+    expect(retried.owner).toEqual({ kind: 'slack', id: 'U2' });
+    await expect(w.engine.retryJob(retried.id, { kind: 'slack', id: 'U2' })).rejects.toMatchObject({ code: 'invalid' });
+  });
+
+  test('a permanent EC2 refusal fails the job with the reason', async () => {
+    const w = world();
+    w.fleet.failNextRequest = Object.assign(new Error('The image id does not exist'), { code: 'InvalidAMIID.NotFound', permanent: true });
+    const job = await w.engine.createJob(newJob());
+    expect(job.status).toBe('failed');
+    expect(job.reason).toContain('InvalidAMIID.NotFound');
+  });
+});
