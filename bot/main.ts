@@ -10,12 +10,16 @@ import { loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
+import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
 import { DynamoJobStore } from './adapters/dynamo-store.js';
 import { Ec2Fleet } from './adapters/ec2-fleet.js';
 import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
+import { containerEnvFrom, detectContainerCli, LocalFleet, NO_CONTAINER_CLI_MESSAGE } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
+import type { Job } from './core/job.js';
 import { Engine } from './engine/engine.js';
+import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer } from './http/server.js';
 import type { Clock, Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -42,15 +46,22 @@ async function main(argv: string[]): Promise<void> {
   const store = new DynamoJobStore({ client: dynamo.client, tableName: config.table, clock: systemClock, retentionDays: config.retentionDays });
   if (dynamo.ensureTable) await store.ensureTable();
   const lease = new DynamoLeaseStore({ client: dynamo.client, tableName: config.table, clock: systemClock });
+  const scheduler: Scheduler = new Scheduler({
+    store: new DynamoScheduleStore({ client: dynamo.client, tableName: config.table }),
+    createJob: (input, id): Promise<Job> => engine.createJob(input, id),
+    clock: systemClock,
+    logger: logger.child({ component: 'scheduler' }),
+  });
 
-  const engine = new Engine({
+  const engine: Engine = new Engine({
     store,
-    fleet: openFleet(config, logger),
+    fleet: openFleet(config, logger, closers),
     callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
     notifier: new LogNotifier(logger.child({ component: 'jobs' })),
     clock: systemClock,
     logger: logger.child({ component: 'engine' }),
     lease,
+    scheduler,
     secret,
     publicUrl: config.publicUrl,
     pollSeconds: config.pollSeconds,
@@ -67,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
   });
   await http.listen({ port: config.port, host: config.host });
   await engine.start();
+  await scheduler.start();
   logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
   if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
 
@@ -75,6 +87,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    scheduler.stop();
     await engine.stop().catch((err) => logger.error({ err }, 'engine stop failed'));
     await http.close().catch((err) => logger.error({ err }, 'http close failed'));
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -97,9 +110,14 @@ async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Pro
   return { client, ensureTable: config.aws.endpoint !== undefined };
 }
 
-function openFleet(config: Config, logger: Logger): Fleet {
+function openFleet(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Fleet {
   if (config.compute === 'local') {
-    throw new Error('SCHED_COMPUTE=local is not available yet: set SCHED_COMPUTE=ec2 with AWS settings');
+    const fleetLogger = logger.child({ component: 'local-fleet' });
+    if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);
+    const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env) });
+    // Runs stop with the bot; the next start retries them as interrupted.
+    closers.push(() => fleet.close());
+    return fleet;
   }
   return new Ec2Fleet({
     client: createEc2Client({ region: config.aws.region, endpoint: config.aws.endpoint }),

@@ -154,6 +154,15 @@ export interface NewSchedule {
   origin?: import('./core/job.js').ChatOrigin;
 }
 
+/** Schedules, persisted beside the jobs; same conditional-write rules as `JobStore`. */
+export interface ScheduleStore {
+  createSchedule(schedule: Schedule): Promise<void>;
+  getSchedule(id: string): Promise<Schedule | undefined>;
+  /** Conditional on the stored version being `schedule.version - 1`. */
+  updateSchedule(schedule: Schedule): Promise<void>;
+  listActiveSchedules(): Promise<Schedule[]>;
+}
+
 /** Cron schedules. Errors as JobService. */
 export interface ScheduleService {
   createSchedule(input: NewSchedule): Promise<Schedule>;

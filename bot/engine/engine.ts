@@ -4,7 +4,6 @@
  * chat) — and funnels all of them into one path: load, `decide`, conditional write, run effects,
  * feed the effects' outcomes back as observations.
  */
-import { randomBytes } from 'node:crypto';
 import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { renderBootstrap } from '../core/bootstrap.js';
@@ -29,6 +28,7 @@ import type {
   NewJob,
   Notifier,
 } from '../ports.js';
+import { newJobId, randomId } from './ids.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { EngineMetrics } from './metrics.js';
@@ -50,6 +50,8 @@ export interface EngineDeps {
   timings?: LifecycleTimings;
   /** Identifies this process as a lease holder. */
   holderId?: string;
+  /** Cron schedules to fire on each pass (under the same lease). */
+  scheduler?: { fireDue(): Promise<number> };
 }
 
 /** How many jobs a reconcile pass works on at once. */
@@ -67,7 +69,7 @@ export class Engine implements JobService {
 
   constructor(private readonly deps: EngineDeps) {
     this.timings = deps.timings ?? DEFAULT_TIMINGS;
-    this.holderId = deps.holderId ?? `engine-${randomBytes(6).toString('hex')}`;
+    this.holderId = deps.holderId ?? `engine-${randomId()}`;
     this.loop = new ReconcileLoop({
       intervalMs: deps.pollSeconds * 1000,
       logger: deps.logger,
@@ -197,6 +199,9 @@ export class Engine implements JobService {
       return { skipped: true, jobs: 0, orphansTerminated: 0, orphansCancelled: 0 };
     }
     const started = Date.now();
+    if (this.deps.scheduler) {
+      await this.deps.scheduler.fireDue().catch((err) => this.deps.logger.error({ err: coerceError(err) }, 'firing schedules failed'));
+    }
     const jobs = await this.deps.store.listActive();
     let snapshot: FleetSnapshot | undefined;
     let index: SnapshotIndex | undefined;
@@ -393,15 +398,6 @@ export class Engine implements JobService {
   get armedTimers(): number {
     return this.timers.size;
   }
-}
-
-/** Short, unguessable, URL- and shell-safe: `j-` and 12 base32 characters (60 bits). */
-export function newJobId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  const bytes = randomBytes(12);
-  let id = 'j-';
-  for (const byte of bytes) id += alphabet[byte % 32];
-  return id;
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -1,0 +1,20 @@
+/**
+ * Cron arithmetic for schedules, pure: croner computes firings in an IANA zone (DST included)
+ * without timers of its own when asked for `nextRun`.
+ */
+import { Cron } from 'croner';
+
+/** The first firing strictly after `after`, or undefined when the expression never fires again. */
+export function nextFiring(expression: string, timezone: string, after: Date): Date | undefined {
+  const next = new Cron(expression, { timezone, paused: true }).nextRun(after);
+  return next ?? undefined;
+}
+
+/**
+ * The id of the job a schedule starts at one firing. Derived, never random, so a firing started
+ * twice (two replicas, a restart, a timer and the poller) is one conditional create that fails.
+ */
+export function firingJobId(scheduleId: string, firing: Date): string {
+  const stamp = firing.toISOString().slice(0, 16).replace(/[-:]/g, '').toLowerCase(); // 20261201t0900
+  return `${scheduleId}-${stamp}`;
+}

@@ -1,0 +1,167 @@
+/**
+ * Cron schedules: each firing starts one job. A firing's job id is derived from (schedule, firing
+ * time) and created with a conditional write, so a firing seen by a timer, by the reconcile pass,
+ * by a second replica or again after a restart still starts exactly one job.
+ *
+ * Level-triggered like the jobs: every pass fires whatever is due (`nextRunAt <= now`) and moves
+ * `nextRunAt` past now. After downtime only the latest missed firing runs, not a backlog: each
+ * firing is a spot instance, and a burst of stale ones is rarely what anyone wants.
+ */
+import schedule from 'node-schedule';
+import type { Logger } from 'pino';
+import { firingJobId, nextFiring } from '../core/cron.js';
+import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { Job } from '../core/job.js';
+import { randomId } from './ids.js';
+import type { Clock, NewJob, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
+
+export interface SchedulerDeps {
+  store: ScheduleStore;
+  /** Creates a job with a given id; throws ConflictError when it exists. */
+  createJob(input: NewJob, id: string): Promise<Job>;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class Scheduler implements ScheduleService {
+  private readonly timers = new Map<string, schedule.Job>();
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  async start(): Promise<void> {
+    for (const active of await this.deps.store.listActiveSchedules()) this.arm(active);
+  }
+
+  stop(): void {
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
+
+  async createSchedule(input: NewSchedule): Promise<Schedule> {
+    const now = this.deps.clock.now();
+    let next: Date | undefined;
+    try {
+      next = nextFiring(input.expression, input.timezone, now);
+    } catch (err) {
+      throw new ValidationError([`cron expression "${input.expression}": ${coerceError(err).message}`]);
+    }
+    if (!next) throw new ValidationError([`cron expression "${input.expression}" never fires`]);
+    const created: Schedule = {
+      id: `s-${randomId()}`,
+      version: 1,
+      status: 'active',
+      expression: input.expression,
+      timezone: input.timezone,
+      spec: input.spec,
+      owner: input.owner,
+      ...(input.origin && { origin: input.origin }),
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      nextRunAt: next.toISOString(),
+    };
+    await this.deps.store.createSchedule(created);
+    this.arm(created);
+    return created;
+  }
+
+  getSchedule(id: string): Promise<Schedule | undefined> {
+    return this.deps.store.getSchedule(id);
+  }
+
+  async listSchedules(): Promise<Schedule[]> {
+    return this.deps.store.listActiveSchedules();
+  }
+
+  async cancelSchedule(id: string, by: string): Promise<Schedule> {
+    for (let tries = 0; tries < 5; tries++) {
+      const found = await this.deps.store.getSchedule(id);
+      if (!found) throw new NotFoundError(`no schedule ${id}`);
+      if (found.status === 'cancelled') throw new ValidationError([`schedule ${id} is already cancelled`]);
+      const next: Schedule = { ...found, version: found.version + 1, status: 'cancelled', cancelledBy: by, nextRunAt: undefined, updatedAt: this.deps.clock.now().toISOString() };
+      try {
+        await this.deps.store.updateSchedule(next);
+        this.timers.get(id)?.cancel();
+        this.timers.delete(id);
+        return next;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`schedule ${id} kept changing; try again`);
+  }
+
+  /** Fires every due schedule once; the reconcile pass calls this. Returns the jobs started. */
+  async fireDue(): Promise<number> {
+    let started = 0;
+    for (const due of await this.deps.store.listActiveSchedules()) {
+      try {
+        if (await this.fireIfDue(due.id)) started++;
+      } catch (err) {
+        this.deps.logger.error({ err: coerceError(err), scheduleId: due.id }, 'schedule firing failed; the next pass retries');
+      }
+    }
+    return started;
+  }
+
+  private async fireIfDue(id: string): Promise<boolean> {
+    for (let tries = 0; tries < 5; tries++) {
+      const current = await this.deps.store.getSchedule(id);
+      if (!current || current.status !== 'active' || !current.nextRunAt) return false;
+      const now = this.deps.clock.now();
+      if (Date.parse(current.nextRunAt) > now.getTime()) {
+        this.arm(current);
+        return false;
+      }
+      const firing = latestFiring(current, now);
+      // Start the job first: if the bot dies before the schedule moves on, the next try finds the
+      // job already there (ConflictError) and only moves the schedule on.
+      let started = false;
+      try {
+        await this.deps.createJob({ spec: current.spec, runAt: firing.toISOString(), owner: current.owner, origin: current.origin, scheduleId: current.id }, firingJobId(current.id, firing));
+        started = true;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+      const next = nextFiring(current.expression, current.timezone, now);
+      const moved: Schedule = {
+        ...current,
+        version: current.version + 1,
+        lastFiredAt: firing.toISOString(),
+        nextRunAt: next?.toISOString(),
+        status: next ? 'active' : 'cancelled',
+        updatedAt: now.toISOString(),
+      };
+      try {
+        await this.deps.store.updateSchedule(moved);
+        this.arm(moved);
+        return started;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    return false;
+  }
+
+  private arm(target: Schedule): void {
+    this.timers.get(target.id)?.cancel();
+    this.timers.delete(target.id);
+    if (target.status !== 'active' || !target.nextRunAt) return;
+    const delayMs = Math.max(0, Date.parse(target.nextRunAt) - this.deps.clock.now().getTime());
+    const timer = schedule.scheduleJob(new Date(Date.now() + delayMs + 5), () => {
+      this.timers.delete(target.id);
+      this.fireIfDue(target.id).catch((err) => this.deps.logger.error({ err: coerceError(err), scheduleId: target.id }, 'schedule firing failed; the poller retries'));
+    });
+    if (timer) this.timers.set(target.id, timer);
+  }
+}
+
+/** The last firing at or before `now`, counting from the stored next firing (bounded walk). */
+function latestFiring(target: Schedule, now: Date): Date {
+  let firing = new Date(target.nextRunAt!);
+  for (let steps = 0; steps < 100_000; steps++) {
+    const after = nextFiring(target.expression, target.timezone, firing);
+    if (!after || after.getTime() > now.getTime()) break;
+    firing = after;
+  }
+  return firing;
+}

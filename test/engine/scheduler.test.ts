@@ -1,0 +1,152 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DynamoScheduleStore, MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
+import { DynamoJobStore } from '../../bot/adapters/dynamo-store.js';
+import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
+import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
+import { firingJobId, nextFiring } from '../../bot/core/cron.js';
+import { Engine } from '../../bot/engine/engine.js';
+import { Scheduler } from '../../bot/engine/scheduler.js';
+import type { Clock, JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
+import { startDynalite, type Dynalite } from '../harness/dynalite.js';
+
+class FakeClock implements Clock {
+  constructor(public current = new Date('2026-03-01T12:00:30.000Z')) {}
+  now() {
+    return new Date(this.current);
+  }
+  advance(seconds: number) {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+function replica(store: JobStore, schedules: ScheduleStore, clock: FakeClock, fleet = new MemoryFleet()) {
+  const logger = pino({ level: 'silent' });
+  const scheduler: Scheduler = new Scheduler({ store: schedules, createJob: (input, id) => engine.createJob(input, id), clock, logger });
+  const engine: Engine = new Engine({
+    store,
+    fleet,
+    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
+    notifier: { jobChanged: async () => undefined },
+    clock,
+    logger,
+    scheduler,
+    secret: 'scheduler-test-secret-0123456789abcdefghij',
+    publicUrl: 'http://127.0.0.1:9',
+    pollSeconds: 30,
+  });
+  return { scheduler, engine, fleet };
+}
+
+const every15: NewSchedule = {
+  expression: '*/15 * * * *',
+  timezone: 'UTC',
+  spec: { image: 'alpine:3.20', command: ['date'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 1 },
+  owner: { kind: 'slack', id: 'U1' },
+};
+
+describe('cron arithmetic', () => {
+  test('next firing in a zone, across a DST change', () => {
+    // Europe/Berlin leaves summer time on 2026-10-25: 09:00 local is 07:00Z before, 08:00Z after.
+    expect(nextFiring('0 9 * * *', 'Europe/Berlin', new Date('2026-10-24T12:00:00Z'))?.toISOString()).toBe('2026-10-25T08:00:00.000Z');
+    expect(nextFiring('0 9 * * *', 'Europe/Berlin', new Date('2026-10-23T12:00:00Z'))?.toISOString()).toBe('2026-10-24T07:00:00.000Z');
+  });
+
+  test('a firing has one derived job id', () => {
+    expect(firingJobId('s-abc', new Date('2026-12-01T09:00:00Z'))).toBe('s-abc-20261201t0900');
+  });
+});
+
+describe('scheduler', () => {
+  test('each firing starts exactly one job, whoever sees it and however often', async () => {
+    const store = new MemoryJobStore();
+    const schedules = new MemoryScheduleStore();
+    const clock = new FakeClock();
+    const fleet = new MemoryFleet();
+    const a = replica(store, schedules, clock, fleet);
+    const b = replica(store, schedules, clock, fleet);
+    const created = await a.scheduler.createSchedule(every15);
+    expect(created.nextRunAt).toBe('2026-03-01T12:15:00.000Z');
+
+    clock.advance(14 * 60);
+    await a.engine.reconcileOnce();
+    expect(await store.listActive()).toEqual([]);
+
+    clock.advance(60);
+    await Promise.all([a.scheduler.fireDue(), b.scheduler.fireDue(), a.engine.reconcileOnce(), b.engine.reconcileOnce()]);
+    const jobs = await store.listActive();
+    expect(jobs.map((j) => j.id)).toEqual([firingJobId(created.id, new Date('2026-03-01T12:15:00Z'))]);
+    expect(jobs[0]).toMatchObject({ scheduleId: created.id, owner: every15.owner });
+    expect(['requested', 'launching']).toContain(jobs[0]!.status);
+    expect(fleet.calls.filter((c) => c.op === 'requestSpot')).toHaveLength(1);
+    expect((await schedules.getSchedule(created.id))!.nextRunAt).toBe('2026-03-01T12:30:00.000Z');
+    a.scheduler.stop();
+    b.scheduler.stop();
+  });
+
+  test('after downtime only the latest missed firing runs, then the schedule moves on', async () => {
+    const store = new MemoryJobStore();
+    const schedules = new MemoryScheduleStore();
+    const clock = new FakeClock();
+    const before = replica(store, schedules, clock);
+    const created = await before.scheduler.createSchedule(every15);
+    before.scheduler.stop();
+
+    clock.advance(3600); // four firings missed while no bot ran
+    const after = replica(store, schedules, clock);
+    await after.scheduler.start();
+    await after.engine.reconcileOnce();
+    expect((await store.listActive()).map((j) => j.id)).toEqual([firingJobId(created.id, new Date('2026-03-01T13:00:00Z'))]);
+    expect((await schedules.getSchedule(created.id))!.nextRunAt).toBe('2026-03-01T13:15:00.000Z');
+    after.scheduler.stop();
+  });
+
+  test('a cancelled schedule fires no more', async () => {
+    const store = new MemoryJobStore();
+    const schedules = new MemoryScheduleStore();
+    const clock = new FakeClock();
+    const { scheduler, engine } = replica(store, schedules, clock);
+    const created = await scheduler.createSchedule(every15);
+    await scheduler.cancelSchedule(created.id, 'U1');
+    await expect(scheduler.cancelSchedule(created.id, 'U1')).rejects.toMatchObject({ code: 'invalid' });
+    clock.advance(3600);
+    await engine.reconcileOnce();
+    expect(await store.listActive()).toEqual([]);
+    expect(await scheduler.listSchedules()).toEqual([]);
+  });
+
+  test('an invalid expression is refused', async () => {
+    const { scheduler } = replica(new MemoryJobStore(), new MemoryScheduleStore(), new FakeClock());
+    await expect(scheduler.createSchedule({ ...every15, expression: 'every tuesday' })).rejects.toMatchObject({ code: 'invalid' });
+  });
+});
+
+describe('schedules in DynamoDB (dynalite)', () => {
+  let dynalite: Dynalite;
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynalite?.stop();
+  });
+
+  test('schedules live beside jobs without showing up as jobs', async () => {
+    const clock = new FakeClock();
+    const jobs = new DynamoJobStore({ client: dynalite.client(), tableName: 'sched-test', clock, retentionDays: 1 });
+    await jobs.ensureTable();
+    const schedules = new DynamoScheduleStore({ client: dynalite.client(), tableName: 'sched-test' });
+    const { scheduler, engine } = replica(jobs, schedules, clock);
+    const created = await scheduler.createSchedule(every15);
+    expect(await schedules.getSchedule(created.id)).toEqual(created);
+    expect(await schedules.listActiveSchedules()).toEqual([created]);
+    expect(await jobs.listActive()).toEqual([]);
+    await expect(schedules.updateSchedule({ ...created, version: 5 })).rejects.toMatchObject({ code: 'conflict' });
+
+    clock.advance(15 * 60);
+    await engine.reconcileOnce();
+    expect((await jobs.listActive()).map((j) => j.scheduleId)).toEqual([created.id]);
+    await scheduler.cancelSchedule(created.id, 'U1');
+    expect(await schedules.listActiveSchedules()).toEqual([]);
+    scheduler.stop();
+  });
+});
