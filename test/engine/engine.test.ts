@@ -4,20 +4,11 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { JobStatus, type Job, type JobEvent } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
-import type { CallbackOutcome, CallbackPayload, CallbackSender, Clock, JobStore, NewJob, Notifier } from '../../bot/ports.js';
+import { FakeClock } from '../harness/clock.js';
+import type { CallbackOutcome, CallbackPayload, CallbackSender, JobStore, NewJob, Notifier } from '../../bot/ports.js';
 import { notificationToken } from '../../bot/security/hmac.js';
 
 const SECRET = 'engine-test-secret-0123456789abcdefghijkl';
-
-class FakeClock implements Clock {
-  constructor(public current = new Date('2026-03-01T12:00:00.000Z')) {}
-  now() {
-    return new Date(this.current);
-  }
-  advance(seconds: number) {
-    this.current = new Date(this.current.getTime() + seconds * 1000);
-  }
-}
 
 class FakeCallbacks implements CallbackSender {
   sent: { url: string; payload: CallbackPayload; key: string }[] = [];

@@ -6,19 +6,10 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { firingJobId, nextFiring } from '../../bot/core/cron.js';
 import { Engine } from '../../bot/engine/engine.js';
+import { FakeClock } from '../harness/clock.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
-import type { Clock, JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
+import type { JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
-
-class FakeClock implements Clock {
-  constructor(public current = new Date('2026-03-01T12:00:30.000Z')) {}
-  now() {
-    return new Date(this.current);
-  }
-  advance(seconds: number) {
-    this.current = new Date(this.current.getTime() + seconds * 1000);
-  }
-}
 
 function replica(store: JobStore, schedules: ScheduleStore, clock: FakeClock, fleet = new MemoryFleet()) {
   const logger = pino({ level: 'silent' });
@@ -37,6 +28,8 @@ function replica(store: JobStore, schedules: ScheduleStore, clock: FakeClock, fl
   });
   return { scheduler, engine, fleet };
 }
+
+const START = new Date('2026-03-01T12:00:30.000Z');
 
 const every15: NewSchedule = {
   expression: '*/15 * * * *',
@@ -61,7 +54,7 @@ describe('scheduler', () => {
   test('each firing starts exactly one job, whoever sees it and however often', async () => {
     const store = new MemoryJobStore();
     const schedules = new MemoryScheduleStore();
-    const clock = new FakeClock();
+    const clock = new FakeClock(START);
     const fleet = new MemoryFleet();
     const a = replica(store, schedules, clock, fleet);
     const b = replica(store, schedules, clock, fleet);
@@ -87,7 +80,7 @@ describe('scheduler', () => {
   test('after downtime only the latest missed firing runs, then the schedule moves on', async () => {
     const store = new MemoryJobStore();
     const schedules = new MemoryScheduleStore();
-    const clock = new FakeClock();
+    const clock = new FakeClock(START);
     const before = replica(store, schedules, clock);
     const created = await before.scheduler.createSchedule(every15);
     before.scheduler.stop();
@@ -104,7 +97,7 @@ describe('scheduler', () => {
   test('a cancelled schedule fires no more', async () => {
     const store = new MemoryJobStore();
     const schedules = new MemoryScheduleStore();
-    const clock = new FakeClock();
+    const clock = new FakeClock(START);
     const { scheduler, engine } = replica(store, schedules, clock);
     const created = await scheduler.createSchedule(every15);
     await scheduler.cancelSchedule(created.id, 'U1');
@@ -116,7 +109,7 @@ describe('scheduler', () => {
   });
 
   test('an invalid expression is refused', async () => {
-    const { scheduler } = replica(new MemoryJobStore(), new MemoryScheduleStore(), new FakeClock());
+    const { scheduler } = replica(new MemoryJobStore(), new MemoryScheduleStore(), new FakeClock(START));
     await expect(scheduler.createSchedule({ ...every15, expression: 'every tuesday' })).rejects.toMatchObject({ code: 'invalid' });
   });
 });
@@ -131,7 +124,7 @@ describe('schedules in DynamoDB (dynalite)', () => {
   });
 
   test('schedules live beside jobs without showing up as jobs', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(START);
     const jobs = new DynamoJobStore({ client: dynalite.client(), tableName: 'sched-test', clock, retentionDays: 1 });
     await jobs.ensureTable();
     const schedules = new DynamoScheduleStore({ client: dynalite.client(), tableName: 'sched-test' });
