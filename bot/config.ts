@@ -6,6 +6,8 @@
 import { z } from 'zod';
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
+const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 const DEPLOYMENT = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 const csv = z
@@ -61,6 +63,9 @@ const envSchema = z.object({
   SCHED_RETENTION_DAYS: int(30, 1, 3650),
   SCHED_DEFAULT_RETRIES: int(3, 0, 20),
   SCHED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SCHED_ALLOWED_USERS: csv,
+  SCHED_ALLOWED_CHANNELS: csv,
+  SCHED_ADMINS: csv,
   SLACK_BOT_TOKEN: optional,
   SLACK_APP_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
@@ -103,6 +108,8 @@ export interface Config {
     instanceProfile?: string;
   };
   slack: { botToken?: string; appToken?: string; signingSecret?: string; apiUrl?: string };
+  /** Who may use Sched from chat; unset lists mean everyone. */
+  access: { allowedUsers: string[]; allowedChannels: string[]; admins: string[] };
   aws: { region?: string; endpoint?: string };
 }
 
@@ -163,6 +170,13 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   for (const [name, value] of [['SLACK_API_URL', e.SLACK_API_URL], ['AWS_ENDPOINT_URL', e.AWS_ENDPOINT_URL]] as const) {
     if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) problems.push(`${name}: must be an http(s) URL`);
   }
+  for (const [name, ids, pattern] of [
+    ['SCHED_ALLOWED_USERS', e.SCHED_ALLOWED_USERS, SLACK_USER],
+    ['SCHED_ADMINS', e.SCHED_ADMINS, SLACK_USER],
+    ['SCHED_ALLOWED_CHANNELS', e.SCHED_ALLOWED_CHANNELS, SLACK_CHANNEL],
+  ] as const) {
+    for (const id of ids) if (!pattern.test(id)) problems.push(`${name}: "${id}" is not a Slack ${pattern === SLACK_USER ? 'user' : 'channel'} id`);
+  }
   if (chat === 'slack') {
     if (!e.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN: required with SCHED_CHAT=slack');
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
@@ -200,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, apiUrl: e.SLACK_API_URL },
       aws: { region, endpoint: e.AWS_ENDPOINT_URL },
+      access: { allowedUsers: e.SCHED_ALLOWED_USERS, allowedChannels: e.SCHED_ALLOWED_CHANNELS, admins: e.SCHED_ADMINS },
     },
   };
 }

@@ -121,6 +121,8 @@ export interface JobService {
   cancelJob(id: string, by: string): Promise<Job>;
   /** A new job with the same spec as `id` (which must have ended), owned by `owner`, due now. */
   retryJob(id: string, owner: import('./core/job.js').JobOwner, origin?: import('./core/job.js').ChatOrigin): Promise<Job>;
+  /** Remembers the chat message that shows a job, so updates edit it (also after a restart). */
+  recordChatMessage(jobId: string, channel: string, messageTs: string): Promise<void>;
   /** Every job that has not ended (or still needs reconciling), soonest due first. */
   listActiveJobs(): Promise<Job[]>;
   agentReport(report: AgentReport): Promise<AgentReportResult>;

@@ -29,6 +29,8 @@ describe('configuration', () => {
     expect(result.problems.join('\n')).toMatch(/SCHED_POLL_SECONDS/);
     expect(result.problems.join('\n')).toMatch(/SCHED_INSTANCE_TYPES/);
     expect(result.problems.join('\n')).toMatch(/SCHED_AMI/);
+    const third = loadConfig({ SCHED_ALLOWED_USERS: 'U123, bob', SCHED_ALLOWED_CHANNELS: 'C1X,#general', SCHED_ADMINS: 'UADMIN1' }, { stdinIsTTY: false });
+    expect(third.ok ? [] : third.problems).toEqual(['SCHED_ALLOWED_USERS: "bob" is not a Slack user id', 'SCHED_ALLOWED_CHANNELS: "#general" is not a Slack channel id']);
     const second = loadConfig({ SCHED_COMPUTE: 'ec2', SCHED_INSTANCE_TYPES: 'T3 MICRO', SCHED_SECRET: 'short', SCHED_SUBNET_IDS: 'nope', SCHED_CHAT: 'slack' }, { stdinIsTTY: false });
     expect(second.ok).toBe(false);
     if (second.ok) return;

@@ -132,13 +132,24 @@ export class Engine implements JobService {
     return this.deps.store.listCreatedSince(since, 1000);
   }
 
-  async updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {
+  updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {
+    return this.edit(id, (job) => {
+      if (isTerminal(job.status)) throw new ValidationError([`job ${id} has already ended (${job.status}); its callback can no longer change`]);
+      return { ...job, spec: { ...job.spec, callbackUrl } };
+    });
+  }
+
+  async recordChatMessage(jobId: string, channel: string, messageTs: string): Promise<void> {
+    await this.edit(jobId, (job) => ({ ...job, origin: { surface: 'slack', ...job.origin, channel, messageTs } }));
+  }
+
+  /** A change outside the lifecycle (user edits, chat bookkeeping): one conditional write. */
+  private edit(id: string, change: (job: Job) => Job): Promise<Job> {
     return this.mutex.run(id, async () => {
       for (let tries = 0; tries < MAX_WRITE_RETRIES; tries++) {
         const job = await this.deps.store.get(id);
         if (!job) throw new NotFoundError(`no job ${id}`);
-        if (isTerminal(job.status)) throw new ValidationError([`job ${id} has already ended (${job.status}); its callback can no longer change`]);
-        const next: Job = { ...job, spec: { ...job.spec, callbackUrl }, version: job.version + 1, updatedAt: this.deps.clock.now().toISOString() };
+        const next: Job = { ...change(job), version: job.version + 1, updatedAt: this.deps.clock.now().toISOString() };
         try {
           await this.deps.store.update(next);
           return next;

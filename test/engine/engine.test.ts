@@ -220,6 +220,15 @@ describe('engine', () => {
     await expect(w.engine.retryJob(retried.id, { kind: 'slack', id: 'U2' })).rejects.toMatchObject({ code: 'invalid' });
   });
 
+  test('the chat message of a job is remembered and survives lifecycle writes', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob({ origin: { surface: 'slack', channel: 'C1' } }));
+    await w.engine.recordChatMessage(job.id, 'C1', '1700000000.000100');
+    await w.engine.reconcileOnce();
+    await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 });
+    expect((await w.engine.getJob(job.id))!.origin).toEqual({ surface: 'slack', channel: 'C1', messageTs: '1700000000.000100' });
+  });
+
   test('a permanent EC2 refusal fails the job with the reason', async () => {
     const w = world();
     w.fleet.failNextRequest = Object.assign(new Error('The image id does not exist'), { code: 'InvalidAMIID.NotFound', permanent: true });

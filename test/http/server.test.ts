@@ -43,7 +43,7 @@ function makeJob(overrides: Partial<Job> = {}): Job {
 }
 
 type Call = { method: keyof JobService; args: unknown[] };
-const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'agentReport']);
+const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'recordChatMessage', 'agentReport']);
 
 class FakeJobService implements JobService {
   readonly calls: Call[] = [];
@@ -79,6 +79,9 @@ class FakeJobService implements JobService {
   async listActiveJobs(): Promise<Job[]> {
     this.record('listActiveJobs');
     return [...this.jobs.values()];
+  }
+  async recordChatMessage(jobId: string): Promise<void> {
+    this.record('recordChatMessage', jobId);
   }
   async retryJob(id: string): Promise<Job> {
     this.record('retryJob', id);
