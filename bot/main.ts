@@ -94,8 +94,11 @@ async function main(argv: string[]): Promise<void> {
     logger.flush();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: Ctrl-C signals the whole process group, and tsx relays the signal again, so
+  // a second one often arrives mid-shutdown; with no listener left it would kill the bot before
+  // its local runs are stopped. `stopping` makes the repeat a no-op.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Promise<{ client: DynamoDBClient; ensureTable: boolean }> {

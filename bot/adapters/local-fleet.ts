@@ -1,0 +1,563 @@
+/**
+ * The `Fleet` port on this machine: the compute of the embedded default (DESIGN.md "The embedded
+ * default"). A "spot request" is fulfilled at once by running the job attempt's rendered bootstrap
+ * script — the very user data an EC2 instance would get — with bash, here, with Docker or Podman.
+ *
+ * One run per job attempt, in its own folder `<workDir>/<jobId>/<attempt>/`:
+ * - `user-data.sh` — the script as rendered, run unchanged;
+ * - `agent.log`    — everything it and the container print;
+ * - `run.json`     — the run's record (ids, pid, process start marker, state), so a restarted bot
+ *                    knows what ran before it and whether it still runs.
+ *
+ * The script runs detached in its own process group, like an instance that lives apart from the
+ * bot: a crashed bot does not take its jobs down, and a restarted one finds them still running.
+ * Its environment turns every host action off (`SCHED_HOST_ACTIONS=off`: no package installs, no
+ * systemctl, never a shutdown) and metadata polling with it (`SCHED_IMDS_URL=off`): a laptop has
+ * no instance metadata and must never be powered off by a job.
+ *
+ * How runs map onto the EC2 view the engine reasons about:
+ * - requestId `local-r-<jobId>-<attempt>`, always `active`/`fulfilled` (until cancelled);
+ * - instanceId `local-i-<jobId>-<attempt>`, `running` while the script's process lives, then
+ *   `terminated` — whether it ended by itself, was terminated, or vanished while the bot was down.
+ *   The engine has already had `finished` from the agent when a run ends normally; otherwise the
+ *   terminated instance is an interruption, retried under the job's usual rules.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { constants, accessSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { InstanceView, SpotRequestView } from '../core/observation.js';
+import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
+import { SpotRequestError } from './aws-errors.js';
+import { processGroupAlive, processStartMarker, signalProcessGroup } from './local-process.js';
+
+export type ContainerCli = 'docker' | 'podman';
+
+/** What users read, at start and on every job, when this machine cannot run containers. */
+export const NO_CONTAINER_CLI_MESSAGE = 'neither docker nor podman is installed; install one to run jobs locally';
+
+/** Structured logging; pino's `logger.info(obj, msg)` fits. */
+export interface LocalFleetLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface LocalFleetOptions {
+  /** Where run folders live, e.g. `<SCHED_DATA_DIR>/runs`; created when missing. */
+  workDir: string;
+  /** Absent: detected on `pathEnv` at each request, docker preferred. */
+  containerCli?: ContainerCli;
+  logger?: LocalFleetLogger;
+  /** PATH for finding the CLI and for the script; the bot's own PATH, passed in by main.ts. */
+  pathEnv?: string;
+  /**
+   * The rest of the script's environment (see `containerEnvFrom`). Nothing else is inherited.
+   * It cannot turn host actions or metadata back on.
+   */
+  spawnEnv?: Record<string, string>;
+  /** Between SIGTERM and SIGKILL of a run's process group; default 5 s. */
+  terminateGraceMs?: number;
+  /** A run that ended is listed this long, so the engine sees it terminated; default 1 h (EC2 too). */
+  forgetAfterMs?: number;
+}
+
+type RunState = 'starting' | 'running' | 'ended';
+/** `exited`: bash ended by itself; `terminated`: by `terminateInstance`; `lost`: found gone. */
+type EndReason = 'exited' | 'terminated' | 'lost';
+
+/** The persisted record of one run (`run.json`). */
+export interface RunRecord {
+  format: 1;
+  jobId: string;
+  attempt: number;
+  requestId: string;
+  instanceId: string;
+  clientToken: string;
+  instanceType: string;
+  containerCli: ContainerCli;
+  containerName: string;
+  requestState: 'active' | 'cancelled';
+  state: RunState;
+  /** bash's pid, which is also its process group id (it runs detached). */
+  pid?: number;
+  pgid?: number;
+  /** Tells this process from a later one that reuses the pid (see local-process.ts). */
+  startMarker?: string;
+  startedAt: string;
+  endedAt?: string;
+  endReason?: EndReason;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** `<cli> rm -f` was tried after the run ended; once is enough. */
+  containerRemoved?: boolean;
+}
+
+interface Run {
+  record: RunRecord;
+  dir: string;
+  /** Record writes in order, so an older state never overwrites a newer one. */
+  writes: Promise<void>;
+  /** Set while this process is bash's parent and has not yet seen it exit. */
+  child?: ChildProcess;
+  stopping?: Promise<void>;
+}
+
+const RECORD_FILE = 'run.json';
+const SCRIPT_FILE = 'user-data.sh';
+const LOG_FILE = 'agent.log';
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+const DEFAULT_TERMINATE_GRACE_MS = 5_000;
+const DEFAULT_FORGET_AFTER_MS = 3600_000;
+const CONTAINER_RM_TIMEOUT_MS = 30_000;
+// Job ids become folder names: nothing that could climb out of workDir.
+const JOB_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** The ids of one job attempt's run; deterministic, so a repeated launch finds the first. */
+export function localRunIds(jobId: string, attempt: number): { requestId: string; instanceId: string } {
+  return { requestId: `local-r-${jobId}-${attempt}`, instanceId: `local-i-${jobId}-${attempt}` };
+}
+
+/** The absolute path of an executable `name` on `pathEnv`, if there is one. */
+export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
+  // An empty PATH entry means the current directory: never look there.
+  for (const dir of (pathEnv ?? '').split(delimiter).filter((d) => d.startsWith('/'))) {
+    const file = join(dir, name);
+    try {
+      if (!statSync(file).isFile()) continue;
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not there, or not executable
+    }
+  }
+  return undefined;
+}
+
+/** The container CLI this machine has: docker if it is anywhere on PATH, else podman. */
+export function detectContainerCli(pathEnv: string | undefined): ContainerCli | undefined {
+  if (findOnPath('docker', pathEnv)) return 'docker';
+  if (findOnPath('podman', pathEnv)) return 'podman';
+  return undefined;
+}
+
+/**
+ * Variables the container CLI needs to reach the user's engine and registries (rootless Podman's
+ * runtime dir, Docker contexts and credentials, proxies), picked from the bot's environment.
+ * Everything else stays out of the script's environment.
+ */
+const CONTAINER_ENV_KEYS = [
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'XDG_RUNTIME_DIR',
+  'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
+  'DBUS_SESSION_BUS_ADDRESS',
+  'DOCKER_HOST',
+  'DOCKER_CONFIG',
+  'DOCKER_CONTEXT',
+  'DOCKER_CERT_PATH',
+  'DOCKER_TLS_VERIFY',
+  'CONTAINER_HOST',
+  'CONTAINER_CONNECTION',
+  'CONTAINERS_CONF',
+  'CONTAINERS_STORAGE_CONF',
+  'CONTAINERS_REGISTRIES_CONF',
+  'REGISTRY_AUTH_FILE',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+] as const;
+
+const LOOPBACK_NO_PROXY = ['127.0.0.1', 'localhost', '::1'];
+
+export function containerEnvFrom(env: Record<string, string | undefined>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of CONTAINER_ENV_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  // The agent's curl honours proxies too, and a proxy cannot reach the bot on loopback.
+  if (picked.HTTP_PROXY ?? picked.http_proxy ?? picked.HTTPS_PROXY ?? picked.https_proxy) {
+    for (const key of ['NO_PROXY', 'no_proxy'] as const) {
+      const existing = (picked[key] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      picked[key] = [...new Set([...existing, ...LOOPBACK_NO_PROXY])].join(',');
+    }
+  }
+  return picked;
+}
+
+const silentLogger: LocalFleetLogger = { info: () => {}, warn: () => {} };
+
+/** Job attempts as detached bash processes on this machine. */
+export class LocalFleet implements Fleet {
+  private readonly workDir: string;
+  private readonly containerCli: ContainerCli | undefined;
+  private readonly logger: LocalFleetLogger;
+  private readonly pathEnv: string;
+  private readonly spawnEnv: Record<string, string>;
+  private readonly terminateGraceMs: number;
+  private readonly forgetAfterMs: number;
+  /** By instance id. Ended runs stay until `forgetAfterMs` has passed. */
+  private readonly runs = new Map<string, Run>();
+  /** Launches in progress by instance id, so two at once for one attempt start one process. */
+  private readonly starting = new Map<string, Promise<{ requestId: string; instanceId: string }>>();
+  private loaded: Promise<void> | undefined;
+  private closing = false;
+
+  constructor(opts: LocalFleetOptions) {
+    if (!opts.workDir) throw new Error('LocalFleet: workDir must not be empty');
+    this.workDir = opts.workDir;
+    this.containerCli = opts.containerCli;
+    this.logger = opts.logger ?? silentLogger;
+    this.pathEnv = opts.pathEnv ?? DEFAULT_PATH;
+    this.spawnEnv = { ...opts.spawnEnv };
+    this.terminateGraceMs = opts.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
+    this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
+  }
+
+  /**
+   * Starts the attempt's script unless a run of this attempt exists already (in memory or on
+   * disk), in which case its ids are returned and nothing starts. Throws `SpotRequestError`,
+   * permanent when this machine has no container CLI.
+   */
+  async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId: string }> {
+    if (!JOB_ID_PATTERN.test(launch.jobId)) {
+      throw new SpotRequestError('InvalidParameterValue', `job id ${JSON.stringify(launch.jobId)} is not a valid local run name`, true);
+    }
+    if (!Number.isSafeInteger(launch.attempt) || launch.attempt < 0) {
+      throw new SpotRequestError('InvalidParameterValue', `attempt ${launch.attempt} must be a non-negative integer`, true);
+    }
+    if (this.closing) throw new SpotRequestError('ShuttingDown', 'Sched is stopping; the job starts when it runs again', false);
+    await this.load();
+    const ids = localRunIds(launch.jobId, launch.attempt);
+    if (this.runs.has(ids.instanceId)) return ids;
+    const inFlight = this.starting.get(ids.instanceId);
+    if (inFlight) return inFlight;
+    const started = this.start(launch).finally(() => this.starting.delete(ids.instanceId));
+    this.starting.set(ids.instanceId, started);
+    return started;
+  }
+
+  async observe(): Promise<FleetSnapshot> {
+    await this.load();
+    await Promise.all([...this.runs.values()].map((run) => this.refresh(run)));
+    const forgetBefore = Date.now() - this.forgetAfterMs;
+    const requests: SpotRequestView[] = [];
+    const instances: InstanceView[] = [];
+    for (const [instanceId, { record }] of this.runs) {
+      if (record.state === 'ended' && Date.parse(record.endedAt ?? record.startedAt) < forgetBefore) {
+        this.runs.delete(instanceId);
+        continue;
+      }
+      requests.push({
+        requestId: record.requestId,
+        jobId: record.jobId,
+        attempt: record.attempt,
+        state: record.requestState,
+        statusCode: record.requestState === 'cancelled' ? 'request-canceled-and-instance-running' : 'fulfilled',
+        instanceId: record.instanceId,
+        instanceType: record.instanceType,
+      });
+      instances.push({
+        instanceId: record.instanceId,
+        jobId: record.jobId,
+        attempt: record.attempt,
+        // A run is fulfilled the moment it exists: there is no `pending` to wait through.
+        state: record.state === 'ended' ? 'terminated' : 'running',
+        instanceType: record.instanceType,
+        spotRequestId: record.requestId,
+        launchTime: record.startedAt,
+      });
+    }
+    return { requests, instances };
+  }
+
+  /** Only marks the request: the run it launched lives on, as an EC2 instance would. */
+  async cancelRequest(requestId: string): Promise<void> {
+    await this.load();
+    const run = [...this.runs.values()].find((r) => r.record.requestId === requestId);
+    if (!run || run.record.requestState === 'cancelled') return;
+    run.record.requestState = 'cancelled';
+    await this.persist(run);
+  }
+
+  /**
+   * Ends the run: SIGTERM to its process group, SIGKILL after the grace, then `<cli> rm -f` of its
+   * container, which the container engine (not our process group) may still be running.
+   */
+  async terminateInstance(instanceId: string): Promise<void> {
+    await this.load();
+    await this.starting.get(instanceId)?.catch(() => undefined);
+    const run = this.runs.get(instanceId);
+    if (!run) return;
+    run.stopping ??= this.stop(run).finally(() => {
+      run.stopping = undefined;
+    });
+    await run.stopping;
+  }
+
+  /**
+   * Terminates every run still going: when Sched stops, its jobs stop with it, and the next start
+   * retries them as interrupted. A crashed bot does not get here, and its runs carry on.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(this.starting.values());
+    if (!this.loaded) return;
+    await this.loaded.catch(() => undefined);
+    const live = [...this.runs.values()].filter((run) => run.record.state !== 'ended');
+    await Promise.all(live.map((run) => this.terminateInstance(run.record.instanceId)));
+    await Promise.all([...this.runs.values()].map((run) => run.writes));
+  }
+
+  // ---- runs ----
+
+  private async start(launch: SpotLaunch): Promise<{ requestId: string; instanceId: string }> {
+    const ids = localRunIds(launch.jobId, launch.attempt);
+    const cli = this.containerCli ?? detectContainerCli(this.pathEnv);
+    if (!cli) throw new SpotRequestError('ContainerCliMissing', NO_CONTAINER_CLI_MESSAGE, true);
+
+    const dir = join(this.workDir, launch.jobId, String(launch.attempt));
+    await mkdir(join(this.workDir, launch.jobId), { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A run of this attempt from long ago (no longer in memory) is still that attempt's run.
+      const earlier = await readRecord(dir);
+      if (earlier) return ids;
+      // A folder without a record: an earlier start stopped before it spawned anything.
+    }
+    await mkdir(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, SCRIPT_FILE), launch.userData, { mode: 0o700 });
+
+    const run: Run = {
+      dir,
+      writes: Promise.resolve(),
+      record: {
+        format: 1,
+        jobId: launch.jobId,
+        attempt: launch.attempt,
+        ...ids,
+        clientToken: launch.clientToken,
+        instanceType: launch.instanceType,
+        containerCli: cli,
+        containerName: `sched-${launch.jobId}-${launch.attempt}`,
+        requestState: 'active',
+        state: 'starting',
+        startedAt: new Date().toISOString(),
+      },
+    };
+    // Recorded before the process exists: a crash now leaves a `starting` record (read as lost),
+    // never a process nobody knows about.
+    await this.persist(run);
+    this.runs.set(ids.instanceId, run);
+
+    const log = await open(join(dir, LOG_FILE), 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn('bash', [join(dir, SCRIPT_FILE)], {
+        cwd: dir,
+        env: this.scriptEnv(cli, dir),
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+      });
+    } finally {
+      await log.close();
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
+      this.markEnded(run, 'lost');
+      await this.persist(run);
+      throw new SpotRequestError('AgentStartFailed', `could not start bash for the job's script: ${err.message}`, true, { cause: err });
+    }
+    child.unref();
+    run.child = child;
+    child.once('exit', (code, signal) => this.onExit(run, code, signal));
+    child.on('error', (err) => this.logger.warn({ err, jobId: launch.jobId, attempt: launch.attempt }, 'local run process error'));
+    Object.assign(run.record, { state: run.record.state === 'starting' ? 'running' : run.record.state, pid, pgid: pid });
+    run.record.startMarker = await processStartMarker(pid);
+    await this.persist(run);
+    this.logger.info({ jobId: launch.jobId, attempt: launch.attempt, pid, dir, containerCli: cli }, 'local run started');
+    return ids;
+  }
+
+  private scriptEnv(cli: ContainerCli, dir: string): Record<string, string> {
+    return {
+      ...this.spawnEnv,
+      PATH: this.pathEnv,
+      HOME: this.spawnEnv.HOME ?? dir,
+      // mktemp leftovers of a killed script stay in the run's folder, not in /tmp.
+      TMPDIR: join(dir, 'tmp'),
+      // Last, so that nothing in spawnEnv can turn them back on.
+      SCHED_HOST_ACTIONS: 'off',
+      SCHED_IMDS_URL: 'off',
+      SCHED_CONTAINER_CLI: cli,
+    };
+  }
+
+  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    run.child = undefined;
+    const { record } = run;
+    if (record.state !== 'ended' || record.endReason === 'lost') {
+      this.markEnded(run, run.stopping ? 'terminated' : 'exited');
+    }
+    Object.assign(record, { exitCode: code, signal });
+    void this.persist(run);
+    this.logger.info({ jobId: record.jobId, attempt: record.attempt, exitCode: code, signal }, 'local run ended');
+    // Anything the script left in its group must not outlive it.
+    if (record.pgid !== undefined) signalProcessGroup(record.pgid, 'SIGKILL');
+  }
+
+  private markEnded(run: Run, reason: EndReason): void {
+    Object.assign(run.record, { state: 'ended', endReason: reason, endedAt: new Date().toISOString() });
+  }
+
+  /** For runs this process is not the parent of (started before a restart): is bash still there? */
+  private async refresh(run: Run): Promise<void> {
+    const { record } = run;
+    if (record.state !== 'running' || run.child || run.stopping || this.starting.has(record.instanceId)) return;
+    if (record.startMarker !== undefined && (await processStartMarker(record.pid!)) === record.startMarker) return;
+    this.logger.warn({ jobId: record.jobId, attempt: record.attempt, pid: record.pid }, 'a local run is gone (Sched was stopped, or the process was killed)');
+    this.markEnded(run, 'lost');
+    await this.persist(run);
+    await this.killLeftovers(record);
+    await this.removeContainer(run);
+  }
+
+  private async stop(run: Run): Promise<void> {
+    const { record } = run;
+    if (record.state === 'ended' && record.containerRemoved) return;
+    const pgid = await this.ownGroup(record);
+    if (pgid !== undefined) {
+      signalProcessGroup(pgid, 'SIGTERM');
+      if (!(await waitUntilGone(pgid, this.terminateGraceMs))) {
+        signalProcessGroup(pgid, 'SIGKILL');
+        await waitUntilGone(pgid, 2_000);
+      }
+    }
+    if (record.state !== 'ended') this.markEnded(run, 'terminated');
+    await this.removeContainer(run);
+    await this.persist(run);
+    this.logger.info({ jobId: record.jobId, attempt: record.attempt }, 'local run terminated');
+  }
+
+  /**
+   * The run's process group, if signalling it reaches only our processes: bash itself when its pid
+   * still names it, or what it left behind when bash is gone (a pid is never handed out again
+   * while a process group of that number exists). A pid reused by another process: nothing.
+   */
+  private async ownGroup(record: RunRecord): Promise<number | undefined> {
+    if (record.pid === undefined || record.pgid === undefined) return undefined;
+    const marker = await processStartMarker(record.pid);
+    if (marker !== undefined) return marker === record.startMarker ? record.pgid : undefined;
+    return (await processGroupAlive(record.pgid)) ? record.pgid : undefined;
+  }
+
+  private async killLeftovers(record: RunRecord): Promise<void> {
+    const pgid = await this.ownGroup(record);
+    if (pgid !== undefined) signalProcessGroup(pgid, 'SIGKILL');
+  }
+
+  /** Best effort, once: the container of a run that ended unexpectedly may still be running. */
+  private async removeContainer(run: Run): Promise<void> {
+    const { record } = run;
+    if (record.containerRemoved) return;
+    record.containerRemoved = true;
+    const cliPath = findOnPath(record.containerCli, this.pathEnv);
+    if (!cliPath) {
+      this.logger.warn({ jobId: record.jobId, cli: record.containerCli }, 'cannot remove the run\'s container: the CLI is no longer on PATH');
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      execFile(cliPath, ['rm', '-f', record.containerName], { env: this.scriptEnv(record.containerCli, run.dir), timeout: CONTAINER_RM_TIMEOUT_MS }, (err, _stdout, stderr) => {
+        // "No such container" is the usual answer: the container ended with the script (--rm).
+        if (err && !/no such container/i.test(stderr)) {
+          this.logger.warn({ jobId: record.jobId, container: record.containerName, stderr: stderr.trim() }, 'removing the run\'s container failed');
+        }
+        resolve();
+      });
+    });
+  }
+
+  // ---- records ----
+
+  /** Reads the records of runs from before this process, once. */
+  private load(): Promise<void> {
+    this.loaded ??= this.loadRecords().catch((err: unknown) => {
+      this.loaded = undefined; // the next call tries again
+      throw err;
+    });
+    return this.loaded;
+  }
+
+  private async loadRecords(): Promise<void> {
+    await mkdir(this.workDir, { recursive: true, mode: 0o700 });
+    const forgetBefore = Date.now() - this.forgetAfterMs;
+    for (const jobDir of await readdir(this.workDir, { withFileTypes: true })) {
+      if (!jobDir.isDirectory() || !JOB_ID_PATTERN.test(jobDir.name)) continue;
+      const attempts = await readdir(join(this.workDir, jobDir.name), { withFileTypes: true });
+      for (const attemptDir of attempts) {
+        if (!attemptDir.isDirectory()) continue;
+        const dir = join(this.workDir, jobDir.name, attemptDir.name);
+        const record = await readRecord(dir);
+        if (!record || this.runs.has(record.instanceId)) continue;
+        if (record.state === 'ended' && Date.parse(record.endedAt ?? record.startedAt) < forgetBefore) continue;
+        const run: Run = { record, dir, writes: Promise.resolve() };
+        if (record.state === 'starting') {
+          this.markEnded(run, 'lost');
+          await this.persist(run);
+        }
+        this.runs.set(record.instanceId, run);
+      }
+    }
+  }
+
+  private persist(run: Run): Promise<void> {
+    const text = `${JSON.stringify(run.record, null, 2)}\n`;
+    run.writes = run.writes
+      .then(async () => {
+        const file = join(run.dir, RECORD_FILE);
+        await writeFile(`${file}.tmp`, text, { mode: 0o600 });
+        await rename(`${file}.tmp`, file);
+      })
+      .catch((err: unknown) => this.logger.warn({ err, dir: run.dir }, 'writing a local run record failed'));
+    return run.writes;
+  }
+}
+
+async function readRecord(dir: string): Promise<RunRecord | undefined> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, RECORD_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const r = parsed as Partial<RunRecord>;
+  const valid =
+    r.format === 1 &&
+    typeof r.jobId === 'string' &&
+    typeof r.attempt === 'number' &&
+    typeof r.instanceId === 'string' &&
+    typeof r.requestId === 'string' &&
+    (r.containerCli === 'docker' || r.containerCli === 'podman') &&
+    typeof r.containerName === 'string' &&
+    (r.state === 'starting' || r.state === 'running' || r.state === 'ended');
+  return valid ? (r as RunRecord) : undefined;
+}
+
+async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!(await processGroupAlive(pgid))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
