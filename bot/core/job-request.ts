@@ -69,13 +69,30 @@ export const ENV_KEY_REGEX = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const INSTANCE_TYPE_REGEX = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
 const PRICE_REGEX = /^(?:0|[1-9]\d{0,5})(?:\.\d{1,6})?$/;
-const DURATION_REGEX = /^([1-9]\d{0,7})([smhd]?)$/;
-const DURATION_UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+const BARE_SECONDS_REGEX = /^[1-9]\d{0,7}$/;
+/** Units largest first, each at most once, so "1h30m" reads one way only ("1h30" would not). */
+const COMPOUND_DURATION_REGEX = /^(?:(\d{1,8})d)?\s*(?:(\d{1,8})h)?\s*(?:(\d{1,8})m)?\s*(?:(\d{1,8})s)?$/;
 /**
  * Control characters, lone surrogates, line/paragraph separators and bidi overrides: a name is
  * shown in Slack and logs, where these would forge lines or reorder text.
  */
 const UNPRINTABLE_REGEX = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * A positive duration in seconds: bare seconds ("600") or units d, h, m, s in that order
+ * ("90s", "10m", "2h", "1h30m", "1d"). Shared by the REST API and the chat grammar so both
+ * surfaces accept the same durations. Undefined when the text is not one, or is zero.
+ */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (BARE_SECONDS_REGEX.test(trimmed)) return Number(trimmed);
+  if (trimmed === '' || trimmed.length > 40) return undefined;
+  const match = COMPOUND_DURATION_REGEX.exec(trimmed);
+  if (!match) return undefined;
+  const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number];
+  const total = days * 86400 + hours * 3600 + minutes * 60 + seconds;
+  return total > 0 ? total : undefined;
+}
 
 export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobRequestResult {
   if (!isPlainObject(body)) return { ok: false, problems: ['the body must be a JSON object'] };
@@ -343,8 +360,7 @@ function parseTimeout(value: unknown, problems: string[]): number | undefined {
   if (typeof value === 'number') {
     seconds = Number.isInteger(value) && value > 0 ? value : undefined;
   } else if (typeof value === 'string') {
-    const match = DURATION_REGEX.exec(value.trim());
-    if (match) seconds = Number(match[1]) * (DURATION_UNIT_SECONDS[match[2] ?? ''] ?? 1);
+    seconds = parseDuration(value);
   } else {
     problems.push(`timeout: must be seconds (a positive integer) or a duration such as "90s", "10m", "2h", got ${typeName(value)}`);
     return undefined;

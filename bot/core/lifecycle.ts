@@ -189,7 +189,7 @@ function onSpotRequested(t: Transition, attempt: number, requestId: string, inst
 function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 'spotRequestFailed' }>): void {
   if (obs.attempt !== t.job.attempt || t.job.status !== JobStatus.Requested) return;
   if (obs.permanent) {
-    finish(t, JobStatus.Failed, `EC2 refused the spot request: ${obs.code}: ${obs.message}`);
+    finish(t, JobStatus.Failed, `the spot request was refused: ${obs.code}: ${obs.message}`);
     return;
   }
   // Retry on a later tick; say why only when the reason changes.

@@ -2,6 +2,7 @@
  * The HTTP surface: instance notifications, REST API v1, health and metrics. Built, not started:
  * the composition root listens, tests `inject()`.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { JobRequestDefaults } from '../core/job-request.js';
@@ -22,6 +23,11 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Prometheus text exposition for `GET /metrics`; absent: 404. */
   metrics?: () => string | Promise<string>;
+  /**
+   * Paths served by a plain Node listener before fastify sees the request (Slack's HTTP mode:
+   * Bolt verifies the signature over the raw body, so nothing may parse it first).
+   */
+  rawRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /**
@@ -44,7 +50,15 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     { component: 'http' },
     { redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
   );
+  const rawRoutes = deps.rawRoutes ?? {};
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        const raw = Object.hasOwn(rawRoutes, path) ? rawRoutes[path] : undefined;
+        if (raw) raw(req, res);
+        else handler(req, res);
+      }),
     loggerInstance: logger,
     bodyLimit: REST_BODY_LIMIT_BYTES,
     // Job ids are bounded at 128 characters; fastify's default (100) would turn longer ones into

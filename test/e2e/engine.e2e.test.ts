@@ -3,17 +3,12 @@
  * the test plays AWS's part (it takes the user data from moto and runs the real bootstrap script
  * with bash, terminates instances as AWS would) and a callback receiver on loopback.
  */
-import {
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeSpotInstanceRequestsCommand,
-  EC2Client,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeSpotInstanceRequestsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PublicJob } from '../../bot/http/public-job.js';
 import { notificationToken, verifyCallbackSignature } from '../../bot/security/hmac.js';
-import { makeStubBin, runBootstrap, startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type StubBinOptions } from '../harness/agent.js';
+import { startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type StubBinOptions } from '../harness/agent.js';
+import { instanceState as instanceStateOf, runInstance as runJobInstance, spotRequestsOf as spotRequestsOfJob } from '../harness/moto-instances.js';
 import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 
@@ -74,33 +69,9 @@ function waitForJob(id: string, predicate: (job: PublicJob) => boolean, what: st
   }, `job ${id} ${what}`, timeoutMs);
 }
 
-async function spotRequestsOf(jobId: string) {
-  const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'tag:sched-job-id', Values: [jobId] }] }));
-  return out.SpotInstanceRequests ?? [];
-}
-
-async function instanceState(instanceId: string): Promise<string | undefined> {
-  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-}
-
-/** The user data moto holds for the job's request of `attempt`: the script AWS would run. */
-async function userDataOf(jobId: string, attempt: number): Promise<{ script: string; instanceId: string }> {
-  const request = await eventually(async () => {
-    const requests = await spotRequestsOf(jobId);
-    return requests.find((r) => r.Tags?.some((t) => t.Key === 'sched-attempt' && t.Value === String(attempt)) && r.InstanceId);
-  }, `spot request of ${jobId} attempt ${attempt}`);
-  const attr = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: request.InstanceId!, Attribute: 'userData' }));
-  return { script: Buffer.from(attr.UserData!.Value!, 'base64').toString('utf8'), instanceId: request.InstanceId! };
-}
-
-/** Runs the job's real bootstrap script as the instance would, against the bot. */
-async function runInstance(jobId: string, attempt: number, container: StubBinOptions) {
-  const { script, instanceId } = await userDataOf(jobId, attempt);
-  const stubs = await makeStubBin(container);
-  const run = runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
-  return { instanceId, stubs, run };
-}
+const spotRequestsOf = (jobId: string) => spotRequestsOfJob(ec2, jobId);
+const instanceState = (instanceId: string) => instanceStateOf(ec2, instanceId);
+const runInstance = (jobId: string, attempt: number, container: StubBinOptions) => runJobInstance(ec2, imds.url, jobId, attempt, container);
 
 function callbacksFor(jobId: string) {
   return receiver.requests.filter((r) => r.method === 'POST' && r.body.includes(jobId));

@@ -1,0 +1,239 @@
+/**
+ * What users read instead of documentation: one usage line per subcommand (shown under every
+ * error) and a help page per subcommand and topic. Plain text, ≤ 80 columns, so that the terminal
+ * prints it as is and Slack shows it in a code block.
+ */
+import { closest } from './suggest.js';
+
+export const SUBCOMMANDS = ['run', 'list', 'status', 'cancel', 'logs', 'retry', 'help'] as const;
+export type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** Help pages that are not subcommands. */
+export const HELP_TOPICS = ['times', 'cron'] as const;
+export type HelpTopic = Subcommand | (typeof HELP_TOPICS)[number];
+
+export const USAGE: { readonly [K in Subcommand]: string } = {
+  run: '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  list: '/sched list [--all]',
+  status: '/sched status JOB',
+  cancel: '/sched cancel JOB',
+  logs: '/sched logs JOB',
+  retry: '/sched retry JOB',
+  help: '/sched help [COMMAND]',
+};
+
+/** All subcommands at once; the usage shown when no subcommand could be read. */
+export const SCHED_USAGE =
+  '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]';
+
+/** Defaults the operator configured; help shows them when the surface knows them. */
+export interface HelpDefaults {
+  instanceTypes?: string[];
+  maxRetries?: number;
+  maxPrice?: string;
+}
+
+export function isHelpTopic(topic: string): topic is HelpTopic {
+  return (SUBCOMMANDS as readonly string[]).includes(topic) || (HELP_TOPICS as readonly string[]).includes(topic);
+}
+
+/** The closest help topic to a misspelt one. */
+export function suggestHelpTopic(topic: string): string | undefined {
+  return closest(topic, [...SUBCOMMANDS, ...HELP_TOPICS]);
+}
+
+/**
+ * The help page for `topic` (a subcommand, "times" or "cron"), or the overview. An unknown topic
+ * gets the overview; the grammar reports it as an error before this is reached.
+ */
+export function helpText(topic?: string, defaults: HelpDefaults = {}): string {
+  const key = topic?.toLowerCase();
+  if (key === undefined || !isHelpTopic(key)) return OVERVIEW;
+  switch (key) {
+    case 'run':
+      return runHelp(defaults);
+    case 'list':
+      return LIST_HELP;
+    case 'status':
+      return STATUS_HELP;
+    case 'cancel':
+      return CANCEL_HELP;
+    case 'logs':
+      return LOGS_HELP;
+    case 'retry':
+      return RETRY_HELP;
+    case 'help':
+      return HELP_HELP;
+    case 'times':
+      return TIMES_HELP;
+    case 'cron':
+      return CRON_HELP;
+    default:
+      return assertNever(key);
+  }
+}
+
+const OVERVIEW = `Sched runs Docker containers on EC2 spot instances: now, later, or on a schedule.
+
+  ${USAGE.run}
+                          start a container job, like docker run
+  ${USAGE.list}     your jobs and schedules (--all: everyone's)
+  ${USAGE.status}       one job or schedule in detail
+  ${USAGE.cancel}       stop a job, or a schedule's future firings
+  ${USAGE.logs}         the last lines the container printed
+  ${USAGE.retry}        run an ended job again, same settings
+  ${USAGE.help}  help on one command; also: help times, help cron
+
+Examples
+  /sched run alpine echo hello
+  /sched run --in 10m -e MODE=full ghcr.io/acme/etl:1.4 python run.py
+  /sched run --cron "0 9 * * 1-5" --tz Europe/Paris acme/report
+  /sched status j-4fq2k7x9abcd`;
+
+function runHelp(defaults: HelpDefaults): string {
+  const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
+  const retries = defaults.maxRetries ?? 3;
+  const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
+  return `${USAGE.run}
+
+Runs IMAGE on an EC2 spot instance, like docker run. Everything after IMAGE
+is the container's command and arguments, passed exactly as written — even
+words that look like options (they belong to the container). Quote words
+with spaces as in a shell. There is no shell: $VAR, *, ~ reach the container
+as typed, and | ; && > must be quoted (for a pipeline: sh -c 'a | b').
+The job's message shows every step: requested, running, finished.
+
+When (at most one; default: now)
+  --at TIME           at a time: "2026-12-01 09:00", "tomorrow 9am",
+                      "friday 18:30" (see: /sched help times)
+  --in DURATION       after a delay: 90s, 10m, 2h, 1h30m, 1d
+  --cron "EXPR"       on a schedule, one job per firing, at most every
+                      5 minutes (see: /sched help cron)
+  --tz ZONE           IANA time zone for --at and --cron, e.g. Europe/Paris
+                      (default: your Slack time zone, else UTC)
+
+Container
+  -e, --env K=V       environment variable; repeat for more
+  --timeout DURATION  stop the container after this long; the job fails
+  --name NAME         a label shown with the job (at most 80 characters)
+
+Instance
+  --type T[,T...]     instance types, tried in order when capacity is short
+                      (default: ${types})
+  --max-price USD     the most you pay per instance-hour, e.g. 0.05
+                      (${price})
+  --retries N         spot interruptions survived before the job fails
+                      (default: ${retries})
+
+Notification
+  --callback URL      POSTed a signed JSON summary when the job ends
+
+Options also take the --opt=value form; -- ends the options.
+
+Examples
+  /sched run alpine echo hello
+  /sched run --in 10m -e MODE=full ghcr.io/acme/etl:1.4 python run.py
+  /sched run --at "tomorrow 9am" --tz America/New_York --name report acme/report
+  /sched run --cron "0 2 * * *" --type c7i.large,c6i.large acme/backup --full
+  /sched run --timeout 2h --retries 5 --callback https://ci.example.com/hook acme/train
+  /sched run alpine sh -c 'echo "$HOSTNAME" | tr a-z A-Z'`;
+}
+
+const LIST_HELP = `${USAGE.list}
+
+Lists your jobs from the last 24 hours, active ones first, and your active
+schedules with their next firing.
+  --all    everyone's jobs and schedules, not only yours
+
+Example
+  /sched list --all`;
+
+const STATUS_HELP = `${USAGE.status}
+
+Shows one job in detail: its status, instance, attempts and interruptions,
+exit code, duration, cost, callback, recent events and the end of its output.
+JOB is a job id (j-…) or a schedule id, as shown by /sched list.
+
+Example
+  /sched status j-4fq2k7x9abcd`;
+
+const CANCEL_HELP = `${USAGE.cancel}
+
+Cancels a job that has not ended: its spot request is withdrawn and its
+instance terminated. Given a schedule id, stops the schedule's future
+firings; jobs it already started keep running (cancel them by their own id).
+Only the job's owner or an admin may cancel it.
+
+Example
+  /sched cancel j-4fq2k7x9abcd`;
+
+const LOGS_HELP = `${USAGE.logs}
+
+Shows the last lines the container printed (stdout and stderr), as reported
+when it finished. A running job has no output yet.
+
+Example
+  /sched logs j-4fq2k7x9abcd`;
+
+const RETRY_HELP = `${USAGE.retry}
+
+Runs an ended job (succeeded, failed or cancelled) again now, as a new job
+with the same image, command, environment and options. Only the job's owner
+or an admin may retry it.
+
+Example
+  /sched retry j-4fq2k7x9abcd`;
+
+const HELP_HELP = `${USAGE.help}
+
+Shows help on one command: run, list, status, cancel, logs, retry; or on a
+topic: times (--at, --in, --timeout), cron (--cron).
+
+Example
+  /sched help run`;
+
+const TIMES_HELP = `Times and durations
+
+--at TIME is read in --tz, else your Slack time zone, else UTC:
+  2026-12-01 09:00           a date and a time
+  2026-12-01T09:00:00Z       ISO 8601: its Z or +02:00 overrides --tz
+  tomorrow 9am               tomorrow at 09:00
+  friday 18:30               the coming Friday
+  9am                        the next 09:00, today or tomorrow
+  noon, midnight, in 3 days  also understood
+A time in the past is refused, as is one more than a year ahead. A time
+that daylight saving skips moves forward by the skipped hour.
+
+--in DURATION and --timeout DURATION: 90s, 10m, 2h, 1h30m, 1d
+(units d h m s, largest first; a bare number is seconds).
+
+The reply shows the resolved time in UTC before anything runs.
+
+Examples
+  /sched run --at "2026-12-01 09:00" --tz Asia/Tokyo alpine date
+  /sched run --in 1h30m acme/etl`;
+
+const CRON_HELP = `Schedules: --cron "EXPR"
+
+Five fields, read in --tz (else your Slack time zone, else UTC), so 09:00
+stays 09:00 across daylight saving changes:
+  minute  hour  day-of-month  month  day-of-week
+  0-59    0-23  1-31          1-12   0-7 (0 and 7: Sunday), or JAN, MON…
+  * any   , list   - range   /N every N   L last day   5#2 second Friday
+
+  "0 9 * * 1-5"     09:00 on weekdays
+  "*/15 * * * *"    every 15 minutes
+  "30 2 1 * *"      02:30 on the 1st of each month
+  "0 18 * * FRI"    18:00 on Fridays
+
+Each firing starts its own job on a new spot instance, so a schedule may fire
+at most every 5 minutes. The reply shows the next three firings in UTC.
+/sched list shows schedules and their next firing; /sched cancel SCHEDULE
+stops future firings.
+
+Example
+  /sched run --cron "0 9 * * 1-5" --tz Europe/Paris acme/report --daily`;
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected help topic: ${String(value)}`);
+}

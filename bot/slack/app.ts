@@ -1,0 +1,112 @@
+/**
+ * The Slack surface: a Bolt app in Socket Mode (an app token: no public ingress needed) or HTTP
+ * mode (a signing secret: Slack posts to `/slack/events` on the bot's own HTTP port), its
+ * listeners, and the notifier that keeps each job's message up to date.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { CommandDeps } from '../commands/types.js';
+import { jobView } from '../core/job-view.js';
+import type { Job, JobEvent } from '../core/job.js';
+import { SlackNotifier } from './notifier.js';
+import { renderJobEvent, renderJobMessage } from './render.js';
+import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
+import { slashCommandListener } from './listeners/command.js';
+import type { SlackContext } from './listeners/context.js';
+import { homeListener } from './listeners/home.js';
+import { UserZones } from './user-zones.js';
+
+export interface SlackSurfaceOptions {
+  botToken: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  /** HTTP mode when there is no app token. */
+  signingSecret?: string;
+  /** Slack Web API base URL (GovSlack, a test double); Slack's own when absent. */
+  apiUrl?: string;
+  defaults: SlackContext['defaults'];
+  logger: Logger;
+  /** Persists a job message's ts. */
+  saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
+}
+
+export interface SlackSurface {
+  notifier: SlackNotifier;
+  /** HTTP mode: the request listener to serve at `/slack/events`. */
+  eventsListener?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Registers listeners with the use cases and connects (Socket Mode). */
+  start(deps: CommandDeps): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
+  const log = opts.logger;
+  const clientOptions = {
+    ...(opts.apiUrl && { slackApiUrl: opts.apiUrl }),
+    timeout: 10_000,
+  };
+  const receiver = opts.appToken
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: opts.signingSecret ?? '',
+        endpoints: '/slack/events',
+        logLevel: LogLevel.ERROR,
+        // The ack goes out first (processBeforeResponse false): commands answer within 3 s.
+        processBeforeResponse: false,
+      });
+  const app = new App({
+    token: opts.botToken,
+    logLevel: LogLevel.ERROR,
+    clientOptions,
+    ...(opts.appToken
+      ? { socketMode: true, appToken: opts.appToken, installerOptions: { clientOptions } }
+      : { receiver: receiver! }),
+  });
+  // The notifier does its own pacing and must see every 429, so its client never retries.
+  const notifierClient = new webApi.WebClient(opts.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  const notifier = new SlackNotifier({
+    client: notifierClient,
+    logger: log.child({ component: 'slack-notifier' }),
+    saveMessageRef: opts.saveMessageRef,
+    render: {
+      jobMessage: (job: Job) => renderJobMessage(jobView(job, new Date())),
+      threadReply: (job: Job, events: JobEvent[]) => {
+        const view = jobView(job, new Date());
+        const parts = events.map((event) => renderJobEvent(view, { ...view.events.find((e) => e.at === event.at && e.kind === event.kind) ?? toViewEvent(view, event) }));
+        return { text: parts.map((p) => p.text).join('\n'), blocks: parts.flatMap((p) => p.blocks ?? []).slice(0, 50) };
+      },
+    },
+  });
+  app.error(async (error) => {
+    log.error({ err: error }, 'slack listener failed');
+  });
+
+  return {
+    notifier,
+    eventsListener: receiver ? (req, res) => receiver.requestListener(req, res) : undefined,
+    async start(deps: CommandDeps) {
+      const ctx: SlackContext = {
+        deps,
+        defaults: opts.defaults,
+        zones: new UserZones(app.client),
+        audit: (entry) => log.info({ audit: entry }, 'slack command'),
+      };
+      app.command('/sched', slashCommandListener(ctx));
+      for (const actionId of BUTTON_ACTION_IDS) app.action(actionId, buttonListener(ctx));
+      app.event('app_home_opened', homeListener(ctx));
+      // HTTP mode needs no start: the bot's own HTTP server hands `/slack/events` to the receiver.
+      if (opts.appToken) await app.start();
+      log.info({ mode: opts.appToken ? 'socket' : 'http' }, 'slack connected');
+    },
+    async stop() {
+      await Promise.race([notifier.flush(), new Promise((r) => setTimeout(r, 5000))]);
+      await notifier.stop();
+      if (opts.appToken) await app.stop().catch(() => undefined);
+    },
+  };
+}
+
+function toViewEvent(view: ReturnType<typeof jobView>, event: JobEvent) {
+  return { at: event.at, time: event.at.slice(11, 19) + ' UTC', kind: event.kind, text: event.text, tone: view.tone };
+}

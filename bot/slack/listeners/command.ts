@@ -1,0 +1,32 @@
+/**
+ * `/sched`: acknowledge at once (Slack's 3-second deadline), then parse, run the use case and
+ * answer with an ephemeral reply. The job's own message is posted by the notifier.
+ */
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { executeCommand } from '../../commands/execute.js';
+import { parseCommand } from '../../core/commands/grammar.js';
+import { unescapeSlackText } from '../render.js';
+import { renderOutcome } from '../reply.js';
+import type { SlackContext } from './context.js';
+
+export function slashCommandListener(ctx: SlackContext) {
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const now = ctx.deps.clock.now();
+    const zone = await ctx.zones.zoneOf(command.user_id);
+    // Slack escapes &, <, > and sends links as <url|label>: the grammar wants what the user typed.
+    const parsed = parseCommand(unescapeSlackText(command.text ?? ''), { now, userTimezone: zone, defaults: ctx.defaults });
+    const actor = { surface: 'slack' as const, userId: command.user_id, channelId: command.channel_id };
+    const outcome = parsed.ok
+      ? await executeCommand(parsed.command, actor, ctx.deps)
+      : ({ kind: 'invalid', error: parsed.error, usage: parsed.usage } as const);
+    ctx.audit({ user: command.user_id, channel: command.channel_id, command: parsed.ok ? parsed.command.kind : 'unparsed', target: parsed.ok && 'target' in parsed.command ? parsed.command.target : undefined, outcome: outcome.kind, id: idOf(outcome) });
+    const when = parsed.ok && parsed.command.kind === 'run' ? parsed.command.when : undefined;
+    const message = renderOutcome(outcome, { now, when, help: ctx.defaults });
+    await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
+  };
+}
+
+function idOf(outcome: { kind: string; job?: { id: string }; schedule?: { id: string } }): string | undefined {
+  return outcome.job?.id ?? outcome.schedule?.id;
+}

@@ -1,0 +1,432 @@
+/**
+ * The Slack side of the `Notifier` port: one live message per job in the channel it was started
+ * from, edited in place, with a thread that carries every event.
+ *
+ * Slack allows about one message per second per channel and answers 429 with `Retry-After`
+ * beyond that, while the engine may change hundreds of jobs in one pass. So nothing is sent from
+ * `jobChanged`: it records the change and returns, and one worker per channel sends.
+ *
+ * - Coalescing, per job: the message only ever needs the latest state, so changes that arrive
+ *   while a job waits for its turn cost nothing; events accumulate (none is dropped) and go out
+ *   as one thread reply with all of them, in order.
+ * - Pacing, per channel: one Web API call at a time, the next one at least `minIntervalMs` after
+ *   the previous one ended, taking the channel's jobs in turn so a busy job cannot starve the
+ *   others.
+ * - A job's calls: `chat.postMessage` the first time (then `saveMessageRef`, so a restarted bot
+ *   edits the same message through `job.origin.messageTs`), `chat.update` afterwards, and a
+ *   `chat.postMessage` with `thread_ts` whenever events are waiting.
+ * - 429: the whole channel waits out `Retry-After`, then the same job's call goes first.
+ * - Other failures: back-off with jitter. An intermediate state is given up after a few tries (the
+ *   job's next change brings a newer one; its events are kept for it). A terminal state is the
+ *   one the user is left with, so it is retried until it succeeds or `finalStateRetryMs` passes.
+ *   Errors that cannot succeed on retry (no access to the channel, bad arguments) drop the job's
+ *   pending work at once.
+ */
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { coerceError } from '../core/errors.js';
+import { isTerminal, type Job, type JobEvent } from '../core/job.js';
+import type { Notifier } from '../ports.js';
+import { classifyCallFailure } from './web-api-errors.js';
+
+/** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
+export interface SlackContent {
+  text: string;
+  blocks?: unknown[];
+}
+
+/** The pure Block Kit renderers the notifier sends (bot/slack/render.ts). */
+export interface JobMessageRenderer {
+  /** The job's live message, from its latest state. */
+  jobMessage(job: Job): SlackContent;
+  /** One thread reply for `events` (one or more, oldest first) of `job`. */
+  threadReply(job: Job, events: JobEvent[]): SlackContent;
+}
+
+export interface SlackNotifierOptions {
+  /**
+   * A `WebClient` built with `retryConfig: { retries: 0 }` and `rejectRateLimitedCalls: true`:
+   * this class does its own retrying, per channel, and must see every 429. Give it a `timeout`
+   * too: a call that never answers holds up its channel.
+   */
+  client: Pick<webApi.WebClient, 'apiCall'>;
+  render: JobMessageRenderer;
+  /** Persists the job message's ts (into `job.origin.messageTs`) so restarts edit, not repost. */
+  saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
+  logger: Logger;
+  /** Least time between the end of one call and the start of the next, per channel. Default 1000. */
+  minIntervalMs?: number;
+  retry?: {
+    /** First back-off delay; doubles per failure, with jitter. Default 1000. */
+    baseMs?: number;
+    /** Default 60 000. */
+    maxMs?: number;
+    /** Tries after the first before an intermediate state is given up. Default 3. */
+    intermediateRetries?: number;
+    /** How long a terminal state keeps being retried. Default 10 minutes. */
+    finalStateRetryMs?: number;
+  };
+  /** Milliseconds since the epoch; default `Date.now`. */
+  now?: () => number;
+}
+
+/** Counters for metrics and tests. */
+export interface SlackNotifierStats {
+  /** Web API calls made, refused ones included. */
+  calls: number;
+  rateLimited: number;
+  /** Calls that failed for another reason. */
+  failed: number;
+  /** Pending states given up (intermediate after retries, or any after a permanent error). */
+  dropped: number;
+}
+
+type Operation = 'post' | 'update' | 'reply';
+
+/** A job with something left to send. */
+interface PendingJob {
+  jobId: string;
+  /** Latest state seen. */
+  job: Job;
+  /** Bumped on every change, so a call can tell whether it sent the latest state. */
+  revision: number;
+  /** The message does not show `job` yet. */
+  messageStale: boolean;
+  /** Events not yet in the thread, oldest first. */
+  events: JobEvent[];
+  lastOperation?: Operation;
+  /** In the channel's turn order (at most once). */
+  queued: boolean;
+  /** Gave up after failures; nothing is sent until the job changes again. */
+  parked: boolean;
+  failures: number;
+  firstFailureAt?: number;
+  notBefore: number;
+  /** A message Slack said is gone: never edit it again. */
+  goneTs?: string;
+}
+
+/** One channel: its jobs, their turn order and its single worker. */
+interface Lane {
+  channel: string;
+  jobs: Map<string, PendingJob>;
+  turns: PendingJob[];
+  pausedUntil: number;
+  lastCallEndedAt: number;
+  worker?: Promise<void>;
+  wake?: () => void;
+}
+
+const DEFAULT_MIN_INTERVAL_MS = 1000;
+/** Refs kept in memory; older ones come back from the store through `job.origin.messageTs`. */
+const MAX_REMEMBERED_REFS = 10_000;
+
+export class SlackNotifier implements Notifier {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly messageRefs = new Map<string, string>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly minIntervalMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly intermediateRetries: number;
+  private readonly finalStateRetryMs: number;
+  private readonly now: () => number;
+  private stopped = false;
+  readonly stats: SlackNotifierStats = { calls: 0, rateLimited: 0, failed: 0, dropped: 0 };
+
+  constructor(private readonly options: SlackNotifierOptions) {
+    this.minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
+    this.retryBaseMs = options.retry?.baseMs ?? 1000;
+    this.retryMaxMs = options.retry?.maxMs ?? 60_000;
+    this.intermediateRetries = options.retry?.intermediateRetries ?? 3;
+    this.finalStateRetryMs = options.retry?.finalStateRetryMs ?? 10 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Records the change and returns; the channel's worker sends it. Never throws. */
+  async jobChanged(job: Job, events: JobEvent[]): Promise<void> {
+    if (this.stopped) return;
+    const channel = job.origin?.surface === 'slack' ? job.origin.channel : undefined;
+    if (!channel) return;
+    const lane = this.laneFor(channel);
+    let pending = lane.jobs.get(job.id);
+    if (!pending) {
+      pending = { jobId: job.id, job, revision: 0, messageStale: true, events: [], queued: false, parked: false, failures: 0, notBefore: 0 };
+      lane.jobs.set(job.id, pending);
+    }
+    pending.job = job;
+    pending.revision += 1;
+    pending.messageStale = true;
+    pending.events.push(...events);
+    if (pending.parked) {
+      pending.parked = false;
+      pending.failures = 0;
+      pending.firstFailureAt = undefined;
+    }
+    this.enqueue(lane, pending);
+  }
+
+  /**
+   * Resolves when every channel has sent everything it can (parked jobs wait for a change). A
+   * final state that keeps failing holds this up to `finalStateRetryMs`: bound it at shutdown.
+   */
+  flush(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops sending: a call in flight completes, nothing else goes out; pending work is lost. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const workers = [...this.lanes.values()].map((lane) => {
+      lane.wake?.();
+      return lane.worker;
+    });
+    await Promise.all(workers);
+    this.lanes.clear();
+    this.resolveIdleWaiters();
+  }
+
+  private laneFor(channel: string): Lane {
+    let lane = this.lanes.get(channel);
+    if (!lane) {
+      lane = { channel, jobs: new Map(), turns: [], pausedUntil: 0, lastCallEndedAt: -Infinity };
+      this.lanes.set(channel, lane);
+    }
+    return lane;
+  }
+
+  private enqueue(lane: Lane, pending: PendingJob, first = false): void {
+    if (first && pending.queued) lane.turns.splice(lane.turns.indexOf(pending), 1);
+    if (first || !pending.queued) {
+      pending.queued = true;
+      if (first) lane.turns.unshift(pending);
+      else lane.turns.push(pending);
+    }
+    if (lane.worker) {
+      lane.wake?.();
+      return;
+    }
+    // Started on a microtask so `lane.worker` is set before the worker can possibly finish.
+    lane.worker = Promise.resolve()
+      .then(() => this.runLane(lane))
+      .catch((err: unknown) => {
+        // Unreachable by design (every call's failure is handled); kept so a bug cannot go silent.
+        this.options.logger.error({ err: coerceError(err), channel: lane.channel }, 'slack notifier worker died');
+      });
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const now = this.now();
+        const openAt = Math.max(lane.pausedUntil, lane.lastCallEndedAt + this.minIntervalMs);
+        if (openAt > now) {
+          await this.sleep(lane, openAt - now);
+          continue;
+        }
+        const pending = this.takeTurn(lane, now);
+        if (pending) {
+          await this.sendNext(lane, pending);
+          continue;
+        }
+        if (lane.turns.length === 0) break;
+        // Everyone left is backing off: sleep until the first is due, or until new work arrives.
+        const dueAt = lane.turns.reduce((earliest, p) => Math.min(earliest, p.notBefore), Infinity);
+        await this.sleep(lane, dueAt - now);
+      }
+    } finally {
+      // The lane itself stays: its pause and last call time must outlive an idle moment.
+      lane.worker = undefined;
+      if (this.isIdle()) this.resolveIdleWaiters();
+    }
+  }
+
+  /** The first job in turn order that may send now, taken out of the order. */
+  private takeTurn(lane: Lane, now: number): PendingJob | undefined {
+    const index = lane.turns.findIndex((p) => p.notBefore <= now);
+    if (index < 0) return undefined;
+    const [pending] = lane.turns.splice(index, 1);
+    if (pending) pending.queued = false;
+    return pending;
+  }
+
+  private nextOperation(pending: PendingJob): Operation | undefined {
+    if (pending.parked) return undefined;
+    const updateDue = pending.messageStale;
+    const replyDue = pending.events.length > 0;
+    if (!updateDue && !replyDue) return undefined;
+    if (!this.messageTsOf(pending)) return 'post';
+    if (updateDue && replyDue) {
+      // Alternate, so neither the message nor the thread of a job that keeps changing falls behind.
+      return pending.lastOperation === 'post' || pending.lastOperation === 'update' ? 'reply' : 'update';
+    }
+    return updateDue ? 'update' : 'reply';
+  }
+
+  private messageTsOf(pending: PendingJob): string | undefined {
+    const ts = this.messageRefs.get(pending.jobId) ?? pending.job.origin?.messageTs;
+    return ts === pending.goneTs ? undefined : ts;
+  }
+
+  private async sendNext(lane: Lane, pending: PendingJob): Promise<void> {
+    const operation = this.nextOperation(pending);
+    if (!operation) {
+      this.settle(lane, pending);
+      return;
+    }
+    const job = pending.job;
+    const revision = pending.revision;
+    const events = pending.events.slice();
+    const ts = this.messageTsOf(pending);
+    let args: Record<string, unknown>;
+    try {
+      args =
+        operation === 'reply'
+          ? { channel: lane.channel, thread_ts: ts, ...this.options.render.threadReply(job, events) }
+          : { channel: lane.channel, ...(operation === 'update' ? { ts } : {}), ...this.options.render.jobMessage(job) };
+    } catch (err) {
+      this.options.logger.error({ err: coerceError(err), jobId: job.id, operation }, 'rendering a slack message failed; dropping it');
+      this.drop(lane, pending);
+      return;
+    }
+
+    this.stats.calls += 1;
+    try {
+      const result = await this.options.client.apiCall(operation === 'update' ? 'chat.update' : 'chat.postMessage', args);
+      lane.lastCallEndedAt = this.now();
+      pending.failures = 0;
+      pending.firstFailureAt = undefined;
+      pending.lastOperation = operation;
+      if (operation === 'reply') {
+        pending.events.splice(0, events.length);
+      } else {
+        if (pending.revision === revision) pending.messageStale = false;
+        if (operation === 'post') await this.rememberMessage(lane.channel, job.id, (result as { ts?: unknown }).ts);
+      }
+    } catch (thrown) {
+      lane.lastCallEndedAt = this.now();
+      this.handleFailure(lane, pending, operation, thrown);
+      return;
+    }
+    this.settle(lane, pending);
+  }
+
+  private async rememberMessage(channel: string, jobId: string, ts: unknown): Promise<void> {
+    if (typeof ts !== 'string' || ts.length === 0) {
+      this.options.logger.error({ jobId, channel }, 'chat.postMessage answered without a ts');
+      return;
+    }
+    this.messageRefs.delete(jobId);
+    this.messageRefs.set(jobId, ts);
+    if (this.messageRefs.size > MAX_REMEMBERED_REFS) {
+      const oldest = this.messageRefs.keys().next().value;
+      if (oldest !== undefined) this.messageRefs.delete(oldest);
+    }
+    try {
+      await this.options.saveMessageRef(jobId, channel, ts);
+    } catch (err) {
+      // Still remembered here; only a restart before the next save would post a second message.
+      this.options.logger.warn({ err: coerceError(err), jobId, channel }, 'saving the slack message ref failed');
+    }
+  }
+
+  private handleFailure(lane: Lane, pending: PendingJob, operation: Operation, thrown: unknown): void {
+    const { logger } = this.options;
+    const failure = classifyCallFailure(thrown);
+    const context = { channel: lane.channel, jobId: pending.jobId, operation, status: pending.job.status };
+    switch (failure.kind) {
+      case 'rate-limited': {
+        this.stats.rateLimited += 1;
+        lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
+        logger.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'slack rate limit: pausing the channel');
+        this.enqueue(lane, pending, true);
+        return;
+      }
+      case 'message-gone': {
+        this.stats.failed += 1;
+        // Someone deleted the job's message: a new one (and thread) beats silence.
+        pending.goneTs = this.messageTsOf(pending);
+        this.messageRefs.delete(pending.jobId);
+        pending.messageStale = true;
+        logger.warn({ ...context, error: failure.error }, 'slack message gone; posting a new one');
+        this.enqueue(lane, pending);
+        return;
+      }
+      case 'permanent':
+        this.stats.failed += 1;
+        logger.error({ ...context, error: failure.error }, 'slack refused the call; dropping the job\'s pending updates');
+        this.drop(lane, pending);
+        return;
+      case 'transient': {
+        this.stats.failed += 1;
+        const now = this.now();
+        pending.failures += 1;
+        pending.firstFailureAt ??= now;
+        const terminal = isTerminal(pending.job.status);
+        const giveUp = terminal ? now - pending.firstFailureAt >= this.finalStateRetryMs : pending.failures > this.intermediateRetries;
+        if (!giveUp) {
+          pending.notBefore = now + this.backoffMs(pending.failures);
+          logger.warn({ ...context, error: failure.error, failures: pending.failures, retryInMs: pending.notBefore - now }, 'slack call failed; retrying');
+          this.enqueue(lane, pending);
+          return;
+        }
+        if (terminal) {
+          logger.error({ ...context, error: failure.error, failures: pending.failures }, 'slack kept failing for the final state of a job; giving up');
+          this.drop(lane, pending);
+          return;
+        }
+        this.stats.dropped += 1;
+        logger.warn({ ...context, error: failure.error, failures: pending.failures }, 'slack kept failing; skipping this update until the job changes');
+        pending.parked = true;
+        pending.notBefore = 0;
+        return;
+      }
+      default: {
+        const unreachable: never = failure;
+        throw new Error(`unhandled failure ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** Exponential, capped, with jitter so channels that failed together do not retry together. */
+  private backoffMs(failures: number): number {
+    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  /** Back in turn order if it has more to send; forgotten if not. */
+  private settle(lane: Lane, pending: PendingJob): void {
+    if (this.nextOperation(pending)) this.enqueue(lane, pending);
+    else if (!pending.parked && lane.jobs.get(pending.jobId) === pending) lane.jobs.delete(pending.jobId);
+  }
+
+  private drop(lane: Lane, pending: PendingJob): void {
+    this.stats.dropped += 1;
+    if (lane.jobs.get(pending.jobId) === pending) lane.jobs.delete(pending.jobId);
+    const index = lane.turns.indexOf(pending);
+    if (index >= 0) lane.turns.splice(index, 1);
+    pending.queued = false;
+  }
+
+  private sleep(lane: Lane, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (lane.wake === done) lane.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      lane.wake = done;
+    });
+  }
+
+  private isIdle(): boolean {
+    for (const lane of this.lanes.values()) if (lane.worker) return false;
+    return true;
+  }
+
+  private resolveIdleWaiters(): void {
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,44 @@
+/** A command outcome as the Slack message that answers it. Pure. */
+import { confirmJob, confirmSchedule } from '../commands/confirm.js';
+import type { CommandOutcome } from '../commands/types.js';
+import type { RunWhen } from '../core/commands/grammar.js';
+import type { HelpDefaults } from '../core/commands/help.js';
+import { jobView, scheduleView } from '../core/job-view.js';
+import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, type SlackMessage } from './render.js';
+
+export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: RunWhen; help?: HelpDefaults }): SlackMessage {
+  const { now } = ctx;
+  switch (outcome.kind) {
+    case 'job-created':
+      return renderNotice(`${confirmJob(outcome.job, ctx.when, now)} Its updates follow in this channel.`, 'success');
+    case 'schedule-created': {
+      const message = renderScheduleMessage(scheduleView(outcome.schedule, now));
+      const note = renderNotice(confirmSchedule(outcome.schedule, ctx.when), 'success');
+      return { text: note.text, blocks: [...(note.blocks ?? []), ...(message.blocks ?? [])] };
+    }
+    case 'job-status':
+      return renderJobStatus(jobView(outcome.job, now));
+    case 'schedule-status':
+      return renderScheduleMessage(scheduleView(outcome.schedule, now));
+    case 'job-logs':
+      return renderJobLogs(jobView(outcome.job, now));
+    case 'job-cancelled':
+      return renderNotice(`Job ${outcome.job.id} is cancelled.`, 'muted');
+    case 'schedule-cancelled':
+      return renderNotice(`Schedule ${outcome.schedule.id} is cancelled; it starts no more jobs.`, 'muted');
+    case 'list':
+      return renderList({ jobs: outcome.jobs.map((job) => jobView(job, now)), schedules: outcome.schedules.map((s) => scheduleView(s, now)), all: outcome.all });
+    case 'help':
+      return renderHelp(outcome.topic, ctx.help);
+    case 'invalid':
+      return renderError(outcome.error, outcome.usage || 'see `/sched help`');
+    case 'denied':
+      return renderNotice(outcome.reason, 'failure');
+    default:
+      return assertNever(outcome);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected outcome: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,122 @@
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
+import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
+import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
+import { executeCommand } from '../../bot/commands/execute.js';
+import type { Actor, CommandOutcome } from '../../bot/commands/types.js';
+import type { AccessPolicy } from '../../bot/core/access.js';
+import { parseCommand } from '../../bot/core/commands/grammar.js';
+import { Engine } from '../../bot/engine/engine.js';
+import { Scheduler } from '../../bot/engine/scheduler.js';
+import { FakeClock } from '../harness/clock.js';
+
+const ALICE: Actor = { surface: 'slack', userId: 'UALICE', channelId: 'CJOBS' };
+const BOB: Actor = { surface: 'slack', userId: 'UBOB', channelId: 'CJOBS' };
+const ADMIN: Actor = { surface: 'slack', userId: 'UADMIN', channelId: 'COTHER' };
+
+function setup(access: AccessPolicy = { allowedUsers: [], allowedChannels: [], admins: ['UADMIN'] }) {
+  const clock = new FakeClock();
+  const logger = pino({ level: 'silent' });
+  const store = new MemoryJobStore();
+  const fleet = new MemoryFleet();
+  const scheduler: Scheduler = new Scheduler({ store: new MemoryScheduleStore(), createJob: (input, id) => engine.createJob(input, id), clock, logger });
+  const engine: Engine = new Engine({
+    store,
+    fleet,
+    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
+    notifier: { jobChanged: async () => undefined },
+    clock,
+    logger,
+    scheduler,
+    secret: 'commands-test-secret-0123456789abcdefghij',
+    publicUrl: 'http://127.0.0.1:9',
+    pollSeconds: 30,
+  });
+  const deps = { jobs: engine, schedules: scheduler, access, clock };
+  const exec = async (text: string, actor: Actor = ALICE): Promise<CommandOutcome> => {
+    const parsed = parseCommand(text, { now: clock.now(), userTimezone: 'UTC', defaults: { instanceTypes: ['t3.micro'], maxRetries: 3 } });
+    if (!parsed.ok) return { kind: 'invalid', error: parsed.error, usage: parsed.usage };
+    return executeCommand(parsed.command, actor, deps);
+  };
+  return { clock, engine, scheduler, fleet, exec };
+}
+
+async function createdJobId(outcome: Promise<CommandOutcome>): Promise<string> {
+  const result = await outcome;
+  if (result.kind !== 'job-created') throw new Error(`expected a job, got ${JSON.stringify(result)}`);
+  return result.job.id;
+}
+
+describe('/sched use cases', () => {
+  test('run now: a job owned by the caller, posted back to the channel', async () => {
+    const { exec, fleet } = setup();
+    const outcome = await exec('run -e MODE=full --name etl ghcr.io/acme/etl:1.4 python run.py');
+    expect(outcome).toMatchObject({
+      kind: 'job-created',
+      job: { status: 'requested', owner: { kind: 'slack', id: 'UALICE' }, origin: { surface: 'slack', channel: 'CJOBS' }, spec: { image: 'ghcr.io/acme/etl:1.4', command: ['python', 'run.py'], env: { MODE: 'full' }, name: 'etl' } },
+    });
+    expect(fleet.requests.size).toBe(1);
+  });
+
+  test('run --in: scheduled for later; run --cron: a schedule', async () => {
+    const { exec } = setup();
+    expect(await exec('run --in 10m alpine echo hi')).toMatchObject({ kind: 'job-created', job: { status: 'scheduled', runAt: '2026-03-01T12:10:00.000Z' } });
+    expect(await exec('run --cron "0 9 * * 1-5" --tz Europe/Berlin alpine date')).toMatchObject({
+      kind: 'schedule-created',
+      schedule: { expression: '0 9 * * 1-5', timezone: 'Europe/Berlin', status: 'active', nextRunAt: '2026-03-02T08:00:00.000Z' },
+    });
+  });
+
+  test('list shows your own jobs and schedules; --all shows everyone\'s', async () => {
+    const { exec } = setup();
+    const mine = await createdJobId(exec('run alpine true'));
+    const theirs = await createdJobId(exec('run alpine true', BOB));
+    await exec('run --cron "0 9 * * *" alpine date');
+    const own = await exec('list');
+    expect(own.kind === 'list' && own.jobs.map((j) => j.id)).toEqual([mine]);
+    expect(own.kind === 'list' && own.schedules).toHaveLength(1);
+    const all = await exec('list --all', BOB);
+    expect(all.kind === 'list' && all.jobs.map((j) => j.id).sort()).toEqual([mine, theirs].sort());
+  });
+
+  test('cancel and retry: the owner and admins only; others are refused and nothing changes', async () => {
+    const { exec, engine } = setup();
+    const id = await createdJobId(exec('run alpine sleep 60'));
+    expect(await exec(`cancel ${id}`, BOB)).toEqual({ kind: 'denied', reason: `you cannot cancel ${id}: only its owner (<@UALICE>) or an admin may do that` });
+    expect((await engine.getJob(id))!.status).toBe('requested');
+    expect(await exec(`retry ${id}`)).toMatchObject({ kind: 'invalid' });
+    expect(await exec(`cancel ${id}`)).toMatchObject({ kind: 'job-cancelled', job: { status: 'cancelled', reason: 'cancelled by <@UALICE>' } });
+    expect(await exec(`cancel ${id}`)).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/already ended/) });
+    expect(await exec(`retry ${id}`, BOB)).toMatchObject({ kind: 'denied' });
+    const again = await exec(`retry ${id}`, ADMIN);
+    expect(again).toMatchObject({ kind: 'job-created', job: { owner: { id: 'UADMIN' }, origin: { channel: 'COTHER' } } });
+  });
+
+  test('a schedule is cancelled by its id', async () => {
+    const { exec } = setup();
+    const created = await exec('run --cron "*/30 * * * *" alpine date');
+    if (created.kind !== 'schedule-created') throw new Error('no schedule');
+    expect(await exec(`cancel ${created.schedule.id}`, BOB)).toMatchObject({ kind: 'denied' });
+    expect(await exec(`status ${created.schedule.id}`, BOB)).toMatchObject({ kind: 'schedule-status' });
+    expect(await exec(`cancel ${created.schedule.id}`)).toMatchObject({ kind: 'schedule-cancelled', schedule: { status: 'cancelled' } });
+  });
+
+  test('status, logs and unknown ids', async () => {
+    const { exec, engine } = setup();
+    const id = await createdJobId(exec('run alpine echo hi'));
+    await engine.agentReport({ jobId: id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'hi\n' });
+    expect(await exec(`status ${id}`, BOB)).toMatchObject({ kind: 'job-status', job: { status: 'succeeded' } });
+    expect(await exec(`logs ${id}`)).toMatchObject({ kind: 'job-logs', job: { logTail: 'hi\n' } });
+    expect(await exec('status j-doesnotexist')).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/no job or schedule "j-doesnotexist"/) });
+  });
+
+  test('who may use Sched at all', async () => {
+    const { exec, fleet } = setup({ allowedUsers: ['UALICE'], allowedChannels: ['CJOBS'], admins: ['UADMIN'] });
+    expect(await exec('run alpine true', BOB)).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_ALLOWED_USERS/) });
+    expect(await exec('run alpine true', { ...ALICE, channelId: 'CRANDOM' })).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_ALLOWED_CHANNELS/) });
+    expect(await exec('help', BOB)).toMatchObject({ kind: 'help' });
+    expect(fleet.requests.size).toBe(0);
+    expect(await exec('run alpine true', ADMIN)).toMatchObject({ kind: 'job-created' });
+  });
+});

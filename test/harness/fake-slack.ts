@@ -1,0 +1,341 @@
+/**
+ * A fake Slack Web API on loopback, for Bolt and `WebClient` pointed at it with `slackApiUrl`
+ * (TESTING.md "Slack: Bolt for JavaScript 5.x, offline").
+ *
+ * - Records every request that reaches it in `calls` (refused ones too, with their HTTP status),
+ *   with the arguments parsed from a form-encoded or JSON body. The token is never recorded:
+ *   only whether one came (`authorized`).
+ * - Answers `ok: true` with the fields Bolt and the bot read: `chat.postMessage` (increasing
+ *   `ts`), `chat.update`, `chat.postEphemeral`, `views.publish`, `users.info` (a time zone per
+ *   user), `auth.test`, `apps.connections.open` (a Socket Mode URL you choose). Any other method
+ *   answers `{ ok: true }`.
+ * - Keeps what a user would see: `messages(channel)` is each top-level message in its latest
+ *   edited state with its thread replies.
+ * - Faults: `rateLimit(...)` answers 429 with `Retry-After` while active; `failNext(method, 5xx)`;
+ *   `errorNext(method, 'channel_not_found')` answers 200 with `ok: false`.
+ *
+ * ```ts
+ * const fake = await startFakeSlack({ userTimezones: { U1: 'Europe/Paris' } });
+ * const client = new webApi.WebClient('xoxb-test', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
+ * ...
+ * expect(fake.messages('C1')[0]?.text).toBe('succeeded');
+ * await fake.close();
+ * ```
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeSlackCall {
+  /** Web API method, e.g. `chat.postMessage`. */
+  method: string;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+  /** The arguments, token removed; Block Kit fields (`blocks`, `view`, …) decoded from JSON. */
+  args: Record<string, unknown>;
+  /** A token came, in the Authorization header or the body. */
+  authorized: boolean;
+  /** The HTTP status the fake answered: 200, 429 (rate limited) or an injected 5xx. */
+  status: number;
+  /** Set on a 429: the `Retry-After` announced, in seconds. */
+  retryAfterSeconds?: number;
+}
+
+export interface FakeReply {
+  ts: string;
+  text?: string;
+  blocks?: unknown[];
+  /** How many `chat.update`s were applied. */
+  edits: number;
+}
+
+export interface FakeMessage extends FakeReply {
+  /** Thread replies (`thread_ts` = this message's ts), oldest first. */
+  replies: FakeReply[];
+  /** False when replies or updates named a ts the fake never issued. */
+  posted: boolean;
+}
+
+export interface RateLimitRule {
+  /** Only this method; default every method. */
+  method?: string;
+  /** Only calls whose `channel` argument is this; default every channel. */
+  channel?: string;
+  retryAfterSeconds: number;
+  /** How long the rule is active, from now. */
+  forMs: number;
+}
+
+export interface FakeSlackOptions {
+  /** `users.info` answers these time zones; other users get `defaultTimezone`. */
+  userTimezones?: Record<string, string>;
+  /** Default `UTC`. */
+  defaultTimezone?: string;
+  /** What `apps.connections.open` answers; default `ws://127.0.0.1:9/` (nothing listens). */
+  socketModeUrl?: string;
+  /**
+   * `chat.update` of a ts the fake never issued answers `message_not_found`, as Slack does.
+   * Default false: such an update is accepted, so tests may update messages they made up.
+   */
+  strictUpdates?: boolean;
+}
+
+export interface FakeSlack {
+  /** `http://127.0.0.1:PORT/api/`, for `slackApiUrl`. */
+  apiUrl: string;
+  /** Every request that reached the fake, in arrival order. */
+  readonly calls: FakeSlackCall[];
+  /** The calls answered 429. */
+  refused(): FakeSlackCall[];
+  /** Calls of one method answered 200 `ok: true`. */
+  accepted(method?: string): FakeSlackCall[];
+  /** Top-level messages of a channel in post order, each in its latest state, with its thread. */
+  messages(channel: string): FakeMessage[];
+  /** The last App Home view published for a user. */
+  homeView(userId: string): unknown;
+  rateLimit(rule: RateLimitRule): void;
+  /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
+  failNext(method: string, status: number, count?: number): void;
+  /** The next `count` calls of `method` answer 200 `{ ok: false, error }`. */
+  errorNext(method: string, error: string, count?: number): void;
+  setUserTimezone(userId: string, tz: string): void;
+  setSocketModeUrl(url: string): void;
+  /** Forgets calls, messages, views and faults. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Argument fields WebClient JSON-encodes inside a form body. */
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'user_auth_blocks']);
+
+/** Slack ts values: seconds since the epoch; a counter keeps them unique and increasing. */
+const TS_BASE_SECONDS = 1_767_225_600;
+
+interface Fault {
+  method: string;
+  remaining: number;
+  answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string };
+}
+
+interface ActiveRateLimit extends RateLimitRule {
+  until: number;
+}
+
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const timezones = new Map(Object.entries(options.userTimezones ?? {}));
+  let socketModeUrl = options.socketModeUrl ?? 'ws://127.0.0.1:9/';
+  const calls: FakeSlackCall[] = [];
+  let rateLimits: ActiveRateLimit[] = [];
+  let faults: Fault[] = [];
+  /** channel → ts → message, in post order (Map keeps insertion order). */
+  let channels = new Map<string, Map<string, FakeMessage>>();
+  let homeViews = new Map<string, unknown>();
+  let tsCounter = 0;
+
+  const nextTs = (): string => `${TS_BASE_SECONDS + ++tsCounter}.000100`;
+
+  const channelMessages = (channel: string): Map<string, FakeMessage> => {
+    let messages = channels.get(channel);
+    if (!messages) {
+      messages = new Map();
+      channels.set(channel, messages);
+    }
+    return messages;
+  };
+
+  const parentOf = (channel: string, ts: string): FakeMessage => {
+    const messages = channelMessages(channel);
+    let parent = messages.get(ts);
+    if (!parent) {
+      parent = { ts, edits: 0, replies: [], posted: false };
+      messages.set(ts, parent);
+    }
+    return parent;
+  };
+
+  const findMessage = (channel: string, ts: string): FakeReply | undefined => {
+    const messages = channelMessages(channel);
+    const top = messages.get(ts);
+    if (top) return top;
+    for (const message of messages.values()) {
+      const reply = message.replies.find((r) => r.ts === ts);
+      if (reply) return reply;
+    }
+    return undefined;
+  };
+
+  const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    const text = typeof args.text === 'string' ? args.text : undefined;
+    const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+    switch (method) {
+      case 'chat.postMessage': {
+        const ts = nextTs();
+        const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+        if (threadTs) {
+          parentOf(channel, threadTs).replies.push({ ts, text, blocks, edits: 0 });
+        } else {
+          channelMessages(channel).set(ts, { ts, text, blocks, edits: 0, replies: [], posted: true });
+        }
+        return {
+          ok: true,
+          channel,
+          ts,
+          message: { type: 'message', bot_id: 'B0FAKE', user: 'U0FAKEBOT', text, blocks, ts, ...(threadTs ? { thread_ts: threadTs } : {}) },
+        };
+      }
+      case 'chat.update': {
+        const ts = typeof args.ts === 'string' ? args.ts : '';
+        let target = findMessage(channel, ts);
+        if (!target) {
+          if (options.strictUpdates) return { ok: false, error: 'message_not_found' };
+          target = parentOf(channel, ts);
+        }
+        if (text !== undefined) target.text = text;
+        if (blocks !== undefined) target.blocks = blocks;
+        target.edits += 1;
+        return { ok: true, channel, ts, text: target.text, message: { type: 'message', text: target.text, blocks: target.blocks } };
+      }
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: nextTs() };
+      case 'views.publish': {
+        const userId = typeof args.user_id === 'string' ? args.user_id : '';
+        homeViews.set(userId, args.view);
+        return { ok: true, view: { id: `V${userId}`, ...(typeof args.view === 'object' ? args.view : {}) } };
+      }
+      case 'users.info': {
+        const id = typeof args.user === 'string' ? args.user : '';
+        const tz = timezones.get(id) ?? options.defaultTimezone ?? 'UTC';
+        return { ok: true, user: { id, name: id.toLowerCase(), tz, is_bot: false } };
+      }
+      case 'auth.test':
+        return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'sched', team_id: 'T0FAKE', user_id: 'U0FAKEBOT', bot_id: 'B0FAKE' };
+      case 'apps.connections.open':
+        return { ok: true, url: socketModeUrl };
+      default:
+        return { ok: true };
+    }
+  };
+
+  const activeRateLimit = (method: string, args: Record<string, unknown>, now: number): ActiveRateLimit | undefined => {
+    rateLimits = rateLimits.filter((rule) => rule.until > now);
+    return rateLimits.find((rule) => (rule.method === undefined || rule.method === method) && (rule.channel === undefined || rule.channel === args.channel));
+  };
+
+  const takeFault = (method: string): Fault | undefined => {
+    const fault = faults.find((f) => f.method === method && f.remaining > 0);
+    if (fault) fault.remaining -= 1;
+    faults = faults.filter((f) => f.remaining > 0);
+    return fault;
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const at = Date.now();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
+      if (!match?.[1]) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unknown_method' }));
+        return;
+      }
+      const method = match[1];
+      const { args, bodyToken } = parseArgs(Buffer.concat(chunks).toString('utf8'), req.headers['content-type'], url.searchParams);
+      const authorized = /^Bearer \S+/.test(req.headers.authorization ?? '') || bodyToken;
+      const call: FakeSlackCall = { method, at, args, authorized, status: 200 };
+      calls.push(call);
+
+      const limited = activeRateLimit(method, args, at);
+      if (limited) {
+        call.status = 429;
+        call.retryAfterSeconds = limited.retryAfterSeconds;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limited.retryAfterSeconds) });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
+      const fault = takeFault(method);
+      if (fault?.answer.kind === 'http') {
+        call.status = fault.answer.status;
+        res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
+        return;
+      }
+      const body = fault?.answer.kind === 'platform' ? { ok: false, error: fault.answer.error } : answer(method, args);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    apiUrl: `http://127.0.0.1:${port}/api/`,
+    calls,
+    refused: () => calls.filter((c) => c.status === 429),
+    accepted: (method) => calls.filter((c) => c.status === 200 && (method === undefined || c.method === method)),
+    messages: (channel) =>
+      [...(channels.get(channel)?.values() ?? [])].map((m) => ({ ...m, replies: m.replies.map((r) => ({ ...r })) })),
+    homeView: (userId) => homeViews.get(userId),
+    rateLimit: (rule) => {
+      rateLimits.push({ ...rule, until: Date.now() + rule.forMs });
+    },
+    failNext: (method, status, count = 1) => {
+      faults.push({ method, remaining: count, answer: { kind: 'http', status } });
+    },
+    errorNext: (method, error, count = 1) => {
+      faults.push({ method, remaining: count, answer: { kind: 'platform', error } });
+    },
+    setUserTimezone: (userId, tz) => {
+      timezones.set(userId, tz);
+    },
+    setSocketModeUrl: (url) => {
+      socketModeUrl = url;
+    },
+    reset: () => {
+      calls.length = 0;
+      rateLimits = [];
+      faults = [];
+      channels = new Map();
+      homeViews = new Map();
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function parseArgs(
+  body: string,
+  contentType: string | undefined,
+  query: URLSearchParams,
+): { args: Record<string, unknown>; bodyToken: boolean } {
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of query) args[key] = value;
+  if (body.length > 0) {
+    if (contentType?.startsWith('application/json')) {
+      try {
+        const parsed: unknown = JSON.parse(body);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) Object.assign(args, parsed);
+      } catch {
+        args._unparsedBody = body;
+      }
+    } else {
+      for (const [key, value] of new URLSearchParams(body)) args[key] = JSON_FIELDS.has(key) ? decodeJson(value) : value;
+    }
+  }
+  const bodyToken = typeof args.token === 'string' && args.token.length > 0;
+  // Recorded calls end up in assertion messages and logs: a token must never be among them.
+  delete args.token;
+  return { args, bodyToken };
+}
+
+function decodeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Playing AWS's part against a bot on moto: find a job's spot requests, take the user data moto
+ * holds and run it as the instance would (the real bootstrap script, stubbed host commands).
+ */
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSpotInstanceRequestsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { makeStubBin, runBootstrap, type StubBinOptions } from './agent.js';
+import { eventually } from './bot-process.js';
+
+export async function spotRequestsOf(ec2: EC2Client, jobId: string) {
+  const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'tag:sched-job-id', Values: [jobId] }] }));
+  return out.SpotInstanceRequests ?? [];
+}
+
+export async function instanceState(ec2: EC2Client, instanceId: string): Promise<string | undefined> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
+/** Waits until the instance is shutting down or terminated. */
+export function instanceGone(ec2: EC2Client, instanceId: string): Promise<true> {
+  return eventually(async () => (['shutting-down', 'terminated'].includes((await instanceState(ec2, instanceId)) ?? '') ? true : undefined), `instance ${instanceId} terminated`);
+}
+
+/** The user data moto holds for the job's request of `attempt`: the script AWS would run. */
+export async function userDataOf(ec2: EC2Client, jobId: string, attempt: number): Promise<{ script: string; instanceId: string }> {
+  const request = await eventually(async () => {
+    const requests = await spotRequestsOf(ec2, jobId);
+    return requests.find((r) => r.Tags?.some((t) => t.Key === 'sched-attempt' && t.Value === String(attempt)) && r.InstanceId);
+  }, `spot request of ${jobId} attempt ${attempt}`);
+  const attr = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: request.InstanceId!, Attribute: 'userData' }));
+  return { script: Buffer.from(attr.UserData!.Value!, 'base64').toString('utf8'), instanceId: request.InstanceId! };
+}
+
+/** Runs the job's real bootstrap script as its instance would, against the bot. */
+export async function runInstance(ec2: EC2Client, imdsUrl: string, jobId: string, attempt: number, container: StubBinOptions) {
+  const { script, instanceId } = await userDataOf(ec2, jobId, attempt);
+  const stubs = await makeStubBin(container);
+  const run = runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imdsUrl, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
+  return { instanceId, stubs, run };
+}

@@ -1,0 +1,62 @@
+/** Builds the requests Slack sends in HTTP mode: form-encoded, signed with the signing secret. */
+import { createHmac } from 'node:crypto';
+
+export function slackSignature(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export interface SignedPostOptions {
+  /** Seconds since the epoch; default now. */
+  timestamp?: number;
+  /** Overrides the computed signature (forgeries). */
+  signature?: string;
+}
+
+export async function signedPost(url: string, secret: string, body: string, opts: SignedPostOptions = {}): Promise<{ status: number; ms: number; text: string }> {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const started = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': opts.signature ?? slackSignature(secret, timestamp, body),
+    },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, ms: performance.now() - started, text };
+}
+
+export function slashCommandBody(fields: { text: string; userId: string; channelId: string; responseUrl: string }): string {
+  return new URLSearchParams({
+    token: 'legacy-verification-token',
+    team_id: 'T0001',
+    team_domain: 'acme',
+    channel_id: fields.channelId,
+    channel_name: 'jobs',
+    user_id: fields.userId,
+    user_name: fields.userId.toLowerCase(),
+    command: '/sched',
+    text: fields.text,
+    api_app_id: 'A0001',
+    response_url: fields.responseUrl,
+    trigger_id: '1.2.3',
+  }).toString();
+}
+
+export function buttonBody(fields: { actionId: string; value: string; userId: string; channelId: string; responseUrl: string }): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T0001', domain: 'acme' },
+    user: { id: fields.userId, username: fields.userId.toLowerCase(), team_id: 'T0001' },
+    api_app_id: 'A0001',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: '1767225601.000100', channel_id: fields.channelId, is_ephemeral: false },
+    trigger_id: '1.2.3',
+    channel: { id: fields.channelId, name: 'jobs' },
+    response_url: fields.responseUrl,
+    actions: [{ action_id: fields.actionId, block_id: 'job-actions', value: fields.value, type: 'button', text: { type: 'plain_text', text: 'x' }, action_ts: '1767225602.000200' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

@@ -1,0 +1,191 @@
+/**
+ * Slack end to end, HTTP mode: the bot runs as its own process against moto and a fake Slack Web
+ * API on loopback; the test sends signed slash commands and button clicks as Slack would, plays
+ * the instance (the real bootstrap script from moto's user data) and reads what users see.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type ReceivedNotification } from '../harness/agent.js';
+import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
+import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.js';
+import { instanceGone, runInstance, spotRequestsOf } from '../harness/moto-instances.js';
+import { startMoto, type Moto } from '../harness/moto.js';
+import { buttonBody, signedPost, slashCommandBody } from '../harness/slack-requests.js';
+
+const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123456789';
+const CHANNEL = 'CJOBS';
+const ALICE = 'UALICE';
+const BOB = 'UBOB';
+const ADMIN = 'UADMIN';
+
+let moto: Moto;
+let ec2: EC2Client;
+let slack: FakeSlack;
+let imds: FakeImds;
+let responses: NotificationReceiver;
+let bot: BotProcess;
+let responseCounter = 0;
+
+beforeAll(async () => {
+  [moto, slack, imds, responses] = await Promise.all([startMoto(), startFakeSlack({ userTimezones: { [ALICE]: 'Europe/Berlin' } }), startFakeImds(), startNotificationReceiver()]);
+  ec2 = new EC2Client(moto.clientConfig);
+  bot = await startBot({
+    SCHED_COMPUTE: 'ec2',
+    SCHED_STORE: 'dynamodb',
+    AWS_ENDPOINT_URL: moto.endpoint,
+    SCHED_AMI: 'ami-12c6146b',
+    SCHED_SECRET: 'slack-e2e-secret-0123456789abcdefghijklmnop',
+    SCHED_DEPLOYMENT: 'slack-e2e',
+    SCHED_POLL_SECONDS: '1',
+    SCHED_CHAT: 'slack',
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SCHED_ADMINS: ADMIN,
+    SCHED_INSTANCE_TYPES: 't3.micro',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await Promise.all([moto?.stop(), slack?.close(), imds?.close(), responses?.close()]);
+  ec2?.destroy();
+});
+
+/** Sends `/sched <text>` and returns the ack and the ephemeral reply Slack got at response_url. */
+async function sched(text: string, userId = ALICE, opts: { timestamp?: number; signature?: string } = {}) {
+  const responseUrl = `${responses.url}/response/${++responseCounter}`;
+  const ack = await signedPost(`${bot.url}/slack/events`, SIGNING_SECRET, slashCommandBody({ text, userId, channelId: CHANNEL, responseUrl }), opts);
+  return { ack, reply: () => replyAt(responseUrl) };
+}
+
+async function click(actionId: string, value: string, userId: string) {
+  const responseUrl = `${responses.url}/response/${++responseCounter}`;
+  const ack = await signedPost(`${bot.url}/slack/events`, SIGNING_SECRET, buttonBody({ actionId, value, userId, channelId: CHANNEL, responseUrl }));
+  expect(ack.status).toBe(200);
+  return replyAt(responseUrl);
+}
+
+async function replyAt(responseUrl: string): Promise<{ text: string; blocks: unknown[]; response_type: string }> {
+  const path = new URL(responseUrl).pathname;
+  const hit: ReceivedNotification = await eventually(async () => responses.requests.find((r) => r.path === path), `reply at ${path}`);
+  return JSON.parse(hit.body);
+}
+
+const jobIdIn = (text: string) => /\b(j-[a-z2-7]{12})\b/.exec(text)?.[1];
+const messageOf = (jobId: string) => slack.messages(CHANNEL).find((m) => JSON.stringify(m.blocks ?? m.text).includes(jobId));
+
+describe('Slack, HTTP mode', () => {
+  test('forged signatures and stale timestamps are refused and change nothing', async () => {
+    const before = slack.calls.length;
+    const forged = await sched('run alpine echo hi', ALICE, { signature: 'v0=' + '0'.repeat(64) });
+    expect(forged.ack.status).toBe(401);
+    const stale = await sched('run alpine echo hi', ALICE, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    expect(stale.ack.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(responses.requests.filter((r) => r.path.startsWith('/response/'))).toHaveLength(0);
+    expect(slack.calls.slice(before).filter((c) => c.method.startsWith('chat.'))).toHaveLength(0);
+  });
+
+  test('help, errors and unknown ids answer ephemerally with the usage line', async () => {
+    const help = await sched('help');
+    expect(help.ack.status).toBe(200);
+    expect((await help.reply()).text).toMatch(/sched/i);
+    const bad = await sched('run --in 5x alpine');
+    const reply = await bad.reply();
+    expect(reply.response_type).toBe('ephemeral');
+    expect(JSON.stringify(reply.blocks)).toMatch(/Usage/);
+    expect((await (await sched('status j-aaaaaaaaaaaa')).reply()).text).toMatch(/no job or schedule/);
+    expect((await (await sched('frobnicate')).reply()).text).toBeTruthy();
+  });
+
+  test('a job\'s whole life: one message, edited to its final state, with a thread of events', async () => {
+    const run = await sched('run --name hello alpine:3.20 echo hello');
+    expect(run.ack.status).toBe(200);
+    const reply = await run.reply();
+    const jobId = jobIdIn(reply.text)!;
+    expect(jobId).toBeDefined();
+
+    const instance = await runInstance(ec2, imds.url, jobId, 1, { dockerOutput: 'hello\n' });
+    expect((await instance.run).code).toBe(0);
+    await instanceGone(ec2, instance.instanceId);
+
+    const message = await eventually(async () => {
+      const m = messageOf(jobId);
+      return m && /succeeded/i.test(JSON.stringify(m.blocks ?? m.text)) ? m : undefined;
+    }, 'the job message in its final state', 20_000);
+    const posts = slack.accepted('chat.postMessage').filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && JSON.stringify(c.args).includes(jobId));
+    expect(posts).toHaveLength(1);
+    expect(message.edits).toBeGreaterThan(0);
+    const thread = message.replies.map((r) => r.text ?? '').join('\n');
+    for (const step of ['scheduled', 'spot request issued', 'container started', 'succeeded']) expect(thread).toContain(step);
+
+    const status = await (await sched(`status ${jobId}`, BOB)).reply();
+    expect(JSON.stringify(status)).toMatch(/succeeded/i);
+    const logs = await (await sched(`logs ${jobId}`)).reply();
+    expect(JSON.stringify(logs)).toContain('hello');
+    const list = await (await sched('list')).reply();
+    expect(JSON.stringify(list)).toContain(jobId);
+    await instance.stubs.cleanup();
+  }, 60_000);
+
+  test('--at resolves in the user\'s Slack time zone and shows UTC; --cron shows the next firings', async () => {
+    const at = await (await sched('run --at "2099-06-01 09:00" alpine true')).reply();
+    expect(at.text).toContain('2099-06-01 07:00 UTC');
+    expect(at.text).toContain('Europe/Berlin');
+    const cron = await (await sched('run --cron "0 9 * * 1" --tz UTC alpine true')).reply();
+    expect(JSON.stringify(cron)).toMatch(/Next firings/);
+    const scheduleId = /\b(s-[a-z2-7]{12})\b/.exec(cron.text)![1]!;
+    expect((await (await sched(`cancel ${scheduleId}`, BOB)).reply()).text).toMatch(/only its owner/);
+    expect((await (await sched(`cancel ${scheduleId}`)).reply()).text).toMatch(/cancelled/);
+  });
+
+  test('Cancel and Retry buttons: owner and admin may, someone else may not', async () => {
+    const reply = await (await sched('run alpine sleep 600')).reply();
+    const jobId = jobIdIn(reply.text)!;
+    const [request] = await spotRequestsOf(ec2, jobId);
+    expect(request).toBeDefined();
+
+    expect((await click('job_cancel', jobId, BOB)).text).toMatch(/only its owner/);
+    expect((await (await sched(`status ${jobId}`)).reply()).text).not.toMatch(/cancelled/);
+    expect((await click('job_cancel', jobId, ALICE)).text).toMatch(/cancelled/);
+    await instanceGone(ec2, request!.InstanceId!);
+
+    expect((await click('job_retry', jobId, BOB)).text).toMatch(/only its owner/);
+    const retried = await click('job_retry', jobId, ADMIN);
+    const newId = jobIdIn(retried.text)!;
+    expect(newId).not.toBe(jobId);
+    expect((await click('job_cancel', newId, ADMIN)).text).toMatch(/cancelled/);
+  }, 60_000);
+
+  test('App Home shows the user\'s jobs', async () => {
+    const body = JSON.stringify({
+      token: 'legacy',
+      team_id: 'T0001',
+      api_app_id: 'A0001',
+      type: 'event_callback',
+      event_id: 'Ev1',
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'app_home_opened', user: ALICE, channel: 'D1', tab: 'home', event_ts: '1.2' },
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const { slackSignature } = await import('../harness/slack-requests.js');
+    const res = await fetch(`${bot.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(SIGNING_SECRET, ts, body) }, body });
+    expect(res.status).toBe(200);
+    const view = await eventually(async () => slack.homeView(ALICE) as { blocks: unknown[] } | undefined, 'home view');
+    expect(JSON.stringify(view.blocks)).toMatch(/j-[a-z2-7]{12}/);
+  });
+
+  test('ack latency of /sched run over 200 signed requests', async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const { ack } = await sched(`run --in 2h --name load-${i} alpine true`);
+      expect(ack.status).toBe(200);
+      latencies.push(ack.ms);
+    }
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
+    console.log(JSON.stringify({ metric: 'slack_ack_latency_ms', requests: 200, p50: p(0.5), p99: p(0.99), max: p(1) }));
+    expect(p(0.99)).toBeLessThan(3000);
+  }, 120_000);
+});
