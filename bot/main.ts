@@ -19,6 +19,8 @@ import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import type { Job } from './core/job.js';
 import { Engine } from './engine/engine.js';
+import { TerminalSurface } from './terminal/surface.js';
+import { createSlackSurface } from './slack/app.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer } from './http/server.js';
 import type { Clock, Fleet } from './ports.js';
@@ -38,7 +40,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const logger = pino({ level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } });
+  // The terminal surface owns stdout: the JSON log goes to a file there.
+  const logFile = config.chat === 'terminal' ? join(config.dataDir, 'sched.log') : undefined;
+  const logger = pino(
+    { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
+    logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : undefined,
+  );
   const closers: (() => Promise<void>)[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
 
@@ -53,11 +60,37 @@ async function main(argv: string[]): Promise<void> {
     logger: logger.child({ component: 'scheduler' }),
   });
 
+  const defaults = { instanceTypes: config.spot.instanceTypes, maxRetries: config.defaultRetries, maxPrice: config.spot.maxPrice };
+  const slack =
+    config.chat === 'slack'
+      ? createSlackSurface({
+          botToken: config.slack.botToken!,
+          appToken: config.slack.appToken,
+          signingSecret: config.slack.signingSecret,
+          apiUrl: config.slack.apiUrl,
+          defaults,
+          logger: logger.child({ component: 'slack' }),
+          saveMessageRef: (jobId, channel, ts) => engine.recordChatMessage(jobId, channel, ts),
+        })
+      : undefined;
+  const terminal =
+    config.chat === 'terminal'
+      ? new TerminalSurface({
+          input: process.stdin,
+          output: process.stdout,
+          clock: systemClock,
+          defaults,
+          historyFile: join(config.dataDir, 'history'),
+          color: process.env.NO_COLOR === undefined,
+          logger: logger.child({ component: 'terminal' }),
+        })
+      : undefined;
+
   const engine: Engine = new Engine({
     store,
     fleet: openFleet(config, logger, closers),
     callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
-    notifier: new LogNotifier(logger.child({ component: 'jobs' })),
+    notifier: slack?.notifier ?? terminal?.notifier ?? new LogNotifier(logger.child({ component: 'jobs' })),
     clock: systemClock,
     logger: logger.child({ component: 'engine' }),
     lease,
@@ -71,14 +104,16 @@ async function main(argv: string[]): Promise<void> {
     jobs: engine,
     secret,
     apiToken: config.apiToken,
-    defaults: { instanceTypes: config.spot.instanceTypes, maxRetries: config.defaultRetries, maxPrice: config.spot.maxPrice },
+    defaults,
     clock: () => systemClock.now(),
     logger,
     metrics: () => engine.metrics.render(),
+    ...(slack?.eventsListener && { rawRoutes: { '/slack/events': slack.eventsListener } }),
   });
   await http.listen({ port: config.port, host: config.host });
   await engine.start();
   await scheduler.start();
+  await slack?.start({ jobs: engine, schedules: scheduler, access: config.access, clock: systemClock });
   logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
   if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
 
@@ -87,7 +122,9 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    terminal?.close();
     scheduler.stop();
+    await slack?.stop().catch((err) => logger.error({ err }, 'slack stop failed'));
     await engine.stop().catch((err) => logger.error({ err }, 'engine stop failed'));
     await http.close().catch((err) => logger.error({ err }, 'http close failed'));
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -99,6 +136,18 @@ async function main(argv: string[]): Promise<void> {
   // its local runs are stopped. `stopping` makes the repeat a no-op.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  await terminal?.start({
+    jobs: engine,
+    schedules: scheduler,
+    banner: {
+      compute: config.compute === 'local' ? { kind: 'local', containerCli: detectContainerCli(process.env.PATH) } : { kind: 'ec2', region: config.aws.region },
+      store: config.store === 'embedded' ? { kind: 'embedded', path: join(config.dataDir, 'db') } : { kind: 'dynamodb', table: config.table },
+      apiUrl: http.listeningOrigin,
+      apiTokenSet: config.apiToken !== undefined,
+      logFile,
+    },
+    requestStop: (reason) => void shutdown(reason),
+  });
 }
 
 async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Promise<{ client: DynamoDBClient; ensureTable: boolean }> {

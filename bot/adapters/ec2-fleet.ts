@@ -11,6 +11,7 @@ import {
   CancelSpotInstanceRequestsCommand,
   CreateTagsCommand,
   DescribeSpotInstanceRequestsCommand,
+  DescribeSpotPriceHistoryCommand,
   RequestSpotInstancesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
@@ -85,6 +86,8 @@ export class Ec2Fleet implements Fleet {
    * consistent). Without it, every tick until then would tag them again.
    */
   private readonly taggedNotYetListed = new Set<string>();
+  /** Spot price per (instance type, zone), USD/hour, with when it was read. */
+  private readonly prices = new Map<string, { usd: number; at: number }>();
 
   constructor(opts: Ec2FleetOptions) {
     if (!opts.deployment) throw new Error('Ec2Fleet: deployment must not be empty');
@@ -169,7 +172,43 @@ export class Ec2Fleet implements Fleet {
     const referenced = new Set(rawRequests.map((r) => r.InstanceId));
     for (const id of this.taggedNotYetListed) if (!referenced.has(id)) this.taggedNotYetListed.delete(id);
 
+    await this.priceInstances(instances);
     return { requests: rawRequests.map(toRequestView), instances };
+  }
+
+  /**
+   * Attaches the current spot price to live instances, for the cost of a job. One
+   * DescribeSpotPriceHistory per (type, zone) not read in the last hour, a few per tick at most:
+   * the steady state costs nothing, and a missing price only means an unknown cost.
+   */
+  private async priceInstances(instances: (InstanceView & { zone?: string })[]): Promise<void> {
+    const now = Date.now();
+    const wanted = new Set<string>();
+    for (const instance of instances) {
+      if (!instance.instanceType || !instance.zone || (instance.state !== 'running' && instance.state !== 'pending')) continue;
+      const key = `${instance.instanceType}/${instance.zone}`;
+      const cached = this.prices.get(key);
+      if (!cached || now - cached.at > PRICE_TTL_MS) wanted.add(key);
+    }
+    for (const key of [...wanted].slice(0, PRICE_LOOKUPS_PER_TICK)) {
+      const [instanceType, zone] = key.split('/') as [string, string];
+      try {
+        const out = await this.client.send(
+          new DescribeSpotPriceHistoryCommand({ InstanceTypes: [instanceType as never], AvailabilityZone: zone, ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(now), MaxResults: 1 }),
+        );
+        const rows = out.SpotPriceHistory ?? [];
+        const row = rows.find((r) => r.AvailabilityZone === zone && r.InstanceType === instanceType) ?? rows[0];
+        const usd = Number(row?.SpotPrice);
+        if (Number.isFinite(usd) && usd > 0) this.prices.set(key, { usd, at: now });
+      } catch (err) {
+        this.logger.warn({ err, instanceType, zone }, 'reading the spot price failed; the job cost stays unknown for now');
+      }
+    }
+    for (const instance of instances) {
+      const price = instance.instanceType && instance.zone ? this.prices.get(`${instance.instanceType}/${instance.zone}`) : undefined;
+      if (price) instance.pricePerHour = price.usd;
+      delete instance.zone;
+    }
   }
 
   /** Cancels a spot request. Unknown or already cancelled requests are success. */
@@ -206,8 +245,8 @@ export class Ec2Fleet implements Fleet {
     return requests;
   }
 
-  private async listInstances(filters: Filter[]): Promise<InstanceView[]> {
-    const instances: InstanceView[] = [];
+  private async listInstances(filters: Filter[]): Promise<(InstanceView & { zone?: string })[]> {
+    const instances: (InstanceView & { zone?: string })[] = [];
     const pages = paginateDescribeInstances({ client: this.client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: filters });
     for await (const page of pages) {
       for (const reservation of page.Reservations ?? []) {
@@ -264,7 +303,7 @@ export class Ec2Fleet implements Fleet {
     await Promise.all(Array.from({ length: Math.min(TAGGING_CONCURRENCY, queue.length) }, worker));
   }
 
-  private toInstanceView(instance: Instance): InstanceView | undefined {
+  private toInstanceView(instance: Instance): (InstanceView & { zone?: string }) | undefined {
     const stateName = instance.State?.Name;
     if (!instance.InstanceId || !stateName || !INSTANCE_STATES.has(stateName)) {
       this.logger.warn({ instanceId: instance.InstanceId, state: stateName }, 'instance with unknown state skipped');
@@ -279,6 +318,7 @@ export class Ec2Fleet implements Fleet {
       ...(instance.InstanceType && { instanceType: instance.InstanceType }),
       ...(instance.SpotInstanceRequestId && { spotRequestId: instance.SpotInstanceRequestId }),
       ...(instance.LaunchTime && { launchTime: instance.LaunchTime.toISOString() }),
+      ...(instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }),
     };
   }
 
@@ -297,6 +337,9 @@ export class Ec2Fleet implements Fleet {
     return this.subnetIds[index];
   }
 }
+
+const PRICE_TTL_MS = 3600_000;
+const PRICE_LOOKUPS_PER_TICK = 5;
 
 function isSchedTagKey(key: string): boolean {
   return key === 'Name' || (Object.values(SCHED_TAG_KEYS) as string[]).includes(key);

@@ -14,6 +14,8 @@ export class MemoryFleet implements Fleet {
   failNextRequest: Error | undefined;
   /** When false, requests stay `open`/`pending-fulfillment` until `fulfil` is called. */
   fulfilImmediately = true;
+  /** Spot price reported on instances (USD/hour), as EC2's price history would give it. */
+  pricePerHour: number | undefined;
   private sequence = 0;
 
   async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }> {
@@ -53,6 +55,7 @@ export class MemoryFleet implements Fleet {
       state: 'running',
       instanceType: request.instanceType,
       spotRequestId: requestId,
+      ...(this.pricePerHour !== undefined && { pricePerHour: this.pricePerHour }),
     });
     return instanceId;
   }

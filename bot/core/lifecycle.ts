@@ -268,6 +268,8 @@ function onInstance(t: Transition, instance: InstanceView): void {
   if (instance.attempt !== undefined && instance.attempt !== job.attempt) return;
   if (job.instanceId ? instance.instanceId !== job.instanceId : instance.attempt !== job.attempt) return;
   if (!job.instanceId) t.set({ instanceId: instance.instanceId, instanceType: instance.instanceType ?? currentType(job) });
+  // The price of this attempt's instance, read once: cost is instance time at that price.
+  if (instance.pricePerHour !== undefined && job.pricePerHour === undefined) t.set({ pricePerHour: instance.pricePerHour });
 
   switch (instance.state) {
     case 'pending':
@@ -416,6 +418,7 @@ function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): voi
     spotStatusCode: undefined,
     spotStatusMessage: undefined,
     abandonedRequestIds: undefined,
+    pricePerHour: undefined,
     launchedAt: undefined,
     startedAt: why === 'due' ? undefined : t.job.startedAt,
     interruptionNoticeAt: undefined,

@@ -26,6 +26,8 @@ export interface InstanceView {
   instanceType?: string;
   spotRequestId?: string;
   launchTime?: string;
+  /** Current spot price of this instance's type in its zone, USD per hour, when known. */
+  pricePerHour?: number;
 }
 
 export type AgentStatus = 'started' | 'finished' | 'interrupting';

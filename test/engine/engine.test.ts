@@ -83,6 +83,18 @@ describe('engine', () => {
     expect(w.notifier.events.map((e) => e.event.kind)).toEqual(['created', 'requested', 'launching', 'started', 'succeeded', 'callback']);
   });
 
+  test('cost: instance time at the observed spot price, reported in the callback', async () => {
+    const w = world();
+    w.fleet.pricePerHour = 0.0416;
+    const job = await w.engine.createJob(newJob());
+    await w.engine.reconcileOnce(); // launching, price seen
+    await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 });
+    w.clock.advance(1800);
+    await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 });
+    expect((await w.engine.getJob(job.id))!.costUsd).toBeCloseTo(0.0208, 6);
+    expect(w.callbacks.sent[0]!.payload.cost_usd).toBeCloseTo(0.0208, 6);
+  });
+
   test('stale and unknown agent reports are refused and change nothing', async () => {
     const w = world();
     const job = await w.engine.createJob(newJob());

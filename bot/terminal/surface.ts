@@ -1,0 +1,235 @@
+/**
+ * The terminal chat surface of the embedded default: a `sched> ` prompt that takes the same
+ * commands as Slack's `/sched` (the prefix optional), answers with the text renderers, and prints
+ * job updates as they happen (TerminalNotifier) without garbling the line being typed
+ * (TerminalConsole).
+ *
+ * Leaving, by how the input is attached:
+ * - Interactive (stdin is a terminal): the prompt is how a person holds Sched, so `exit`, `quit`,
+ *   Ctrl-D and Ctrl-C all stop Sched cleanly (`requestStop`, the same path as SIGTERM). Leaving
+ *   the prompt but not the process would strand a bot nobody can talk to in the foreground.
+ * - Not interactive (stdin is a pipe or a file): commands are read and run in order, and the end
+ *   of input — or `exit` — only closes the prompt. Sched keeps running until SIGTERM/SIGINT: a
+ *   closed stdin never stops it by surprise.
+ *
+ * Who types is the machine's user (`os.userInfo()`), and the user's zone for `--at`/`--cron` is
+ * the machine's. The person at this terminal owns the machine Sched runs on, so they may manage
+ * every job (an admin in the access policy), as the operator may.
+ */
+import { userInfo } from 'node:os';
+import { createInterface, type Interface } from 'node:readline';
+import { executeCommand } from '../commands/execute.js';
+import type { Actor, CommandDeps } from '../commands/types.js';
+import { parseCommand, USAGE, type Command, type CommandContext } from '../core/commands/grammar.js';
+import { coerceError } from '../core/errors.js';
+import { printable } from '../core/job-view.js';
+import type { Clock, JobService, ScheduleService } from '../ports.js';
+import { renderBannerLines, type BannerFacts } from './banner.js';
+import { TerminalConsole, type ConsoleOutput } from './console.js';
+import { HistoryFile, HISTORY_SIZE } from './history.js';
+import { TerminalNotifier } from './notifier.js';
+import { ansiPaint } from './paint.js';
+import { renderErrorLines, renderNoticeLines, type Paint } from './render.js';
+import { renderOutcomeLines } from './reply.js';
+
+export const PROMPT = 'sched> ';
+
+export interface TerminalSurfaceOptions {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: ConsoleOutput;
+  clock: Clock;
+  /** The config's job defaults, as Slack uses them. */
+  defaults: CommandContext['defaults'];
+  /** `<SCHED_DATA_DIR>/history`; absent: no history across runs. */
+  historyFile?: string;
+  /** ANSI colour, when the output is a terminal too; main.ts turns it off for NO_COLOR. */
+  color?: boolean;
+  /** Default: the machine's user name. */
+  userId?: string;
+  /** IANA zone for `--at`/`--cron`; default: the machine's. */
+  timezone?: string;
+  /** Where problems that are not the user's go (history file errors). */
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+export interface TerminalStartOptions {
+  jobs: JobService;
+  schedules: ScheduleService;
+  banner: Omit<BannerFacts, 'interactive'>;
+  /** Stops Sched as SIGTERM would; called on an interactive `exit`, Ctrl-D or Ctrl-C. */
+  requestStop(reason: string): void;
+}
+
+type State = 'created' | 'prompting' | 'left' | 'closed';
+
+export class TerminalSurface {
+  readonly notifier: TerminalNotifier;
+  private readonly console: TerminalConsole;
+  private readonly paint?: Paint;
+  private readonly userId: string;
+  private readonly timezone: string;
+  private readonly interactive: boolean;
+  private rl?: Interface;
+  private state: State = 'created';
+  private lines: Promise<void> = Promise.resolve();
+  private pendingLines = 0;
+  private stopRequested = false;
+
+  constructor(private readonly options: TerminalSurfaceOptions) {
+    this.interactive = options.input.isTTY === true;
+    this.paint = options.color && options.output.isTTY ? ansiPaint : undefined;
+    this.userId = options.userId ?? machineUser();
+    this.timezone = options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.console = new TerminalConsole(options.output);
+    // Updates from the engine's first pass wait for the banner.
+    this.console.hold();
+    this.notifier = new TerminalNotifier({ print: (lines) => this.console.print(lines), clock: options.clock, ...(this.paint && { paint: this.paint }) });
+    // A terminal gone away (EPIPE on a closed pipe) costs the output, never the bot.
+    options.output.on('error', () => undefined);
+  }
+
+  /** Prints the banner and whatever updates waited for it, then opens the prompt. */
+  async start(start: TerminalStartOptions): Promise<void> {
+    if (this.state !== 'created') throw new Error('the terminal surface starts once');
+    this.state = 'prompting';
+    const history = this.options.historyFile
+      ? new HistoryFile(this.options.historyFile, (err) => this.options.logger?.warn({ err: coerceError(err) }, 'the prompt history could not be read or saved'))
+      : undefined;
+    const deps: CommandDeps = {
+      jobs: start.jobs,
+      schedules: start.schedules,
+      access: { allowedUsers: [], allowedChannels: [], admins: [this.userId] },
+      clock: this.options.clock,
+    };
+    const rl = createInterface({
+      input: this.options.input,
+      output: this.options.output,
+      prompt: PROMPT,
+      terminal: this.interactive && this.options.output.isTTY === true,
+      history: (await history?.load()) ?? [],
+      historySize: HISTORY_SIZE,
+      removeHistoryDuplicates: true,
+    });
+    this.rl = rl;
+    if (history) rl.on('history', (lines) => void history.save(lines));
+    rl.on('line', (line) => {
+      this.console.promptEnded();
+      this.enqueue(line, deps);
+    });
+    // Raw mode turns Ctrl-C into a key, not a signal: it must stop Sched as the signal would.
+    rl.on('SIGINT', () => {
+      this.console.endPromptLine('^C');
+      this.stop(start, 'Ctrl-C');
+    });
+    rl.on('close', () => this.inputClosed(start));
+
+    this.console.reply(renderBannerLines({ ...start.banner, interactive: this.interactive }, this.paint));
+    this.console.attach(rl);
+    this.console.release();
+    this.console.showPrompt();
+  }
+
+  /** Closes the prompt for good (Sched is stopping) and restores the terminal. */
+  close(): void {
+    if (this.state === 'closed') return;
+    const open = this.state === 'prompting';
+    this.state = 'closed';
+    this.console.erasePrompt();
+    this.console.detach();
+    if (open) this.rl?.close();
+    this.console.reply(renderNoticeLines('Stopping Sched…', 'muted', this.paint ? { paint: this.paint } : {}));
+  }
+
+  private enqueue(line: string, deps: CommandDeps): void {
+    this.pendingLines++;
+    this.lines = this.lines
+      .then(() => this.handleLine(line, deps))
+      .catch((err: unknown) => this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions())))
+      .finally(() => {
+        this.pendingLines--;
+        if (this.pendingLines === 0 && this.state === 'prompting') this.console.showPrompt();
+      });
+  }
+
+  private async handleLine(line: string, deps: CommandDeps): Promise<void> {
+    if (this.state === 'closed') return;
+    const text = line.trim();
+    if (text === '') return;
+    // Piped input is not echoed by a terminal: echoing it keeps the output a readable transcript.
+    if (this.rl && !this.rl.terminal) this.console.reply([`${PROMPT}${printable(text)}`]);
+    if (/^(exit|quit)$/i.test(text)) {
+      this.leave();
+      return;
+    }
+    this.console.hold();
+    try {
+      this.console.reply(await this.answer(text, deps));
+    } catch (err) {
+      // A failing store or a bug: said here, and the prompt lives on.
+      this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions()));
+    } finally {
+      this.console.release();
+    }
+  }
+
+  private async answer(text: string, deps: CommandDeps): Promise<string[]> {
+    const options = this.renderOptions();
+    const parsed = parseCommand(text, { now: this.options.clock.now(), userTimezone: this.timezone, defaults: this.options.defaults });
+    if (!parsed.ok) return renderErrorLines(parsed.error, parsed.usage, options);
+    const { command } = parsed;
+    const actor: Actor = { surface: 'terminal', userId: this.userId };
+    const outcome = await executeCommand(command, actor, deps);
+    return renderOutcomeLines(outcome, {
+      ...options,
+      now: this.options.clock.now(),
+      ...(command.kind === 'run' && { when: command.when }),
+      help: this.options.defaults,
+      usage: usageOf(command),
+    });
+  }
+
+  /** `exit`/`quit`: closes the input side; `inputClosed` decides what that means. */
+  private leave(): void {
+    this.rl?.close();
+  }
+
+  private inputClosed(start: TerminalStartOptions): void {
+    if (this.state !== 'prompting') return;
+    this.state = 'left';
+    this.console.endPromptLine();
+    this.console.detach();
+    // Commands already typed (or piped) are answered first.
+    void this.lines.finally(() => {
+      if (this.interactive) {
+        this.stop(start, 'exit');
+        return;
+      }
+      this.console.reply(
+        renderNoticeLines('End of input: the prompt is closed. Sched keeps running; stop it with SIGTERM (or Ctrl-C where it runs).', 'muted', this.renderOptions()),
+      );
+    });
+  }
+
+  private stop(start: TerminalStartOptions, reason: string): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    start.requestStop(reason);
+  }
+
+  private renderOptions(): { paint?: Paint } {
+    return this.paint ? { paint: this.paint } : {};
+  }
+}
+
+function usageOf(command: Command): string {
+  return USAGE[command.kind];
+}
+
+/** The machine's user name; a container without a passwd entry for its uid has none. */
+function machineUser(): string {
+  try {
+    return userInfo().username || 'terminal';
+  } catch {
+    return 'terminal';
+  }
+}

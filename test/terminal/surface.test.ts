@@ -1,0 +1,227 @@
+/**
+ * The terminal surface in-process: the real engine on in-memory twins, the prompt on stream
+ * doubles — piped (not a terminal) and a fake TTY (readline in terminal mode, raw keys).
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
+import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
+import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
+import { USAGE } from '../../bot/core/commands/help.js';
+import { Engine } from '../../bot/engine/engine.js';
+import { Scheduler } from '../../bot/engine/scheduler.js';
+import type { JobService } from '../../bot/ports.js';
+import { TerminalSurface, type TerminalStartOptions } from '../../bot/terminal/surface.js';
+import { FakeClock } from '../harness/clock.js';
+
+class FakeTtyInput extends PassThrough {
+  readonly isTTY = true;
+  setRawMode(): this {
+    return this;
+  }
+}
+
+/** Collects what is written; `isTTY` as asked. */
+class Screen extends Writable {
+  text = '';
+  columns = 80;
+  rows = 24;
+  constructor(readonly isTTY: boolean) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString('utf8');
+    done();
+  }
+}
+
+const BANNER: TerminalStartOptions['banner'] = {
+  compute: { kind: 'local', containerCli: 'docker' },
+  store: { kind: 'embedded', path: '/tmp/x/db' },
+  apiUrl: 'http://127.0.0.1:8080',
+  apiTokenSet: false,
+};
+const DEFAULTS = { instanceTypes: ['t3.micro'], maxRetries: 3 };
+
+let scratch: string;
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'sched-terminal-unit-'));
+});
+afterEach(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function setup(opts: { tty: boolean; historyFile?: string }) {
+  const clock = new FakeClock();
+  const logger = pino({ level: 'silent' });
+  const input = opts.tty ? new FakeTtyInput() : new PassThrough();
+  const screen = new Screen(opts.tty);
+  const surface = new TerminalSurface({
+    input,
+    output: screen,
+    clock,
+    defaults: DEFAULTS,
+    userId: 'ada',
+    timezone: 'UTC',
+    ...(opts.historyFile && { historyFile: opts.historyFile }),
+  });
+  const fleet = new MemoryFleet();
+  const scheduler: Scheduler = new Scheduler({ store: new MemoryScheduleStore(), createJob: (job, id) => engine.createJob(job, id), clock, logger });
+  const engine: Engine = new Engine({
+    store: new MemoryJobStore(),
+    fleet,
+    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
+    notifier: surface.notifier,
+    clock,
+    logger,
+    scheduler,
+    secret: 'terminal-test-secret-0123456789abcdefghij',
+    publicUrl: 'http://127.0.0.1:9',
+    pollSeconds: 30,
+  });
+  const requestStop = vi.fn<(reason: string) => void>();
+  const start = (jobs: JobService = engine) => surface.start({ jobs, schedules: scheduler, banner: BANNER, requestStop });
+  return { clock, input, screen, surface, engine, start, requestStop };
+}
+
+/** Waits until the screen shows `text` (`times` times). */
+async function shown(screen: Screen, text: string, times = 1): Promise<void> {
+  await vi.waitFor(() => expect(screen.text.split(text).length - 1).toBeGreaterThanOrEqual(times), { timeout: 5_000, interval: 10 });
+}
+
+describe('the terminal surface, piped (not a terminal)', () => {
+  test('answers each line in order, echoing it, with the same grammar and errors as Slack', async () => {
+    const { input, screen, start, requestStop } = setup({ tty: false });
+    await start();
+    expect(screen.text).toContain('Sched is running.');
+    expect(screen.text).not.toContain('sched> \n');
+    input.write('help\n/sched list\nrun\nfrobnicate\nrun alpine "unclosed\n');
+    await shown(screen, '✗ Error', 3);
+    const text = screen.text;
+    expect(text).toContain('sched> help\n');
+    expect(text).toContain(USAGE.run);
+    expect(text).toContain('exit, quit or Ctrl-D leave');
+    expect(text).toContain('sched> /sched list\nYour jobs\n  No jobs in the last 24 hours');
+    expect(text).toContain('run needs an IMAGE');
+    expect(text).toContain('unknown command "frobnicate"');
+    expect(text.indexOf('sched> run\n')).toBeLessThan(text.indexOf('run needs an IMAGE'));
+    expect(text.indexOf('run needs an IMAGE')).toBeLessThan(text.indexOf('sched> frobnicate'));
+    expect(requestStop).not.toHaveBeenCalled();
+  });
+
+  test('run: the answer first, then the job\'s events; the end of its output when it ends', async () => {
+    const { input, screen, start, engine } = setup({ tty: false });
+    await start();
+    input.write('run --name greet alpine echo hello\n');
+    await shown(screen, 'Its updates follow here.');
+    const id = /Job (j-[a-z0-9]+) started/.exec(screen.text)?.[1];
+    expect(id).toBeDefined();
+    await shown(screen, 'spot request issued');
+    expect(screen.text.indexOf('Its updates follow here.')).toBeLessThan(screen.text.indexOf('spot request issued'));
+    await engine.agentReport({ jobId: id!, status: 'started', attempt: 1 });
+    await engine.agentReport({ jobId: id!, status: 'finished', attempt: 1, exitCode: 0, logTail: 'hello from the container\n' });
+    await shown(screen, '│ hello from the container');
+    expect(screen.text).toMatch(new RegExp(`${id} greet  ✓ succeeded \\(exit 0.*\\nOutput of greet  ${id}\\n  │ hello from the container\\n`));
+    const owned = await engine.getJob(id!);
+    expect(owned).toMatchObject({ owner: { kind: 'terminal', id: 'ada' }, origin: { surface: 'terminal' } });
+  });
+
+  test('updates that arrive before the prompt opens wait for the banner', async () => {
+    const { screen, start, engine } = setup({ tty: false });
+    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 }, runAt: '2026-03-01T12:00:00.000Z', owner: { kind: 'api', id: 'ci' } });
+    expect(screen.text).toBe('');
+    await start();
+    expect(screen.text.indexOf('Sched is running.')).toBe(0);
+    expect(screen.text).toContain('spot request issued');
+  });
+
+  test('end of input and exit close the prompt but never stop Sched', async () => {
+    for (const ending of ['exit\n', '']) {
+      const { input, screen, start, requestStop } = setup({ tty: false });
+      await start();
+      input.end(`list\n${ending}`);
+      await shown(screen, 'End of input: the prompt is closed. Sched keeps running');
+      expect(screen.text).toContain('Your jobs');
+      expect(requestStop).not.toHaveBeenCalled();
+    }
+  });
+
+  test('a failing service is answered and the prompt lives on', async () => {
+    const { input, screen, start, engine } = setup({ tty: false });
+    const broken = Object.create(engine) as JobService;
+    broken.listRecentJobs = async () => {
+      throw new Error('the store is unreachable');
+    };
+    await start(broken);
+    input.write('list\nhelp status\n');
+    await shown(screen, USAGE.status);
+    expect(screen.text).toContain('✗ Sched could not do that: the store is unreachable');
+  });
+});
+
+describe('the terminal surface, interactive (a TTY)', () => {
+  test.each([
+    ['exit', 'exit\r', 'exit'],
+    ['quit', 'QUIT\r', 'exit'],
+    ['Ctrl-D', '\u0004', 'exit'],
+    ['Ctrl-C', 'half typed\u0003', 'Ctrl-C'],
+  ])('%s stops Sched cleanly (through requestStop, as SIGTERM)', async (_name, keys, reason) => {
+    const { input, screen, start, requestStop, surface } = setup({ tty: true });
+    await start();
+    expect(screen.text).toContain('sched> ');
+    input.write(keys);
+    await vi.waitFor(() => expect(requestStop).toHaveBeenCalledWith(reason), { timeout: 2_000, interval: 10 });
+    expect(requestStop).toHaveBeenCalledTimes(1);
+    surface.close();
+    expect(screen.text).toMatch(/Stopping Sched…\n$/);
+  });
+
+  test('history: kept in the data dir (owner-only), recalled with the up arrow after a restart', async () => {
+    const historyFile = join(scratch, 'history');
+    const first = setup({ tty: true, historyFile });
+    await first.start();
+    first.input.write('list\r');
+    await shown(first.screen, 'Your jobs');
+    first.input.write('help cron\r');
+    await vi.waitFor(async () => expect(await readFile(historyFile, 'utf8').catch(() => '')).toBe('list\nhelp cron\n'), { timeout: 2_000, interval: 10 });
+    first.surface.close();
+
+    const second = setup({ tty: true, historyFile });
+    await second.start();
+    second.input.write('\u001b[A\u001b[A\r');
+    await shown(second.screen, 'Your jobs');
+    expect((await stat(historyFile)).mode & 0o777).toBe(0o600);
+    second.surface.close();
+  });
+
+  test('an unusable history file costs the history, not the prompt', async () => {
+    const blocker = join(scratch, 'a-file');
+    await writeFile(blocker, 'x');
+    // Under a regular file: reading and writing both fail, even for root.
+    const { input, screen, start, surface } = setup({ tty: true, historyFile: join(blocker, 'history') });
+    await start();
+    input.write('list\r');
+    await shown(screen, 'Your jobs');
+    input.write('help\r');
+    await shown(screen, 'In this terminal');
+    surface.close();
+  });
+
+  test('an update while a line is being typed is printed above the prompt, and the line is drawn again', async () => {
+    const { input, screen, start, engine, clock } = setup({ tty: true });
+    await start();
+    input.write('list --a');
+    await shown(screen, 'list --a');
+    const before = screen.text.length;
+    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 }, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'ci' } });
+    const after = screen.text.slice(before);
+    expect(after).toContain('spot request issued');
+    // Ends with the prompt and the typed text, drawn again after the update.
+    expect(after.lastIndexOf('sched> ')).toBeGreaterThan(after.indexOf('spot request issued'));
+    expect(after.slice(after.lastIndexOf('sched> '))).toMatch(/^sched> list --a/);
+  });
+});
