@@ -20,7 +20,6 @@ import { coerceError } from './core/errors.js';
 import type { Job } from './core/job.js';
 import { Engine } from './engine/engine.js';
 import { TerminalSurface } from './terminal/surface.js';
-import { createSlackSurface } from './slack/app.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer } from './http/server.js';
 import type { Clock, Fleet } from './ports.js';
@@ -42,6 +41,10 @@ async function main(argv: string[]): Promise<void> {
 
   // The terminal surface owns stdout: the JSON log goes to a file there.
   const logFile = config.chat === 'terminal' ? join(config.dataDir, 'sched.log') : undefined;
+  if (config.compute === 'local' && config.store === 'embedded') {
+    // No AWS here (the SDK only talks to the embedded store): its Node-version notice is noise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  }
   const logger = pino(
     { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
     logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : undefined,
@@ -61,9 +64,10 @@ async function main(argv: string[]): Promise<void> {
   });
 
   const defaults = { instanceTypes: config.spot.instanceTypes, maxRetries: config.defaultRetries, maxPrice: config.spot.maxPrice };
+  // Bolt is loaded only when Slack is used: the embedded default starts faster without it.
   const slack =
     config.chat === 'slack'
-      ? createSlackSurface({
+      ? (await import('./slack/app.js')).createSlackSurface({
           botToken: config.slack.botToken!,
           appToken: config.slack.appToken,
           signingSecret: config.slack.signingSecret,

@@ -7,7 +7,7 @@ export async function cancel(command: { target: string }, actor: Actor, deps: Co
   const target = await findTarget(command.target, deps, 'cancel');
   if (target.kind === 'missing') return target.outcome;
   const owner = target.kind === 'job' ? target.job.owner : target.schedule.owner;
-  const allowed = canManage(deps.access, actor.userId, owner);
+  const allowed = canManage(deps.access, actor.userId, owner, actor.surface);
   if (!allowed.allowed) return { kind: 'denied', reason: `you cannot cancel ${command.target}: ${allowed.reason}` };
   const by = actor.surface === 'slack' ? `<@${actor.userId}>` : actor.userId;
   if (target.kind === 'schedule') return { kind: 'schedule-cancelled', schedule: await deps.schedules.cancelSchedule(target.schedule.id, by) };

@@ -33,10 +33,10 @@ export function canUse(policy: AccessPolicy, userId: string, channelId: string |
   return { allowed: true };
 }
 
-/** May this user cancel or retry something owned by `owner`? */
-export function canManage(policy: AccessPolicy, userId: string, owner: JobOwner): AccessDecision {
+/** May this user, on this surface, cancel or retry something owned by `owner`? */
+export function canManage(policy: AccessPolicy, userId: string, owner: JobOwner, surface: JobOwner['kind'] = 'slack'): AccessDecision {
   if (isAdmin(policy, userId)) return { allowed: true };
-  if (owner.kind === 'slack' && owner.id === userId) return { allowed: true };
+  if (owner.kind === surface && owner.id === userId) return { allowed: true };
   const whose = owner.kind === 'slack' ? `<@${owner.id}>` : owner.kind === 'api' ? 'the REST API' : 'the terminal';
   return { allowed: false, reason: `only its owner (${whose}) or an admin may do that` };
 }

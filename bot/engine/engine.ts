@@ -10,6 +10,7 @@ import { renderBootstrap } from '../core/bootstrap.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { findOrphans, indexSnapshot, observationsFor, type SnapshotIndex } from '../core/correlate.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { formatUtc } from '../core/job-request.js';
 import { isTerminal, JobStatus, type ChatOrigin, type Job, type JobEvent, type JobOwner } from '../core/job.js';
 import { decide, DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle.js';
 import type { Effect, Observation } from '../core/observation.js';
@@ -111,7 +112,7 @@ export class Engine implements JobService {
       attempt: 0,
       interruptions: 0,
       instanceTypeIndex: 0,
-      events: [{ at: now.toISOString(), kind: 'created', text: `scheduled for ${input.runAt}` }],
+      events: [{ at: now.toISOString(), kind: 'created', text: Date.parse(input.runAt) > now.getTime() ? `scheduled for ${formatUtc(new Date(input.runAt))} UTC` : 'created; starting now' }],
     };
     await this.deps.store.create(job);
     this.metrics.jobsCreated++;

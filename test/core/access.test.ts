@@ -27,5 +27,8 @@ describe('access policy', () => {
     const refused = canManage(policy, 'U2', { kind: 'slack', id: 'U1' });
     expect(refused).toEqual({ allowed: false, reason: 'only its owner (<@U1>) or an admin may do that' });
     expect(canManage(policy, 'U2', { kind: 'api', id: 'api' }).allowed).toBe(false);
+    // Ids are only comparable within one surface: a terminal user named U1 is not Slack's U1.
+    expect(canManage(policy, 'alice', { kind: 'terminal', id: 'alice' }, 'terminal').allowed).toBe(true);
+    expect(canManage(policy, 'U1', { kind: 'slack', id: 'U1' }, 'terminal').allowed).toBe(false);
   });
 });

@@ -118,7 +118,7 @@ describe('Slack, HTTP mode', () => {
     expect(posts).toHaveLength(1);
     expect(message.edits).toBeGreaterThan(0);
     const thread = message.replies.map((r) => r.text ?? '').join('\n');
-    for (const step of ['scheduled', 'spot request issued', 'container started', 'succeeded']) expect(thread).toContain(step);
+    for (const step of ['created; starting now', 'spot request issued', 'container started', 'succeeded']) expect(thread).toContain(step);
 
     const status = await (await sched(`status ${jobId}`, BOB)).reply();
     expect(JSON.stringify(status)).toMatch(/succeeded/i);
