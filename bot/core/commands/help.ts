@@ -82,7 +82,7 @@ const OVERVIEW = `Sched runs Docker containers on EC2 spot instances: now, later
   ${USAGE.cancel}       stop a job, or a schedule's future firings
   ${USAGE.logs}         the last lines the container printed
   ${USAGE.retry}        run an ended job again, same settings
-  ${USAGE.help}  help on one command; also: help times, help cron
+  ${USAGE.help}   help on one command; also: help times, help cron
 
 Examples
   /sched run alpine echo hello
