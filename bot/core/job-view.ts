@@ -175,7 +175,9 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
 export function jobStatusLabel(job: Job, now: Date): string {
   const attempt = job.attempt > 1 ? `, attempt ${job.attempt}` : '';
   const type = job.instanceType ?? job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 'unknown type';
-  const instance = job.instanceId ? `${job.instanceId} (${type})` : `a ${type} instance`;
+  // Local compute (the embedded default) has no instance types: its runs are this machine.
+  const local = job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-');
+  const instance = local ? 'this machine' : job.instanceId ? `${job.instanceId} (${type})` : `a ${type} instance`;
   switch (job.status) {
     case JobStatus.Scheduled: {
       const runAt = new Date(job.runAt);
@@ -185,7 +187,7 @@ export function jobStatusLabel(job: Job, now: Date): string {
     }
     case JobStatus.Requested: {
       const waiting = job.spotStatusCode && !job.spotStatusCode.startsWith('pending-') ? `: ${job.spotStatusCode}` : '';
-      return `Waiting for a spot instance (${type})${attempt}${waiting}`;
+      return local ? `Starting on this machine${attempt}` : `Waiting for a spot instance (${type})${attempt}${waiting}`;
     }
     case JobStatus.Launching:
       return `Starting on ${instance}${attempt}`;

@@ -3,14 +3,13 @@
  * keeps it. Owner-only, because a command line may carry a secret (`-e TOKEN=…`). History is a
  * convenience: a file that cannot be read or written costs the history, never the prompt.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const HISTORY_SIZE = 1000;
 
 export class HistoryFile {
-  private writes: Promise<void> = Promise.resolve();
-
   constructor(
     private readonly path: string,
     private readonly onError: (err: unknown) => void = () => undefined,
@@ -27,15 +26,20 @@ export class HistoryFile {
     }
   }
 
-  /** `history` newest first (readline's 'history' event); writes are kept in order. */
-  save(history: readonly string[]): Promise<void> {
+  /**
+   * `history` newest first (readline's 'history' event). Written synchronously, to a temporary
+   * file renamed over the old one: `exit` stops the process right after the last line, and an
+   * interrupted asynchronous write would leave the history empty.
+   */
+  save(history: readonly string[]): void {
     const text = history.length === 0 ? '' : `${[...history].slice(0, HISTORY_SIZE).reverse().join('\n')}\n`;
-    this.writes = this.writes
-      .then(async () => {
-        await mkdir(dirname(this.path), { recursive: true });
-        await writeFile(this.path, text, { mode: 0o600 });
-      })
-      .catch(this.onError);
-    return this.writes;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const temporary = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(temporary, text, { mode: 0o600 });
+      renameSync(temporary, this.path);
+    } catch (err) {
+      this.onError(err);
+    }
   }
 }

@@ -111,7 +111,7 @@ export class TerminalSurface {
       removeHistoryDuplicates: true,
     });
     this.rl = rl;
-    if (history) rl.on('history', (lines) => void history.save(lines));
+    if (history) rl.on('history', (lines: string[]) => history.save(lines));
     rl.on('line', (line) => {
       this.console.promptEnded();
       this.enqueue(line, deps);

@@ -1,0 +1,215 @@
+/**
+ * The IAM policy documents of a Sched deployment, as pure data. Resource code only fills in ARNs;
+ * test/infra/policies.test.ts reads these like policies and replays the bot's own EC2 calls
+ * against them.
+ *
+ * The bot's EC2 permissions hinge on one tag, `sched-deployment`, and on the worker instance
+ * profile:
+ * - it may create a spot request only if the request carries this deployment's tag (and no tag
+ *   keys but the job's), so everything it launches is findable and attributable;
+ * - it may tag, terminate and cancel only what carries this deployment's tag, and instances only
+ *   if they run with the worker profile: tagging someone else's instance to then terminate it is
+ *   refused at the first step;
+ * - it may launch only the worker image, into the configured subnets, with the worker security
+ *   group and profile, as spot: the bot cannot start an instance with any other role.
+ */
+
+/**
+ * Tag keys the bot puts on spot requests and, once it sees them, on their instances. They must
+ * equal what bot/adapters/ec2-fleet.ts writes; the policy test replays that adapter's calls.
+ */
+export const DEPLOYMENT_TAG_KEY = 'sched-deployment';
+export const JOB_TAG_KEYS = ['sched-job-id', 'sched-attempt', DEPLOYMENT_TAG_KEY, 'Name'] as const;
+
+export type ConditionBlock = Record<string, Record<string, string | string[]>>;
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+export interface TrustPolicyDocument {
+  Version: '2012-10-17';
+  Statement: { Effect: 'Allow'; Principal: { Service: string }; Action: 'sts:AssumeRole' }[];
+}
+
+/** Trust policy of a role that EC2 instances assume through an instance profile. */
+export function ec2TrustPolicy(): TrustPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  };
+}
+
+export interface BotPolicyInput {
+  partition: string;
+  region: string;
+  accountId: string;
+  deployment: string;
+  tableArn: string;
+  /** The table's global secondary indexes, by name. */
+  indexNames: readonly string[];
+  workerRoleArn: string;
+  workerInstanceProfileArn: string;
+  workerSecurityGroupId: string;
+  workerImageId: string;
+  subnetIds: readonly string[];
+  /** The SecureString parameters the bot reads at start. */
+  secretParameterArns: readonly string[];
+  /** The S3 object holding the bot bundle, which the host downloads at boot. */
+  botBundleObjectArn: string;
+}
+
+/** Everything the bot host's role may do. */
+export function botPolicy(input: BotPolicyInput): PolicyDocument {
+  const ec2 = (resource: string) => `arn:${input.partition}:ec2:${input.region}:${input.accountId}:${resource}`;
+  const spotRequests = ec2('spot-instances-request/*');
+  const instances = ec2('instance/*');
+  const thisDeployment = { [`aws:RequestTag/${DEPLOYMENT_TAG_KEY}`]: input.deployment };
+  const onlyJobTagKeys = { 'aws:TagKeys': [...JOB_TAG_KEYS] };
+  const taggedForThisDeployment = { [`aws:ResourceTag/${DEPLOYMENT_TAG_KEY}`]: input.deployment };
+  const runsAsWorker = { 'ec2:InstanceProfile': input.workerInstanceProfileArn };
+
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        // RunInstances is listed too: EC2 authorizes the launch behind a spot request against it.
+        Sid: 'RequestSpotOnlyTaggedForThisDeployment',
+        Effect: 'Allow',
+        Action: ['ec2:RequestSpotInstances', 'ec2:RunInstances'],
+        Resource: [spotRequests],
+        Condition: { StringEquals: thisDeployment, 'ForAllValues:StringEquals': onlyJobTagKeys },
+      },
+      {
+        Sid: 'TagSpotRequestsOnlyWhenCreated',
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: [spotRequests],
+        Condition: { StringEquals: { 'ec2:CreateAction': 'RequestSpotInstances', ...thisDeployment } },
+      },
+      {
+        // Every resource of a launch must be allowed, so these exact ARNs bound what a launch can use.
+        Sid: 'LaunchOnlyWorkerImageSubnetsAndGroup',
+        Effect: 'Allow',
+        Action: ['ec2:RunInstances'],
+        Resource: [
+          `arn:${input.partition}:ec2:${input.region}::image/${input.workerImageId}`,
+          ...input.subnetIds.map((id) => ec2(`subnet/${id}`)),
+          ec2(`security-group/${input.workerSecurityGroupId}`),
+          ec2('network-interface/*'),
+          ec2('volume/*'),
+        ],
+      },
+      {
+        Sid: 'LaunchOnlySpotWorkers',
+        Effect: 'Allow',
+        Action: ['ec2:RunInstances'],
+        Resource: [instances],
+        Condition: { StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': 'spot' } },
+      },
+      {
+        // AWS does not copy a spot request's tags to its instance; the bot copies them itself.
+        Sid: 'TagOnlyWorkersForThisDeployment',
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: [instances],
+        Condition: { StringEquals: { ...thisDeployment, ...runsAsWorker }, 'ForAllValues:StringEquals': onlyJobTagKeys },
+      },
+      {
+        Sid: 'TerminateOnlyWorkersOfThisDeployment',
+        Effect: 'Allow',
+        Action: ['ec2:TerminateInstances'],
+        Resource: [instances],
+        Condition: { StringEquals: { ...taggedForThisDeployment, ...runsAsWorker } },
+      },
+      {
+        Sid: 'CancelOnlySpotRequestsOfThisDeployment',
+        Effect: 'Allow',
+        Action: ['ec2:CancelSpotInstanceRequests'],
+        Resource: [spotRequests],
+        Condition: { StringEquals: taggedForThisDeployment },
+      },
+      {
+        // EC2 Describe calls have no resource-level permissions; the region is all that can be bounded.
+        Sid: 'DescribeSpotRequestsAndInstancesInThisRegion',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotInstanceRequests'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'aws:RequestedRegion': input.region } },
+      },
+      {
+        Sid: 'PassOnlyTheWorkerRoleToEc2',
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: [input.workerRoleArn],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+      {
+        Sid: 'ReadAndWriteJobsInItsTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: [input.tableArn],
+      },
+      {
+        Sid: 'QueryItsTablesIndexes',
+        Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: input.indexNames.map((name) => `${input.tableArn}/index/${name}`),
+      },
+      {
+        // SecureStrings under the AWS-managed aws/ssm key: its key policy already lets this
+        // account's principals decrypt through SSM, so no kms:Decrypt grant is needed.
+        Sid: 'ReadItsOwnSecrets',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameters'],
+        Resource: [...input.secretParameterArns],
+      },
+      {
+        Sid: 'DownloadItsBundle',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [input.botBundleObjectArn],
+      },
+      {
+        // Session Manager's documented minimum (operators' only way in). Not the managed
+        // AmazonSSMManagedInstanceCore, which would also let the bot read every parameter.
+        Sid: 'SessionManagerAgent',
+        Effect: 'Allow',
+        Action: [
+          'ssm:UpdateInstanceInformation',
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        Resource: ['*'],
+      },
+    ],
+  };
+}
+
+/** Bucket policy of the artifact bucket: nothing over plain HTTP. */
+export function artifactBucketPolicy(bucketArn: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: [`${bucketArn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * The bot host's IAM policy, read like a policy: what every statement must look like, what the
+ * bot can and cannot do, and a replay of the EC2 calls bot/adapters/ec2-fleet.ts really makes,
+ * each checked against the policy with the context IAM would see.
+ */
+import {
+  CancelSpotInstanceRequestsCommand,
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  DescribeSpotInstanceRequestsCommand,
+  EC2Client,
+  RequestSpotInstancesCommand,
+  TerminateInstancesCommand,
+  type RequestSpotInstancesCommandInput,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { describe, expect, test, vi } from 'vitest';
+import { ACTIVE_INDEX, BY_DAY_INDEX } from '../../bot/adapters/dynamo-schema.js';
+import { Ec2Fleet, SCHED_TAG_KEYS } from '../../bot/adapters/ec2-fleet.js';
+import { DEPLOYMENT_TAG_KEY, JOB_TAG_KEYS, botPolicy, ec2TrustPolicy, type BotPolicyInput } from '../../infra/policies.js';
+import { isAllowed, requestTagContext, resourceTagContext, type RequestContext } from './iam-simulator.js';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const ec2Arn = (resource: string) => `arn:aws:ec2:${REGION}:${ACCOUNT}:${resource}`;
+
+const INPUT: BotPolicyInput = {
+  partition: 'aws',
+  region: REGION,
+  accountId: ACCOUNT,
+  deployment: 'sched-prod',
+  tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/sched-prod-jobs-1a2b3c4`,
+  indexNames: [ACTIVE_INDEX, BY_DAY_INDEX],
+  workerRoleArn: `arn:aws:iam::${ACCOUNT}:role/sched-prod-workers-role-5d6e7f8`,
+  workerInstanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-workers-profile-9a8b7c6`,
+  workerSecurityGroupId: 'sg-0123456789abcdef0',
+  workerImageId: 'ami-0fedcba9876543210',
+  subnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'],
+  secretParameterArns: ['SCHED_SECRET', 'SCHED_API_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'].map(
+    (name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/sched/sched-prod/${name}`,
+  ),
+  botBundleObjectArn: 'arn:aws:s3:::sched-prod-artifact-1234567/bot/sched-0123.cjs',
+};
+const policy = botPolicy(INPUT);
+const statements = policy.Statement;
+const withAction = (action: string) => statements.filter((s) => s.Action.includes(action));
+
+const THIS_DEPLOYMENT = { [DEPLOYMENT_TAG_KEY]: INPUT.deployment };
+const WORKER = { 'ec2:InstanceProfile': INPUT.workerInstanceProfileArn };
+const BOT_HOST_PROFILE = { 'ec2:InstanceProfile': `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-bot-profile-1111111` };
+
+describe('every statement of the bot policy', () => {
+  test('allows named actions only: no "*" action, no wildcard in any action', () => {
+    for (const statement of statements) {
+      for (const action of statement.Action) expect(action, statement.Sid).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+    }
+  });
+
+  test('is an Allow with Action and Resource, never NotAction or NotResource', () => {
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      expect(Object.keys(statement).sort()).toEqual(expect.arrayContaining(['Action', 'Effect', 'Resource', 'Sid']));
+      expect(statement).not.toHaveProperty('NotAction');
+      expect(statement).not.toHaveProperty('NotResource');
+    }
+  });
+
+  test('uses Resource "*" only for actions without resource-level permissions', () => {
+    const anyResource = statements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action);
+    expect(anyResource.sort()).toEqual([
+      'ec2:DescribeInstances',
+      'ec2:DescribeSpotInstanceRequests',
+      'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
+  });
+
+  test('has a unique Sid each', () => {
+    expect(new Set(statements.map((s) => s.Sid)).size).toBe(statements.length);
+  });
+});
+
+describe('conditions on this deployment', () => {
+  test('terminate and cancel need the resource to carry this deployment tag', () => {
+    for (const action of ['ec2:TerminateInstances', 'ec2:CancelSpotInstanceRequests']) {
+      expect(withAction(action)).not.toHaveLength(0);
+      for (const statement of withAction(action)) {
+        expect(statement.Condition?.StringEquals?.[`aws:ResourceTag/${DEPLOYMENT_TAG_KEY}`], statement.Sid).toBe(INPUT.deployment);
+      }
+    }
+  });
+
+  test('create-tags and request-spot need the request to carry this deployment tag', () => {
+    for (const action of ['ec2:CreateTags', 'ec2:RequestSpotInstances']) {
+      expect(withAction(action)).not.toHaveLength(0);
+      for (const statement of withAction(action)) {
+        expect(statement.Condition?.StringEquals?.[`aws:RequestTag/${DEPLOYMENT_TAG_KEY}`], statement.Sid).toBe(INPUT.deployment);
+      }
+    }
+  });
+
+  test('terminate and create-tags on instances also need the worker instance profile', () => {
+    for (const statement of [...withAction('ec2:TerminateInstances'), ...withAction('ec2:CreateTags')].filter((s) => s.Resource.some((r) => r.includes(':instance/')))) {
+      expect(statement.Condition?.StringEquals?.['ec2:InstanceProfile'], statement.Sid).toBe(INPUT.workerInstanceProfileArn);
+    }
+  });
+});
+
+describe('resources it names', () => {
+  test('PassRole names only the worker role, and only towards EC2', () => {
+    const iam = statements.filter((s) => s.Action.some((a) => a.startsWith('iam:')));
+    expect(iam.flatMap((s) => s.Action)).toEqual(['iam:PassRole']);
+    expect(iam.flatMap((s) => s.Resource)).toEqual([INPUT.workerRoleArn]);
+    expect(iam[0]?.Condition?.StringEquals?.['iam:PassedToService']).toBe('ec2.amazonaws.com');
+  });
+
+  test('DynamoDB permissions name only the table and its indexes', () => {
+    const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    const resources = new Set(dynamo.flatMap((s) => s.Resource));
+    expect(resources).toEqual(new Set([INPUT.tableArn, `${INPUT.tableArn}/index/${ACTIVE_INDEX}`, `${INPUT.tableArn}/index/${BY_DAY_INDEX}`]));
+    expect(dynamo.flatMap((s) => s.Action).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+  });
+
+  test('it reads only its own parameters and downloads only its own bundle', () => {
+    const ssmRead = statements.filter((s) => s.Action.includes('ssm:GetParameters'));
+    expect(ssmRead.flatMap((s) => s.Resource)).toEqual(INPUT.secretParameterArns);
+    expect(statements.flatMap((s) => s.Action).filter((a) => /^ssm:Get/.test(a))).toEqual(['ssm:GetParameters']);
+    expect(statements.filter((s) => s.Action.some((a) => a.startsWith('s3:'))).flatMap((s) => s.Resource)).toEqual([INPUT.botBundleObjectArn]);
+  });
+
+  test('the trust policy lets EC2, and only EC2, assume the role', () => {
+    expect(ec2TrustPolicy().Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+  });
+});
+
+describe('what the bot role can and cannot do', () => {
+  const can = (action: string, resource: string, context: RequestContext = {}) => isAllowed(policy, { action, resource, context });
+  const instance = ec2Arn('instance/i-0123456789abcdef0');
+  const spotRequest = ec2Arn('spot-instances-request/sir-12345678');
+
+  test('it cannot terminate untagged instances, other deployments\u2019 instances, or tagged non-workers', () => {
+    expect(can('ec2:TerminateInstances', instance, { ...WORKER })).toBe(false);
+    expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext({ [DEPLOYMENT_TAG_KEY]: 'sched-dev' }), ...WORKER })).toBe(false);
+    expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext(THIS_DEPLOYMENT), ...BOT_HOST_PROFILE })).toBe(false);
+    expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext(THIS_DEPLOYMENT), ...WORKER })).toBe(true);
+  });
+
+  test('it cannot tag a foreign instance into its deployment (the first step to terminating it)', () => {
+    const tags = requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }]);
+    expect(can('ec2:CreateTags', instance, { ...tags, ...BOT_HOST_PROFILE })).toBe(false);
+    expect(can('ec2:CreateTags', instance, { ...tags })).toBe(false);
+    expect(can('ec2:CreateTags', instance, { ...tags, ...WORKER })).toBe(true);
+    expect(can('ec2:CreateTags', instance, { ...requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }, { Key: 'owner', Value: 'x' }]), ...WORKER })).toBe(false);
+  });
+
+  test('it cannot cancel spot requests that are not its deployment\u2019s', () => {
+    expect(can('ec2:CancelSpotInstanceRequests', spotRequest)).toBe(false);
+    expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext({ [DEPLOYMENT_TAG_KEY]: 'other' }))).toBe(false);
+    expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext(THIS_DEPLOYMENT))).toBe(true);
+  });
+
+  test('it cannot request spot capacity without its deployment tag, or with tag keys of its own choosing', () => {
+    const request = ec2Arn('spot-instances-request/*');
+    expect(can('ec2:RequestSpotInstances', request)).toBe(false);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: 'other' }]))).toBe(false);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }, { Key: 'CostCenter', Value: 'x' }]))).toBe(false);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }]))).toBe(true);
+  });
+
+  test('it cannot launch another image, into another subnet or group, with another profile, or on demand', () => {
+    expect(can('ec2:RunInstances', `arn:aws:ec2:${REGION}::image/ami-0000000000000bad0`)).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('subnet/subnet-0ccc3333'))).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('security-group/sg-0bad0bad0bad0bad0'))).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...BOT_HOST_PROFILE, 'ec2:InstanceMarketType': 'spot' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...WORKER, 'ec2:InstanceMarketType': 'spot' })).toBe(true);
+  });
+
+  test('it cannot pass any role but the worker role, nor to any service but EC2', () => {
+    expect(can('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/Admin`, { 'iam:PassedToService': 'ec2.amazonaws.com' })).toBe(false);
+    expect(can('iam:PassRole', INPUT.workerRoleArn, { 'iam:PassedToService': 'lambda.amazonaws.com' })).toBe(false);
+    expect(can('iam:PassRole', INPUT.workerRoleArn, { 'iam:PassedToService': 'ec2.amazonaws.com' })).toBe(true);
+  });
+
+  test('it cannot scan or delete its table, touch another table, or read other parameters', () => {
+    expect(can('dynamodb:Scan', INPUT.tableArn)).toBe(false);
+    expect(can('dynamodb:DeleteTable', INPUT.tableArn)).toBe(false);
+    expect(can('dynamodb:GetItem', INPUT.tableArn.replace('sched-prod-jobs', 'payroll'))).toBe(false);
+    expect(can('dynamodb:Query', INPUT.tableArn)).toBe(false);
+    expect(can('ssm:GetParameters', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/prod/db-password`)).toBe(false);
+    expect(can('ssm:GetParameter', INPUT.secretParameterArns[0]!)).toBe(false);
+  });
+
+  test('Describe calls are allowed in its own region only', () => {
+    expect(can('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': REGION })).toBe(true);
+    expect(can('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': 'us-east-1' })).toBe(false);
+  });
+});
+
+describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", () => {
+  interface Sent {
+    command: string;
+    input: Record<string, unknown>;
+  }
+
+  function fakeEc2(): { client: EC2Client; sent: Sent[] } {
+    const sent: Sent[] = [];
+    const client = new EC2Client({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    let requestTags: Tag[] = [];
+    vi.spyOn(client, 'send').mockImplementation((async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ command: command.constructor.name, input: command.input });
+      if (command instanceof RequestSpotInstancesCommand) {
+        requestTags = command.input.TagSpecifications?.[0]?.Tags ?? [];
+        return { SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-12345678', State: 'open' }] };
+      }
+      if (command instanceof DescribeSpotInstanceRequestsCommand) {
+        return { SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-12345678', State: 'active', InstanceId: 'i-0123456789abcdef0', Tags: requestTags }] };
+      }
+      if (command instanceof DescribeInstancesCommand) return { Reservations: [] };
+      return {};
+    }) as never);
+    return { client, sent };
+  }
+
+  async function driveFleet() {
+    const { client, sent } = fakeEc2();
+    const fleet = new Ec2Fleet({
+      client,
+      deployment: INPUT.deployment,
+      amiId: INPUT.workerImageId,
+      subnetIds: [...INPUT.subnetIds],
+      securityGroupIds: [INPUT.workerSecurityGroupId],
+      instanceProfile: INPUT.workerInstanceProfileArn,
+    });
+    await fleet.requestSpot({ jobId: 'j-1', attempt: 2, instanceType: 'm7g.medium', userData: '#!/bin/bash\n', clientToken: 'j-1.2', maxPrice: '0.05' });
+    await fleet.observe();
+    await fleet.terminateInstance('i-0123456789abcdef0');
+    await fleet.cancelRequest('sir-12345678');
+    return sent;
+  }
+
+  test('the spot request, its tags at creation and the launch it implies are all allowed', async () => {
+    const sent = await driveFleet();
+    const request = sent.find((s) => s.command === RequestSpotInstancesCommand.name)!.input as RequestSpotInstancesCommandInput;
+    const tags = requestTagContext(request.TagSpecifications?.[0]?.Tags ?? []);
+    const spec = request.LaunchSpecification!;
+
+    expect(isAllowed(policy, { action: 'ec2:RequestSpotInstances', resource: ec2Arn('spot-instances-request/*'), context: tags })).toBe(true);
+    expect(isAllowed(policy, { action: 'ec2:RunInstances', resource: ec2Arn('spot-instances-request/*'), context: tags })).toBe(true);
+    expect(isAllowed(policy, { action: 'ec2:CreateTags', resource: ec2Arn('spot-instances-request/*'), context: { ...tags, 'ec2:CreateAction': 'RequestSpotInstances' } })).toBe(true);
+    for (const resource of [
+      `arn:aws:ec2:${REGION}::image/${spec.ImageId}`,
+      ec2Arn(`subnet/${spec.SubnetId}`),
+      ...(spec.SecurityGroupIds ?? []).map((id) => ec2Arn(`security-group/${id}`)),
+      ec2Arn('network-interface/*'),
+      ec2Arn('volume/*'),
+    ]) {
+      expect(isAllowed(policy, { action: 'ec2:RunInstances', resource }), resource).toBe(true);
+    }
+    const launched = { 'ec2:InstanceProfile': spec.IamInstanceProfile?.Arn ?? '', 'ec2:InstanceMarketType': 'spot' };
+    expect(isAllowed(policy, { action: 'ec2:RunInstances', resource: ec2Arn('instance/*'), context: launched })).toBe(true);
+    expect(isAllowed(policy, { action: 'iam:PassRole', resource: INPUT.workerRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } })).toBe(true);
+  });
+
+  test('copying the job tags to a fulfilled instance, then terminating and cancelling, are allowed', async () => {
+    const sent = await driveFleet();
+    const tagging = sent.filter((s) => s.command === CreateTagsCommand.name);
+    expect(tagging).toHaveLength(1);
+    const tagInput = tagging[0]!.input as { Resources: string[]; Tags: Tag[] };
+    const tagged = Object.fromEntries(tagInput.Tags.map((t) => [t.Key!, t.Value!]));
+    for (const id of tagInput.Resources) {
+      expect(isAllowed(policy, { action: 'ec2:CreateTags', resource: ec2Arn(`instance/${id}`), context: { ...requestTagContext(tagInput.Tags), ...WORKER } })).toBe(true);
+    }
+    const terminate = sent.find((s) => s.command === TerminateInstancesCommand.name)!.input as { InstanceIds: string[] };
+    for (const id of terminate.InstanceIds) {
+      expect(isAllowed(policy, { action: 'ec2:TerminateInstances', resource: ec2Arn(`instance/${id}`), context: { ...resourceTagContext(tagged), ...WORKER } })).toBe(true);
+    }
+    const cancel = sent.find((s) => s.command === CancelSpotInstanceRequestsCommand.name)!.input as { SpotInstanceRequestIds: string[] };
+    for (const id of cancel.SpotInstanceRequestIds) {
+      expect(isAllowed(policy, { action: 'ec2:CancelSpotInstanceRequests', resource: ec2Arn(`spot-instances-request/${id}`), context: resourceTagContext(tagged) })).toBe(true);
+    }
+  });
+
+  test('the policy grants exactly the EC2 actions the adapter sends (plus RunInstances, which EC2 checks for the launch)', async () => {
+    const sent = await driveFleet();
+    const used = new Set(sent.map((s) => `ec2:${s.command.replace(/Command$/, '')}`));
+    for (const action of used) {
+      if (action.startsWith('ec2:Describe')) {
+        expect(isAllowed(policy, { action, resource: '*', context: { 'aws:RequestedRegion': REGION } }), action).toBe(true);
+      }
+    }
+    const granted = new Set(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('ec2:')));
+    expect(granted).toEqual(new Set([...used, 'ec2:RunInstances']));
+  });
+
+  test('the tag keys the policy allows are the adapter\u2019s', () => {
+    expect([...JOB_TAG_KEYS].sort()).toEqual([...Object.values(SCHED_TAG_KEYS), 'Name'].sort());
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * The stack settings' checks and the pure choices made from them (architecture, image, name),
+ * without running the program.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { describe, expect, test } from 'vitest';
+import { amazonLinuxParameter, architectureOf, ecsOptimizedParameter } from '../../infra/images.js';
+import { deploymentForStack, readSettings } from '../../infra/settings.js';
+import { readProjectFile, stackConfig } from './pulumi-program.js';
+
+const project = readProjectFile();
+
+function settingsFrom(values: Record<string, unknown>, stack = 'dev') {
+  pulumi.runtime.setAllConfig(stackConfig(project, { slackBotToken: 'xoxb-1', slackAppToken: 'xapp-1', ...values }), [
+    'sched:slackBotToken',
+    'sched:slackAppToken',
+  ]);
+  return readSettings(new pulumi.Config(project.name), stack);
+}
+
+describe('readSettings', () => {
+  test('Pulumi.yaml\u2019s defaults make a valid stack, named after the stack', () => {
+    const settings = settingsFrom({}, 'Team_Dev');
+    expect(settings).toMatchObject({
+      region: 'us-east-1',
+      deployment: 'sched-team-dev',
+      port: 8080,
+      bot: { instanceType: 't4g.small', ami: undefined, publicIp: true },
+      workers: { instanceTypes: ['m7g.medium', 'm6g.medium', 't4g.medium'], maxPrice: undefined, ami: undefined },
+      network: { vpcId: undefined, subnetIds: [] },
+      retentionDays: 30,
+      tableDeletionProtection: true,
+    });
+  });
+
+  test('reports every problem at once', () => {
+    const problems = (() => {
+      try {
+        settingsFrom({
+          region: 'moon-1',
+          deployment: 'Not_Valid',
+          port: 80,
+          botInstanceType: 'huge',
+          workerInstanceTypes: ['m7g.medium', 'c7i.large'],
+          workerMaxPrice: 'cheap',
+          subnetIds: ['subnet-0abc'],
+          allowedUsers: ['alice'],
+          retentionDays: 0,
+          workerAmi: 'ubuntu',
+        });
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    for (const key of ['region', 'deployment', 'port', 'botInstanceType', 'workerInstanceTypes', 'workerMaxPrice', 'subnetIds', 'allowedUsers', 'retentionDays', 'workerAmi']) {
+      expect(problems).toContain(`${key}:`);
+    }
+    expect(problems).toContain('mix arm64 and x86_64');
+    expect(problems).toContain('set vpcId too');
+  });
+
+  test('a stack name becomes a deployment name the bot accepts', () => {
+    expect(deploymentForStack('prod')).toBe('sched-prod');
+    expect(deploymentForStack('Org/Very.Long-Stack_Name-That-Goes-On-And-On')).toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
+  });
+});
+
+describe('images', () => {
+  test.each([
+    ['t4g.small', 'arm64'],
+    ['m7g.medium', 'arm64'],
+    ['m7gd.large', 'arm64'],
+    ['c7gn.xlarge', 'arm64'],
+    ['im4gn.large', 'arm64'],
+    ['g5g.xlarge', 'arm64'],
+    ['a1.medium', 'arm64'],
+    ['t3.small', 'x86_64'],
+    ['m7i-flex.large', 'x86_64'],
+    ['g4dn.xlarge', 'x86_64'],
+    ['c6a.large', 'x86_64'],
+    ['x2iedn.xlarge', 'x86_64'],
+  ])('%s is %s', (type, architecture) => {
+    expect(architectureOf(type)).toBe(architecture);
+  });
+
+  test('the default images come from AWS\u2019s public parameters', () => {
+    expect(amazonLinuxParameter('arm64')).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+    expect(ecsOptimizedParameter('x86_64')).toBe('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
+  });
+});
