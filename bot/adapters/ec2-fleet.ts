@@ -172,21 +172,28 @@ export class Ec2Fleet implements Fleet {
     const referenced = new Set(rawRequests.map((r) => r.InstanceId));
     for (const id of this.taggedNotYetListed) if (!referenced.has(id)) this.taggedNotYetListed.delete(id);
 
-    await this.priceInstances(instances);
+    await this.priceInstances(rawRequests, instances);
     return { requests: rawRequests.map(toRequestView), instances };
   }
 
   /**
-   * Attaches the current spot price to live instances, for the cost of a job. One
-   * DescribeSpotPriceHistory per (type, zone) not read in the last hour, a few per tick at most:
-   * the steady state costs nothing, and a missing price only means an unknown cost.
+   * Attaches the current spot price to live instances, for the cost of a job. Prices are keyed by
+   * (instance type, zone) as the fulfilled requests state them, so they are read in the tick a
+   * request is fulfilled (with its tagging), never in a steady tick: one DescribeSpotPriceHistory
+   * per pair not read in the last hour, a few per tick at most. A missing price only means an
+   * unknown cost.
    */
-  private async priceInstances(instances: (InstanceView & { zone?: string })[]): Promise<void> {
+  private async priceInstances(requests: SpotInstanceRequest[], instances: InstanceView[]): Promise<void> {
     const now = Date.now();
+    const keyOf = new Map<string, string>();
     const wanted = new Set<string>();
-    for (const instance of instances) {
-      if (!instance.instanceType || !instance.zone || (instance.state !== 'running' && instance.state !== 'pending')) continue;
-      const key = `${instance.instanceType}/${instance.zone}`;
+    for (const request of requests) {
+      const type = request.LaunchSpecification?.InstanceType;
+      // AWS names the zone of a fulfilled request; moto does not, and then any zone's price will do.
+      const zone = request.LaunchedAvailabilityZone ?? request.LaunchSpecification?.Placement?.AvailabilityZone ?? '';
+      if (!request.InstanceId || !type || request.State !== 'active') continue;
+      const key = `${type}/${zone}`;
+      keyOf.set(request.InstanceId, key);
       const cached = this.prices.get(key);
       if (!cached || now - cached.at > PRICE_TTL_MS) wanted.add(key);
     }
@@ -194,10 +201,16 @@ export class Ec2Fleet implements Fleet {
       const [instanceType, zone] = key.split('/') as [string, string];
       try {
         const out = await this.client.send(
-          new DescribeSpotPriceHistoryCommand({ InstanceTypes: [instanceType as never], AvailabilityZone: zone, ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(now), MaxResults: 1 }),
+          new DescribeSpotPriceHistoryCommand({
+            InstanceTypes: [instanceType as never],
+            ...(zone && { AvailabilityZone: zone }),
+            ProductDescriptions: ['Linux/UNIX'],
+            StartTime: new Date(now),
+            MaxResults: zone ? 1 : 20,
+          }),
         );
         const rows = out.SpotPriceHistory ?? [];
-        const row = rows.find((r) => r.AvailabilityZone === zone && r.InstanceType === instanceType) ?? rows[0];
+        const row = rows.find((r) => (!zone || r.AvailabilityZone === zone) && r.InstanceType === instanceType) ?? rows[0];
         const usd = Number(row?.SpotPrice);
         if (Number.isFinite(usd) && usd > 0) this.prices.set(key, { usd, at: now });
       } catch (err) {
@@ -205,9 +218,9 @@ export class Ec2Fleet implements Fleet {
       }
     }
     for (const instance of instances) {
-      const price = instance.instanceType && instance.zone ? this.prices.get(`${instance.instanceType}/${instance.zone}`) : undefined;
+      const key = keyOf.get(instance.instanceId);
+      const price = key === undefined ? undefined : this.prices.get(key);
       if (price) instance.pricePerHour = price.usd;
-      delete instance.zone;
     }
   }
 
@@ -245,8 +258,8 @@ export class Ec2Fleet implements Fleet {
     return requests;
   }
 
-  private async listInstances(filters: Filter[]): Promise<(InstanceView & { zone?: string })[]> {
-    const instances: (InstanceView & { zone?: string })[] = [];
+  private async listInstances(filters: Filter[]): Promise<InstanceView[]> {
+    const instances: InstanceView[] = [];
     const pages = paginateDescribeInstances({ client: this.client, pageSize: DESCRIBE_PAGE_SIZE }, { Filters: filters });
     for await (const page of pages) {
       for (const reservation of page.Reservations ?? []) {
@@ -303,7 +316,7 @@ export class Ec2Fleet implements Fleet {
     await Promise.all(Array.from({ length: Math.min(TAGGING_CONCURRENCY, queue.length) }, worker));
   }
 
-  private toInstanceView(instance: Instance): (InstanceView & { zone?: string }) | undefined {
+  private toInstanceView(instance: Instance): InstanceView | undefined {
     const stateName = instance.State?.Name;
     if (!instance.InstanceId || !stateName || !INSTANCE_STATES.has(stateName)) {
       this.logger.warn({ instanceId: instance.InstanceId, state: stateName }, 'instance with unknown state skipped');
@@ -318,7 +331,6 @@ export class Ec2Fleet implements Fleet {
       ...(instance.InstanceType && { instanceType: instance.InstanceType }),
       ...(instance.SpotInstanceRequestId && { spotRequestId: instance.SpotInstanceRequestId }),
       ...(instance.LaunchTime && { launchTime: instance.LaunchTime.toISOString() }),
-      ...(instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }),
     };
   }
 
