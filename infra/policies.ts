@@ -142,7 +142,8 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         // EC2 Describe calls have no resource-level permissions; the region is all that can be bounded.
         Sid: 'DescribeSpotRequestsAndInstancesInThisRegion',
         Effect: 'Allow',
-        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotInstanceRequests'],
+        // DescribeSpotPriceHistory: the price of a job's instance, for its cost.
+        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotInstanceRequests', 'ec2:DescribeSpotPriceHistory'],
         Resource: ['*'],
         Condition: { StringEquals: { 'aws:RequestedRegion': input.region } },
       },

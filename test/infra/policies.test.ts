@@ -70,6 +70,7 @@ describe('every statement of the bot policy', () => {
     expect(anyResource.sort()).toEqual([
       'ec2:DescribeInstances',
       'ec2:DescribeSpotInstanceRequests',
+      'ec2:DescribeSpotPriceHistory',
       'ssm:UpdateInstanceInformation',
       'ssmmessages:CreateControlChannel',
       'ssmmessages:CreateDataChannel',
@@ -217,7 +218,11 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
         return { SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-12345678', State: 'open' }] };
       }
       if (command instanceof DescribeSpotInstanceRequestsCommand) {
-        return { SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-12345678', State: 'active', InstanceId: 'i-0123456789abcdef0', Tags: requestTags }] };
+        return {
+          SpotInstanceRequests: [
+            { SpotInstanceRequestId: 'sir-12345678', State: 'active', InstanceId: 'i-0123456789abcdef0', Tags: requestTags, LaunchSpecification: { InstanceType: 'm7g.medium' }, LaunchedAvailabilityZone: `${REGION}a` },
+          ],
+        };
       }
       if (command instanceof DescribeInstancesCommand) return { Reservations: [] };
       return {};
