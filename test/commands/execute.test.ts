@@ -1,15 +1,10 @@
-import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
-import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
-import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { executeCommand } from '../../bot/commands/execute.js';
 import type { Actor, CommandOutcome } from '../../bot/commands/types.js';
 import type { AccessPolicy } from '../../bot/core/access.js';
 import { parseCommand } from '../../bot/core/commands/grammar.js';
-import { Engine } from '../../bot/engine/engine.js';
-import { Scheduler } from '../../bot/engine/scheduler.js';
 import { FakeClock } from '../harness/clock.js';
+import { memoryReplica } from '../harness/memory-engine.js';
 
 const ALICE: Actor = { surface: 'slack', userId: 'UALICE', channelId: 'CJOBS' };
 const BOB: Actor = { surface: 'slack', userId: 'UBOB', channelId: 'CJOBS' };
@@ -17,22 +12,7 @@ const ADMIN: Actor = { surface: 'slack', userId: 'UADMIN', channelId: 'COTHER' }
 
 function setup(access: AccessPolicy = { allowedUsers: [], allowedChannels: [], admins: ['UADMIN'] }) {
   const clock = new FakeClock();
-  const logger = pino({ level: 'silent' });
-  const store = new MemoryJobStore();
-  const fleet = new MemoryFleet();
-  const scheduler: Scheduler = new Scheduler({ store: new MemoryScheduleStore(), createJob: (input, id) => engine.createJob(input, id), clock, logger });
-  const engine: Engine = new Engine({
-    store,
-    fleet,
-    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
-    notifier: { jobChanged: async () => undefined },
-    clock,
-    logger,
-    scheduler,
-    secret: 'commands-test-secret-0123456789abcdefghij',
-    publicUrl: 'http://127.0.0.1:9',
-    pollSeconds: 30,
-  });
+  const { engine, scheduler, fleet } = memoryReplica({ clock });
   const deps = { jobs: engine, schedules: scheduler, access, clock };
   const exec = async (text: string, actor: Actor = ALICE): Promise<CommandOutcome> => {
     const parsed = parseCommand(text, { now: clock.now(), userTimezone: 'UTC', defaults: { instanceTypes: ['t3.micro'], maxRetries: 3 } });

@@ -1,32 +1,16 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoScheduleStore, MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
 import { DynamoJobStore } from '../../bot/adapters/dynamo-store.js';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { firingJobId, nextFiring } from '../../bot/core/cron.js';
-import { Engine } from '../../bot/engine/engine.js';
 import { FakeClock } from '../harness/clock.js';
-import { Scheduler } from '../../bot/engine/scheduler.js';
 import type { JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
+import { memoryReplica } from '../harness/memory-engine.js';
 
 function replica(store: JobStore, schedules: ScheduleStore, clock: FakeClock, fleet = new MemoryFleet()) {
-  const logger = pino({ level: 'silent' });
-  const scheduler: Scheduler = new Scheduler({ store: schedules, createJob: (input, id) => engine.createJob(input, id), clock, logger });
-  const engine: Engine = new Engine({
-    store,
-    fleet,
-    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
-    notifier: { jobChanged: async () => undefined },
-    clock,
-    logger,
-    scheduler,
-    secret: 'scheduler-test-secret-0123456789abcdefghij',
-    publicUrl: 'http://127.0.0.1:9',
-    pollSeconds: 30,
-  });
-  return { scheduler, engine, fleet };
+  return memoryReplica({ store, schedules, clock, fleet });
 }
 
 const START = new Date('2026-03-01T12:00:30.000Z');

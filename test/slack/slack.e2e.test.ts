@@ -152,6 +152,7 @@ describe('Slack, HTTP mode', () => {
     await instanceGone(ec2, request!.InstanceId!);
 
     expect((await click('job_retry', jobId, BOB)).text).toMatch(/only its owner/);
+    expect((await (await sched(`retry ${jobId}`, BOB)).reply()).text).toMatch(/only its owner/);
     const retried = await click('job_retry', jobId, ADMIN);
     const newId = jobIdIn(retried.text)!;
     expect(newId).not.toBe(jobId);

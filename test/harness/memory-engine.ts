@@ -1,0 +1,29 @@
+/** An engine and scheduler wired to the in-memory twins, as main.ts wires the real ones. */
+import { pino } from 'pino';
+import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
+import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
+import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
+import { Engine } from '../../bot/engine/engine.js';
+import { Scheduler } from '../../bot/engine/scheduler.js';
+import type { Clock, JobStore, ScheduleStore } from '../../bot/ports.js';
+
+export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?: ScheduleStore; fleet?: MemoryFleet }) {
+  const { clock } = opts;
+  const store = opts.store ?? new MemoryJobStore();
+  const fleet = opts.fleet ?? new MemoryFleet();
+  const logger = pino({ level: 'silent' });
+  const scheduler: Scheduler = new Scheduler({ store: opts.schedules ?? new MemoryScheduleStore(), createJob: (input, id) => engine.createJob(input, id), clock, logger });
+  const engine: Engine = new Engine({
+    store,
+    fleet,
+    callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
+    notifier: { jobChanged: async () => undefined },
+    clock,
+    logger,
+    scheduler,
+    secret: 'memory-replica-secret-0123456789abcdefghij',
+    publicUrl: 'http://127.0.0.1:9',
+    pollSeconds: 30,
+  });
+  return { engine, scheduler, fleet, store };
+}
