@@ -232,8 +232,7 @@ describe('the terminal surface in a pseudo-terminal (tmux)', () => {
     await press('Enter');
     const code = await eventually(async () => (await readFile(codeFile, 'utf8').catch(() => undefined))?.trim() || undefined, 'the exit code', 30_000);
     expect(code).toBe('0');
-    // tmux may report the pane dead a moment before it records the exit status.
-    await eventually(async () => ((await tmux('display-message', '-p', '-t', SESSION, '#{pane_dead}:#{pane_dead_status}')).trim() === '1:0' ? true : undefined), 'tmux to record exit status 0');
+    // (The exit code comes from the file the pane's shell writes; tmux's own pane status lags under load.)
     expect(await screen()).toMatch(/sched> exit\n⊘ Stopping Sched…/);
     expect(processAlive(pid)).toBe(false);
     // Oldest first; a repeated line moves to its latest place.
