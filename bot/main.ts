@@ -14,7 +14,7 @@ import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
 import { DynamoJobStore } from './adapters/dynamo-store.js';
 import { Ec2Fleet } from './adapters/ec2-fleet.js';
 import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
-import { containerEnvFrom, detectContainerCli, LocalFleet, NO_CONTAINER_CLI_MESSAGE } from './adapters/local-fleet.js';
+import { checkContainerEngine, containerEnvFrom, detectContainerCli, LocalFleet, NO_CONTAINER_CLI_MESSAGE } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import type { Job } from './core/job.js';
@@ -140,11 +140,14 @@ async function main(argv: string[]): Promise<void> {
   // its local runs are stopped. `stopping` makes the repeat a no-op.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  const containerCli = config.compute === 'local' ? detectContainerCli(process.env.PATH) : undefined;
+  const engineProblem = containerCli ? await checkContainerEngine(containerCli, process.env.PATH, containerEnvFrom(process.env)) : undefined;
+  if (engineProblem) logger.warn({ containerCli, problem: engineProblem }, `${containerCli} does not answer: local jobs fail until it does`);
   await terminal?.start({
     jobs: engine,
     schedules: scheduler,
     banner: {
-      compute: config.compute === 'local' ? { kind: 'local', containerCli: detectContainerCli(process.env.PATH) } : { kind: 'ec2', region: config.aws.region },
+      compute: config.compute === 'local' ? { kind: 'local', containerCli, engineProblem } : { kind: 'ec2', region: config.aws.region },
       store: config.store === 'embedded' ? { kind: 'embedded', path: join(config.dataDir, 'db') } : { kind: 'dynamodb', table: config.table },
       apiUrl: http.listeningOrigin,
       apiTokenSet: config.apiToken !== undefined,

@@ -141,6 +141,25 @@ export function detectContainerCli(pathEnv: string | undefined): ContainerCli | 
 }
 
 /**
+ * Whether the container engine answers: a docker CLI whose daemon is not running is the usual
+ * way "docker is installed" still fails every job. `version` talks to the engine (docker) or
+ * runs daemonless (podman). Undefined when it answers; else the CLI's first line of complaint.
+ */
+export function checkContainerEngine(cli: ContainerCli, pathEnv: string | undefined, env: Record<string, string>): Promise<string | undefined> {
+  const cliPath = findOnPath(cli, pathEnv);
+  if (!cliPath) return Promise.resolve(NO_CONTAINER_CLI_MESSAGE);
+  return new Promise((resolve) => {
+    execFile(cliPath, ['version'], { env: { ...env, PATH: pathEnv ?? '' }, timeout: ENGINE_CHECK_TIMEOUT_MS }, (err, _stdout, stderr) => {
+      if (!err) return resolve(undefined);
+      const said = String(stderr).split('\n').map((line) => line.trim()).find((line) => line !== '');
+      resolve(said ?? `\`${cli} version\` failed: ${err.message}`);
+    });
+  });
+}
+
+const ENGINE_CHECK_TIMEOUT_MS = 5_000;
+
+/**
  * Variables the container CLI needs to reach the user's engine and registries (rootless Podman's
  * runtime dir, Docker contexts and credentials, proxies), picked from the bot's environment.
  * Everything else stays out of the script's environment.

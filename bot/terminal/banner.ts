@@ -3,7 +3,8 @@ import { NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from '../adapters/local-f
 import type { Paint } from './render.js';
 
 export interface BannerFacts {
-  compute: { kind: 'local'; containerCli?: ContainerCli } | { kind: 'ec2'; region?: string };
+  /** `engineProblem`: the CLI is there but its engine does not answer (no Docker daemon, say). */
+  compute: { kind: 'local'; containerCli?: ContainerCli; engineProblem?: string } | { kind: 'ec2'; region?: string };
   store: { kind: 'embedded'; path: string } | { kind: 'dynamodb'; table: string };
   /** Base URL of the HTTP server (REST API, /healthz). */
   apiUrl: string;
@@ -22,7 +23,7 @@ export function renderBannerLines(facts: BannerFacts, paint: Paint = (_style, te
     facts.compute.kind === 'ec2'
       ? `EC2 spot instances${facts.compute.region ? ` in ${facts.compute.region}` : ''}`
       : facts.compute.containerCli
-        ? `this machine, with ${facts.compute.containerCli}`
+        ? `this machine, with ${facts.compute.containerCli}${facts.compute.engineProblem ? paint('failure', ` — which does not answer (${facts.compute.engineProblem}): jobs will fail until it does`) : ''}`
         : paint('failure', `this machine, but no container runtime found: ${NO_CONTAINER_CLI_MESSAGE}`);
   const store = facts.store.kind === 'embedded' ? `embedded (dynalite) at ${facts.store.path}` : `DynamoDB table ${facts.store.table}`;
   const api = `${facts.apiUrl}/v1  (health: ${facts.apiUrl}/healthz)${facts.apiTokenSet ? '' : '; no SCHED_API_TOKEN, so it refuses every request'}`;
