@@ -63,12 +63,18 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
       ? { socketMode: true, appToken: opts.appToken, installerOptions: { clientOptions } }
       : { receiver: receiver! }),
   });
+  const responders = new Responders();
   // The notifier does its own pacing and must see every 429, so its client never retries.
   const notifierClient = new webApi.WebClient(opts.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const notifier = new SlackNotifier({
     client: notifierClient,
     logger: log.child({ component: 'slack-notifier' }),
     saveMessageRef: opts.saveMessageRef,
+    onUndeliverable: (job, error) => {
+      const why = error === 'not_in_channel' || error === 'channel_not_found' ? 'I am not a member of this channel' : `Slack refused my message (${error})`;
+      const text = `${why}, so job ${job.id} cannot post its updates here. It runs anyway: follow it with \`/sched status ${job.id}\`, and invite me (\`/invite @sched\`) to see the next jobs live.`;
+      void responders.tell(job.id, text).catch((err: unknown) => log.warn({ err, jobId: job.id }, 'could not tell the owner that the channel refuses the bot'));
+    },
     render: {
       jobMessage: (job: Job) => renderJobMessage(jobView(job, new Date())),
       threadReply: (job: Job, events: JobEvent[]) => {
@@ -90,6 +96,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
         deps,
         defaults: opts.defaults,
         zones: new UserZones(app.client),
+        rememberResponder: (jobId, respond) => responders.remember(jobId, respond),
         audit: (entry) => log.info({ audit: entry }, 'slack command'),
       };
       app.command('/sched', slashCommandListener(ctx));
@@ -110,3 +117,45 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
 function toViewEvent(view: ReturnType<typeof jobView>, event: JobEvent) {
   return { at: event.at, time: event.at.slice(11, 19) + ' UTC', kind: event.kind, text: event.text, tone: view.tone };
 }
+
+/**
+ * Reply channels of recent commands, by the job they created; Slack keeps each for 30 minutes.
+ * The job's first post can fail before the command has finished answering, so a message for a
+ * job not yet remembered waits (briefly) for it.
+ */
+class Responders {
+  private readonly byJob = new Map<string, { respond: Respond; at: number }>();
+  private readonly waiting = new Map<string, { text: string; at: number }>();
+
+  remember(jobId: string, respond: Respond): void {
+    const now = Date.now();
+    this.expire(now);
+    const note = this.waiting.get(jobId);
+    if (note) {
+      this.waiting.delete(jobId);
+      void respond({ text: note.text, response_type: 'ephemeral' }).catch(() => undefined);
+      return;
+    }
+    this.byJob.set(jobId, { respond, at: now });
+  }
+
+  async tell(jobId: string, text: string): Promise<void> {
+    const entry = this.byJob.get(jobId);
+    if (!entry) {
+      this.waiting.set(jobId, { text, at: Date.now() });
+      return;
+    }
+    this.byJob.delete(jobId);
+    await entry.respond({ text, response_type: 'ephemeral' });
+  }
+
+  private expire(now: number): void {
+    for (const [id, entry] of this.byJob) if (now - entry.at > RESPONSE_URL_LIFETIME_MS) this.byJob.delete(id);
+    for (const [id, note] of this.waiting) if (now - note.at > 60_000) this.waiting.delete(id);
+    while (this.byJob.size > 1000) this.byJob.delete(this.byJob.keys().next().value!);
+  }
+}
+
+type Respond = (message: { text: string; response_type: 'ephemeral' }) => Promise<unknown>;
+
+const RESPONSE_URL_LIFETIME_MS = 25 * 60_000;

@@ -68,6 +68,11 @@ export interface SlackNotifierOptions {
   };
   /** Milliseconds since the epoch; default `Date.now`. */
   now?: () => number;
+  /**
+   * Told when Slack refuses a job's updates for good (the bot is not in the channel, the channel
+   * is gone): the caller can still tell the person who started the job some other way.
+   */
+  onUndeliverable?: (job: Job, error: string) => void;
 }
 
 /** Counters for metrics and tests. */
@@ -357,6 +362,7 @@ export class SlackNotifier implements Notifier {
         this.stats.failed += 1;
         logger.error({ ...context, error: failure.error }, 'slack refused the call; dropping the job\'s pending updates');
         this.drop(lane, pending);
+        this.options.onUndeliverable?.(pending.job, failure.error);
         return;
       case 'transient': {
         this.stats.failed += 1;

@@ -96,7 +96,7 @@ export interface FakeSlack {
   /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
   failNext(method: string, status: number, count?: number): void;
   /** The next `count` calls of `method` answer 200 `{ ok: false, error }`. */
-  errorNext(method: string, error: string, count?: number): void;
+  errorNext(method: string, error: string, count?: number, channel?: string): void;
   setUserTimezone(userId: string, tz: string): void;
   setSocketModeUrl(url: string): void;
   /** Forgets calls, messages, views and faults. */
@@ -112,6 +112,8 @@ const TS_BASE_SECONDS = 1_767_225_600;
 
 interface Fault {
   method: string;
+  /** Only calls whose `channel` argument is this. */
+  channel?: string;
   remaining: number;
   answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string };
 }
@@ -221,8 +223,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return rateLimits.find((rule) => (rule.method === undefined || rule.method === method) && (rule.channel === undefined || rule.channel === args.channel));
   };
 
-  const takeFault = (method: string): Fault | undefined => {
-    const fault = faults.find((f) => f.method === method && f.remaining > 0);
+  const takeFault = (method: string, args: Record<string, unknown>): Fault | undefined => {
+    const fault = faults.find((f) => f.method === method && f.remaining > 0 && (f.channel === undefined || f.channel === args.channel));
     if (fault) fault.remaining -= 1;
     faults = faults.filter((f) => f.remaining > 0);
     return fault;
@@ -253,7 +255,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
         return;
       }
-      const fault = takeFault(method);
+      const fault = takeFault(method, args);
       if (fault?.answer.kind === 'http') {
         call.status = fault.answer.status;
         res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
@@ -284,8 +286,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     failNext: (method, status, count = 1) => {
       faults.push({ method, remaining: count, answer: { kind: 'http', status } });
     },
-    errorNext: (method, error, count = 1) => {
-      faults.push({ method, remaining: count, answer: { kind: 'platform', error } });
+    errorNext: (method, error, count = 1, channel) => {
+      faults.push({ method, remaining: count, answer: { kind: 'platform', error }, ...(channel !== undefined && { channel }) });
     },
     setUserTimezone: (userId, tz) => {
       timezones.set(userId, tz);

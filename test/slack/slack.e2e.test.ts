@@ -159,6 +159,19 @@ describe('Slack, HTTP mode', () => {
     expect((await click('job_cancel', newId, ADMIN)).text).toMatch(/cancelled/);
   }, 60_000);
 
+  test('a channel that refuses the bot: the job runs, and its owner is told why and how to follow it', async () => {
+    const closed = 'CNOTINVITED';
+    slack.errorNext('chat.postMessage', 'not_in_channel', 1, closed);
+    const responseUrl = `${responses.url}/response/${++responseCounter}`;
+    const ack = await signedPost(`${bot.url}/slack/events`, SIGNING_SECRET, slashCommandBody({ text: 'run --in 1h alpine true', userId: ALICE, channelId: closed, responseUrl }));
+    expect(ack.status).toBe(200);
+    const path = new URL(responseUrl).pathname;
+    const notice = await eventually(async () => responses.requests.filter((r) => r.path === path).find((r) => r.body.includes('not a member')), 'the not-in-channel notice');
+    const jobId = jobIdIn(JSON.parse(notice.body).text)!;
+    expect(JSON.parse(notice.body).text).toContain(`/sched status ${jobId}`);
+    expect((await (await sched(`status ${jobId}`)).reply()).text).toMatch(/Scheduled/);
+  });
+
   test('App Home shows the user\'s jobs', async () => {
     const body = JSON.stringify({
       token: 'legacy',

@@ -24,6 +24,7 @@ export function buttonListener(ctx: SlackContext) {
     const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
     const outcome = await executeCommand(command, actor, ctx.deps);
     ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind}`, target, outcome: outcome.kind });
+    if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
     const message = renderOutcome(outcome, { now: ctx.deps.clock.now() });
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
   };

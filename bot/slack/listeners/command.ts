@@ -23,6 +23,7 @@ export function slashCommandListener(ctx: SlackContext) {
     ctx.audit({ user: command.user_id, channel: command.channel_id, command: parsed.ok ? parsed.command.kind : 'unparsed', target: parsed.ok && 'target' in parsed.command ? parsed.command.target : undefined, outcome: outcome.kind, id: idOf(outcome) });
     const when = parsed.ok && parsed.command.kind === 'run' ? parsed.command.when : undefined;
     const message = renderOutcome(outcome, { now, when, help: ctx.defaults });
+    if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
   };
 }

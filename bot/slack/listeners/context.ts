@@ -6,6 +6,11 @@ export interface SlackContext {
   deps: CommandDeps;
   defaults: { instanceTypes: string[]; maxRetries: number; maxPrice?: string };
   zones: UserZones;
+  /**
+   * Keeps the reply channel of the command that created a job for a while (Slack's response_url
+   * lives 30 minutes), so a job whose channel refuses the bot can still be explained to its owner.
+   */
+  rememberResponder(jobId: string, respond: (message: { text: string; response_type: 'ephemeral' }) => Promise<unknown>): void;
   /** Who did what, where: one log line per command and button. Never the command's text (it may carry env values). */
   audit(entry: { user: string; channel?: string; command: string; target?: string; outcome: string; id?: string }): void;
 }
