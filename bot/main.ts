@@ -120,6 +120,9 @@ async function main(argv: string[]): Promise<void> {
   await slack?.start({ jobs: engine, schedules: scheduler, access: config.access, clock: systemClock });
   logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
   if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
+  if (config.compute === 'ec2' && /^https?:\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl)) {
+    logger.warn({ publicUrl: config.publicUrl }, 'SCHED_PUBLIC_URL is a loopback address: EC2 instances cannot report to it (set it to an address they reach)');
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
