@@ -11,7 +11,7 @@
 import { quote } from 'shell-quote';
 import type { Schedule } from '../ports.js';
 import { describeInstant, nextFirings, relativeTime } from './commands/when.js';
-import { isTerminal, JobStatus, type Job, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
+import { isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
 import { formatUtc } from './job-request.js';
 import { formatDuration } from './lifecycle.js';
 
@@ -115,13 +115,7 @@ export function jobView(job: Job, now: Date): JobView {
     tone: statusTone(job.status),
     summary: `${title} (${job.id}): ${statusLabel}`,
     fields: jobFields(job, now).map(printableField),
-    events: job.events.slice(-JOB_VIEW_LIMITS.events).map((event) => ({
-      at: event.at,
-      time: eventTime(event.at, now),
-      kind: event.kind,
-      text: printable(event.text),
-      tone: eventTone(event.kind, event.text),
-    })),
+    events: job.events.slice(-JOB_VIEW_LIMITS.events).map((event) => viewEvent(event, now)),
     actions,
     owner: { kind: job.owner.kind, id: printable(job.owner.id) },
   };
@@ -170,6 +164,11 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
     actions: active ? ['cancel'] : [],
     owner: { kind: schedule.owner.kind, id: printable(schedule.owner.id) },
   };
+}
+
+/** One event of a job's history as people are shown it. */
+export function viewEvent(event: JobEvent, now: Date): ViewEvent {
+  return { at: event.at, time: eventTime(event.at, now), kind: event.kind, text: printable(event.text), tone: eventTone(event.kind, event.text) };
 }
 
 export function jobStatusLabel(job: Job, now: Date): string {

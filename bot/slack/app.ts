@@ -7,10 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { CommandDeps } from '../commands/types.js';
-import { jobView } from '../core/job-view.js';
+import { jobView, viewEvent } from '../core/job-view.js';
 import type { Job, JobEvent } from '../core/job.js';
 import { SlackNotifier } from './notifier.js';
-import { renderJobEvent, renderJobMessage } from './render.js';
+import { renderJobEvent, renderJobMessage, SLACK_LIMITS } from './render.js';
 import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
 import { slashCommandListener } from './listeners/command.js';
 import type { SlackContext } from './listeners/context.js';
@@ -78,9 +78,10 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
     render: {
       jobMessage: (job: Job) => renderJobMessage(jobView(job, new Date())),
       threadReply: (job: Job, events: JobEvent[]) => {
-        const view = jobView(job, new Date());
-        const parts = events.map((event) => renderJobEvent(view, { ...view.events.find((e) => e.at === event.at && e.kind === event.kind) ?? toViewEvent(view, event) }));
-        return { text: parts.map((p) => p.text).join('\n'), blocks: parts.flatMap((p) => p.blocks ?? []).slice(0, 50) };
+        const now = new Date();
+        const view = jobView(job, now);
+        const parts = events.map((event) => renderJobEvent(view, viewEvent(event, now)));
+        return { text: parts.map((p) => p.text).join('\n'), blocks: parts.flatMap((p) => p.blocks ?? []).slice(0, SLACK_LIMITS.messageBlocks) };
       },
     },
   });
@@ -112,10 +113,6 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
       if (opts.appToken) await app.stop().catch(() => undefined);
     },
   };
-}
-
-function toViewEvent(view: ReturnType<typeof jobView>, event: JobEvent) {
-  return { at: event.at, time: event.at.slice(11, 19) + ' UTC', kind: event.kind, text: event.text, tone: view.tone };
 }
 
 /**

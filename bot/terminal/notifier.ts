@@ -9,7 +9,7 @@
  * shows any job's output.
  */
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
-import { jobView, type JobView } from '../core/job-view.js';
+import { jobView, viewEvent, type JobView } from '../core/job-view.js';
 import type { Clock, Notifier } from '../ports.js';
 import { renderJobEventLine, renderJobLogsLines, type Paint, type TerminalRenderOptions } from './render.js';
 
@@ -36,13 +36,11 @@ export class TerminalNotifier implements Notifier {
   async jobChanged(job: Job, events: JobEvent[]): Promise<void> {
     const now = this.options.clock.now();
     const lines: string[] = [];
+    const view = jobView(job, now);
     for (const event of events) {
-      // The view of the job as it is now, carrying just this event: the line shows the event with
-      // the job's closing facts (exit code, run time) when it is the one that ended the job.
-      const view = jobView({ ...job, events: [event] }, now);
-      const shown = view.events[0];
-      if (!shown) continue;
-      lines.push(renderJobEventLine(view, shown, this.render));
+      // The line shows the event with the job's closing facts (exit code, run time) when it is the
+      // one that ended the job.
+      lines.push(renderJobEventLine(view, viewEvent(event, now), this.render));
       if (endsJob(job, event) && job.origin?.surface === 'terminal') lines.push(...this.outputTail(view));
     }
     this.options.print(lines);
