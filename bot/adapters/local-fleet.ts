@@ -25,7 +25,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants, accessSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import type { InstanceView, SpotRequestView } from '../core/observation.js';
 import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
 import { SpotRequestError } from './aws-errors.js';
@@ -231,7 +231,8 @@ export class LocalFleet implements Fleet {
 
   constructor(opts: LocalFleetOptions) {
     if (!opts.workDir) throw new Error('LocalFleet: workDir must not be empty');
-    this.workDir = opts.workDir;
+    // Absolute: each run's script is started from inside its own folder.
+    this.workDir = resolve(opts.workDir);
     this.containerCli = opts.containerCli;
     this.logger = opts.logger ?? silentLogger;
     this.pathEnv = opts.pathEnv ?? DEFAULT_PATH;

@@ -34,6 +34,11 @@ export interface LifecycleTimings {
   instanceVisibilityGraceSeconds: number;
   /** A callback try in flight is not repeated for this long. */
   callbackInFlightSeconds: number;
+  /**
+   * Where instances come from, for the words of events only: `local` compute (the embedded
+   * default) runs each attempt on this machine, with no spot request behind it.
+   */
+  compute?: 'ec2' | 'local';
 }
 
 export const DEFAULT_TIMINGS: LifecycleTimings = {
@@ -189,7 +194,8 @@ function onSpotRequested(t: Transition, attempt: number, requestId: string, inst
 function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 'spotRequestFailed' }>): void {
   if (obs.attempt !== t.job.attempt || t.job.status !== JobStatus.Requested) return;
   if (obs.permanent) {
-    finish(t, JobStatus.Failed, `the spot request was refused: ${obs.code}: ${obs.message}`);
+    const what = t.timings.compute === 'local' ? 'the job could not start on this machine' : 'the spot request was refused';
+    finish(t, JobStatus.Failed, `${what}: ${obs.code}: ${obs.message}`);
     return;
   }
   // Retry on a later tick; say why only when the reason changes.
@@ -430,7 +436,10 @@ function issueRequest(t: Transition): void {
   const { job } = t;
   const instanceType = currentType(job);
   t.set({ requestedAt: t.nowIso });
-  t.event('requested', `spot request issued for ${instanceType} (attempt ${job.attempt})`);
+  t.event(
+    'requested',
+    t.timings.compute === 'local' ? `starting on this machine (attempt ${job.attempt})` : `spot request issued for ${instanceType} (attempt ${job.attempt})`,
+  );
   t.effect({
     kind: 'requestSpot',
     jobId: job.id,
@@ -457,7 +466,12 @@ function tryNextInstanceType(t: Transition): void {
 
 function toLaunching(t: Transition): void {
   t.set({ status: JobStatus.Launching, launchedAt: t.nowIso });
-  t.event('launching', `instance ${t.job.instanceId} is up (${t.job.instanceType ?? currentType(t.job)}); starting the container`);
+  t.event(
+    'launching',
+    t.timings.compute === 'local'
+      ? 'the agent is running on this machine; starting the container'
+      : `instance ${t.job.instanceId} is up (${t.job.instanceType ?? currentType(t.job)}); starting the container`,
+  );
 }
 
 /** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
@@ -471,7 +485,8 @@ function interrupt(t: Transition, why: string): void {
     finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.maxRetries})`);
     return;
   }
-  t.event('interrupted', `attempt ${job.attempt} interrupted: ${why}; requesting a new instance (attempt ${job.attempt + 1})`);
+  const next = t.timings.compute === 'local' ? 'starting it again' : 'requesting a new instance';
+  t.event('interrupted', `attempt ${job.attempt} interrupted: ${why}; ${next} (attempt ${job.attempt + 1})`);
   startAttempt(t, job.attempt + 1, 'retry');
 }
 

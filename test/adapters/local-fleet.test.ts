@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SpotRequestError } from '../../bot/adapters/aws-errors.js';
@@ -208,6 +208,15 @@ describe('LocalFleet', () => {
     expect(run!.env).toMatchObject({ SCHED_HOST_ACTIONS: 'off', SCHED_IMDS_URL: 'off', SCHED_CONTAINER_CLI: 'docker', PATH: pathWith(quick), TMPDIR: join(dir, 'tmp') });
     expect(run!.env.AWS_ACCESS_KEY_ID).toBeUndefined();
     for (const host of HOST_COMMAND_STUBS) expect(await quick.calls(host), `${host} must never be called`).toEqual([]);
+  });
+
+  test('a relative work folder (the default `.sched/runs`) works: the run still reports', async () => {
+    const workDir = await newWorkDir();
+    const fleet = fleetOn(relative(process.cwd(), workDir), quick);
+    await fleet.requestSpot(launchOf('job-relative'));
+    groups.add((await readRecordOf(workDir, 'job-relative')).pgid!);
+    const finished = await receiver.waitFor(notificationOf('job-relative', 'finished'), 10_000);
+    expect(finished.query).toMatchObject({ attempt: '1', exit: '7' });
   });
 
   test('host actions stay off even when spawnEnv tries to turn them on; podman when configured', async () => {

@@ -178,6 +178,17 @@ describe('decide: spot requests', () => {
   });
 });
 
+describe('decide: words for local compute', () => {
+  test('no spot request or instance is mentioned when jobs run on this machine', () => {
+    const local = { ...DEFAULT_TIMINGS, compute: 'local' as const };
+    const job = makeJob({ runAt: T0.toISOString() });
+    const requested = decide(job, { kind: 'tick' }, T0, local);
+    expect(requested.job.events.at(-1)!.text).toBe('starting on this machine (attempt 1)');
+    const refused = decide(requested.job, { kind: 'spotRequestFailed', attempt: 1, code: 'ContainerCliMissing', message: 'neither docker nor podman is installed', permanent: true }, T0, local);
+    expect(refused.job.reason).toBe('the job could not start on this machine: ContainerCliMissing: neither docker nor podman is installed');
+  });
+});
+
 describe('decide: cancel and callbacks', () => {
   test('cancel while requested withdraws the request; while running terminates too', () => {
     const r = decide(requested(), { kind: 'cancel', by: 'U1' }, at(1));

@@ -180,7 +180,7 @@ describe('the terminal surface in a pseudo-terminal (tmux)', () => {
     metric('terminal_run_to_succeeded_ms', Date.now() - entered);
     const lines = done.slice(before).split('\n');
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
-    const requested = at(new RegExp(`${id} alpine  ◷ spot request issued`));
+    const requested = at(new RegExp(`${id} alpine  ◷ starting on this machine`));
     const running = at(new RegExp(`${id} alpine  ▶ container started`));
     const succeeded = at(new RegExp(`${id} alpine  ✓ succeeded \\(exit 0`));
     expect(at(/Its updates follow here\./)).toBeLessThan(requested);
