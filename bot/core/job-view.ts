@@ -166,6 +166,11 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
   };
 }
 
+/** A run of local compute (the embedded default): its ids say so; it has no instance type. */
+function isLocalRun(job: Job): boolean {
+  return Boolean(job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-'));
+}
+
 /** One event of a job's history as people are shown it. */
 export function viewEvent(event: JobEvent, now: Date): ViewEvent {
   return { at: event.at, time: eventTime(event.at, now), kind: event.kind, text: printable(event.text), tone: eventTone(event.kind, event.text) };
@@ -175,7 +180,7 @@ export function jobStatusLabel(job: Job, now: Date): string {
   const attempt = job.attempt > 1 ? `, attempt ${job.attempt}` : '';
   const type = job.instanceType ?? job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 'unknown type';
   // Local compute (the embedded default) has no instance types: its runs are this machine.
-  const local = job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-');
+  const local = isLocalRun(job);
   const instance = local ? 'this machine' : job.instanceId ? `${job.instanceId} (${type})` : `a ${type} instance`;
   switch (job.status) {
     case JobStatus.Scheduled: {
@@ -217,7 +222,9 @@ function jobFields(job: Job, now: Date): ViewField[] {
     fields.push({ label: 'When', value: `${utcMinute(job.runAt)} (${relativeTime(new Date(job.runAt), now)})` });
   }
 
-  if (job.instanceId) {
+  if (isLocalRun(job)) {
+    fields.push({ label: 'Runs on', value: 'this machine' });
+  } else if (job.instanceId) {
     const type = job.instanceType ?? job.spec.instanceTypes[job.instanceTypeIndex];
     fields.push({ label: 'Instance', value: type ? `${job.instanceId} (${type})` : job.instanceId });
   } else {
