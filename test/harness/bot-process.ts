@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export interface BotProcess {
   url: string;
@@ -33,13 +35,32 @@ export const SAFE_BOT_ENV = {
   SCHED_CHAT: 'none',
 } as const;
 
-export async function startBot(env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<BotProcess> {
+export interface StartBotOptions {
+  readyTimeoutMs?: number;
+  /**
+   * Start from this working directory, as a user who runs Sched elsewhere would, and with only
+   * the variables given (no test defaults): what `npm start` does with nothing configured.
+   */
+  bareIn?: string;
+}
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function startBot(env: Record<string, string>, opts: StartBotOptions = {}): Promise<BotProcess> {
   const port = Number(env.SCHED_PORT ?? (await freePort()));
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SAFE_BOT_ENV, SCHED_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const base = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const child: ChildProcess = opts.bareIn
+    ? spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'bot', 'main.ts')], {
+        cwd: opts.bareIn,
+        env: { ...base, AWS_EC2_METADATA_DISABLED: 'true', SCHED_PORT: String(port), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : spawn('npm', ['start', '--silent'], {
+        env: { ...base, ...SAFE_BOT_ENV, SCHED_PORT: String(port), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
