@@ -167,16 +167,20 @@ export class SpotRequestError extends Error {
     readonly code: string,
     message: string,
     readonly permanent: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; capacity?: boolean },
   ) {
     super(message, options);
+    this.capacity = options?.capacity ?? false;
   }
+
+  /** EC2 cannot place this instance type now (or here): another type may work. */
+  readonly capacity: boolean;
 
   /** Wraps anything `RequestSpotInstances` threw, classified by the sets above. */
   static from(err: unknown): SpotRequestError {
     if (err instanceof SpotRequestError) return err;
     const code = awsErrorCode(err) ?? 'Unknown';
     const message = err instanceof Error ? err.message : String(err);
-    return new SpotRequestError(code, message, isPermanent(err), { cause: err });
+    return new SpotRequestError(code, message, isPermanent(err), { cause: err, capacity: isCapacityError(err) });
   }
 }

@@ -183,16 +183,17 @@ stop_watcher() {
 }
 trap 'stop_watcher; rm -rf "$WORK_DIR"' EXIT
 
-# PUT one notification. Network errors, 408, 429 and 5xx are retried with back-off for about five
-# minutes; any other answer is final (404: the job is unknown, 409: this attempt is stale).
+# PUT one notification. Network errors, 408, 429 and 5xx are retried with back-off for the given
+# window (default five minutes); any other answer is final (404: the job is unknown, 409: this
+# attempt is stale).
 # The token goes in through stdin so it never shows in the process list.
 notify() {
-  local status="$1" exit_code="\${2:-}" body="\${3:-}"
+  local status="$1" exit_code="\${2:-}" body="\${3:-}" window="\${4:-300}"
   local url="$NOTIFY_BASE/v1/notifications/$JOB_ID?status=$status&attempt=$ATTEMPT"
   if [ -n "$exit_code" ]; then url+="&exit=$exit_code"; fi
   local args=(-sS -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT -H @-)
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "@$body"); fi
-  local try code delay=1 deadline=$((SECONDS + 300))
+  local try code delay=1 deadline=$((SECONDS + window))
   for ((try = 1; ; try++)); do
     code="$(printf 'Authorization: Bearer %s\\n' "$TOKEN" | curl "\${args[@]}" "$url")"
     case "$code" in
@@ -278,7 +279,9 @@ finish() {
   # After "finished" an "interrupting" would only confuse the bot.
   stop_watcher
   { printf '{"exitCode":%d,"logTail":' "$exit_code"; tail -c "$LOG_TAIL_BYTES" "$output" | json_string; printf '}'; } >"$body"
-  notify finished "$exit_code" "$body"
+  # An hour: a bot being redeployed must not make a finished job look interrupted (and run again)
+  # because the shutdown backstop came first.
+  notify finished "$exit_code" "$body" 3600
   shutdown_backstop
   exit "$exit_code"
 }

@@ -35,7 +35,7 @@ export function observationsFor(job: Job, index: SnapshotIndex | undefined): Obs
   const requests = index.requestsByJob.get(job.id) ?? [];
   const request = job.spotRequestId
     ? requests.find((r) => r.requestId === job.spotRequestId)
-    : requests.find((r) => r.attempt === job.attempt && (r.state === 'open' || r.state === 'active'));
+    : requests.find((r) => r.attempt === job.attempt && (r.state === 'open' || r.state === 'active') && !job.abandonedRequestIds?.includes(r.requestId));
   if (request) {
     observations.push({ kind: 'spot', request });
   } else if (job.spotRequestId) {
@@ -55,13 +55,12 @@ export function observationsFor(job: Job, index: SnapshotIndex | undefined): Obs
   return observations;
 }
 
+/** Candidates only: the engine acts on one after `stillOrphaned` confirms it on fresh state. */
 export interface Orphans {
   /** Live instances of this deployment that belong to no current attempt of an active job. */
   instances: InstanceView[];
   /** Open or active requests that belong to no current attempt of an active job. */
   requests: SpotRequestView[];
-  /** Job ids named by tags but not among the active jobs: check the store before acting. */
-  unknownJobIds: Set<string>;
 }
 
 const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
@@ -72,21 +71,33 @@ const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
  */
 export function findOrphans(activeJobs: Job[], snapshot: FleetSnapshot): Orphans {
   const byId = new Map(activeJobs.map((job) => [job.id, job]));
-  const unknownJobIds = new Set<string>();
   const wanted = (jobId: string | undefined, attempt: number | undefined): boolean | undefined => {
     if (!jobId) return true; // not ours to judge
     const job = byId.get(jobId);
-    if (!job) {
-      unknownJobIds.add(jobId);
-      return undefined;
-    }
+    if (!job) return undefined; // not in the list: `stillOrphaned` decides on the stored job
     if (isTerminal(job.status)) return false;
     return attempt === undefined || attempt === job.attempt;
   };
   const abandoned = new Set(activeJobs.flatMap((job) => job.abandonedRequestIds ?? []));
-  const instances = snapshot.instances.filter((i) => LIVE.has(i.state) && wanted(i.jobId, i.attempt) !== true);
+  const instances = snapshot.instances.filter(
+    (i) => LIVE.has(i.state) && ((i.spotRequestId !== undefined && abandoned.has(i.spotRequestId)) || wanted(i.jobId, i.attempt) !== true),
+  );
   const requests = snapshot.requests.filter(
     (r) => (r.state === 'open' || r.state === 'active') && (abandoned.has(r.requestId) || wanted(r.jobId, r.attempt) !== true),
   );
-  return { instances, requests, unknownJobIds };
+  return { instances, requests };
+}
+
+/**
+ * Whether a resource found orphaned against the pass's (possibly stale) job list is still an
+ * orphan against the job as stored now. A job may have moved to a new attempt, placed its request
+ * or been created since the list was read: only what its current state does not want may go.
+ */
+export function stillOrphaned(resource: { jobId?: string; attempt?: number; requestId?: string; spotRequestId?: string }, current: Job | undefined): boolean {
+  if (!resource.jobId) return false;
+  if (!current || isTerminal(current.status)) return true;
+  const abandoned = current.abandonedRequestIds ?? [];
+  if (resource.requestId !== undefined && abandoned.includes(resource.requestId)) return true;
+  if (resource.spotRequestId !== undefined && abandoned.includes(resource.spotRequestId)) return true;
+  return resource.attempt !== undefined && resource.attempt < current.attempt;
 }

@@ -129,6 +129,8 @@ export interface Job {
   spotState?: string;
   spotStatusCode?: string;
   spotStatusMessage?: string;
+  /** When EC2 first refused the current instance type for capacity (the call itself failed). */
+  capacityRefusedSince?: string;
   /** When the current attempt's request was issued / last changed instance type. */
   requestedAt?: string;
   launchedAt?: string;

@@ -35,6 +35,11 @@ export interface LifecycleTimings {
   /** A callback try in flight is not repeated for this long. */
   callbackInFlightSeconds: number;
   /**
+   * EC2 refusing every instance type for capacity this long (the RequestSpotInstances call itself
+   * failing: `Unsupported`, `VcpuLimitExceeded`…) fails the job rather than retrying forever.
+   */
+  capacityGiveUpSeconds: number;
+  /**
    * Where instances come from, for the words of events only: `local` compute (the embedded
    * default) runs each attempt on this machine, with no spot request behind it.
    */
@@ -48,6 +53,7 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   launchTimeoutSeconds: 900,
   instanceVisibilityGraceSeconds: 120,
   callbackInFlightSeconds: 120,
+  capacityGiveUpSeconds: 3600,
 };
 
 /** A live instance of a job that has ended, or of an attempt that is over, must be terminated. */
@@ -204,6 +210,17 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
     t.event('waiting', `spot request not placed yet: ${obs.code} (${obs.message}); retrying`);
   }
   t.set({ requestedAt: t.nowIso });
+  if (!obs.capacity) return;
+  // The call itself says this type cannot be had (here, now): move on, as a capacity wait does.
+  const since = t.job.capacityRefusedSince ?? t.nowIso;
+  t.set({ capacityRefusedSince: since });
+  const waited = t.secondsSince(since);
+  const lastType = t.job.instanceTypeIndex + 1 >= t.job.spec.instanceTypes.length;
+  if (!lastType && waited >= t.timings.capacityFallbackSeconds) {
+    tryNextInstanceType(t);
+  } else if (lastType && waited >= t.timings.capacityGiveUpSeconds) {
+    finish(t, JobStatus.Failed, `EC2 could not place any of the instance types (${t.job.spec.instanceTypes.join(', ')}): ${obs.code}: ${obs.message}`);
+  }
 }
 
 function onSpot(t: Transition, request: SpotRequestView): void {
@@ -270,8 +287,10 @@ function onSpot(t: Transition, request: SpotRequestView): void {
 
 function onInstance(t: Transition, instance: InstanceView): void {
   const job = t.job;
-  // Adopt an instance only when its tags say it belongs to the current attempt.
+  // Adopt an instance only when its tags say it belongs to the current attempt, and never one
+  // launched by a request given up for another instance type.
   if (instance.attempt !== undefined && instance.attempt !== job.attempt) return;
+  if (instance.spotRequestId !== undefined && job.abandonedRequestIds?.includes(instance.spotRequestId)) return;
   if (job.instanceId ? instance.instanceId !== job.instanceId : instance.attempt !== job.attempt) return;
   if (!job.instanceId) t.set({ instanceId: instance.instanceId, instanceType: instance.instanceType ?? currentType(job) });
   // The price of this attempt's instance, read once: cost is instance time at that price.
@@ -424,6 +443,7 @@ function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): voi
     spotStatusCode: undefined,
     spotStatusMessage: undefined,
     abandonedRequestIds: undefined,
+    capacityRefusedSince: undefined,
     pricePerHour: undefined,
     launchedAt: undefined,
     startedAt: why === 'due' ? undefined : t.job.startedAt,
@@ -459,7 +479,7 @@ function tryNextInstanceType(t: Transition): void {
     // The old request keeps this attempt's tags: remember it so it is never adopted again.
     t.set({ abandonedRequestIds: [...(job.abandonedRequestIds ?? []), job.spotRequestId].slice(-10) });
   }
-  t.set({ instanceTypeIndex: next, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
+  t.set({ instanceTypeIndex: next, capacityRefusedSince: undefined, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
   t.event('instance-type-changed', `no ${from} capacity after ${t.timings.capacityFallbackSeconds} s; trying ${currentType(t.job)}`);
   issueRequest(t);
 }

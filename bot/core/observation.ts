@@ -49,7 +49,7 @@ export type Observation =
   | { kind: 'instance'; instance: InstanceView }
   | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string }
   | { kind: 'spotRequested'; attempt: number; requestId: string; instanceId?: string }
-  | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean }
+  | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
   | { kind: 'cancel'; by: string };
 

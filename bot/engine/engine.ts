@@ -8,7 +8,7 @@ import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { renderBootstrap } from '../core/bootstrap.js';
 import { buildCallbackPayload } from '../core/callback.js';
-import { findOrphans, indexSnapshot, observationsFor, type SnapshotIndex } from '../core/correlate.js';
+import { findOrphans, indexSnapshot, observationsFor, stillOrphaned, type SnapshotIndex } from '../core/correlate.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { formatUtc } from '../core/job-request.js';
 import { isTerminal, JobStatus, type ChatOrigin, type Job, type JobEvent, type JobOwner } from '../core/job.js';
@@ -245,25 +245,20 @@ export class Engine implements JobService {
 
   private async sweepOrphans(active: Job[], snapshot: FleetSnapshot): Promise<{ terminated: number; cancelled: number }> {
     const orphans = findOrphans(active, snapshot);
-    // A job not in the active list may simply be newer than the list: ask the store.
-    const alive = new Map<string, Job>();
-    for (const jobId of orphans.unknownJobIds) {
-      const job = await this.deps.store.get(jobId);
-      if (job && !isTerminal(job.status)) alive.set(jobId, job);
-    }
-    const live = (jobId: string | undefined, attempt: number | undefined) => {
-      const job = jobId === undefined ? undefined : alive.get(jobId);
-      return job !== undefined && (attempt === undefined || attempt === job.attempt);
-    };
+    // The pass's job list may be stale (a timer, a notification or another replica moved a job on
+    // since): every candidate is judged again against its job as stored now, read consistently.
+    const current = new Map<string, Job | undefined>();
+    const jobIds = new Set([...orphans.instances, ...orphans.requests].flatMap((r) => (r.jobId ? [r.jobId] : [])));
+    for (const jobId of jobIds) current.set(jobId, await this.deps.store.get(jobId));
     let terminated = 0;
     let cancelled = 0;
     for (const instance of orphans.instances) {
-      if (live(instance.jobId, instance.attempt)) continue;
+      if (!stillOrphaned(instance, current.get(instance.jobId ?? ''))) continue;
       this.deps.logger.warn({ instanceId: instance.instanceId, jobId: instance.jobId, attempt: instance.attempt }, 'terminating an orphaned instance');
       await this.deps.fleet.terminateInstance(instance.instanceId).then(() => terminated++, (err) => this.deps.logger.error({ err }, 'orphan terminate failed'));
     }
     for (const request of orphans.requests) {
-      if (live(request.jobId, request.attempt)) continue;
+      if (!stillOrphaned(request, current.get(request.jobId ?? ''))) continue;
       this.deps.logger.warn({ requestId: request.requestId, jobId: request.jobId, attempt: request.attempt }, 'cancelling an orphaned spot request');
       await this.deps.fleet.cancelRequest(request.requestId).then(() => cancelled++, (err) => this.deps.logger.error({ err }, 'orphan cancel failed'));
       if (request.instanceId && !snapshot.instances.some((i) => i.instanceId === request.instanceId)) {
@@ -355,10 +350,10 @@ export class Engine implements JobService {
           this.metrics.spotRequests++;
           return { kind: 'spotRequested', attempt: effect.attempt, requestId: placed.requestId, instanceId: placed.instanceId };
         } catch (thrown) {
-          const err = coerceError(thrown) as Error & { code?: string; permanent?: boolean };
+          const err = coerceError(thrown) as Error & { code?: string; permanent?: boolean; capacity?: boolean };
           logger.warn({ err, jobId: job.id, attempt: effect.attempt }, 'spot request failed');
           const permanent = err instanceof ValidationError || err.permanent === true;
-          return { kind: 'spotRequestFailed', attempt: effect.attempt, code: err.code ?? err.name, message: err.message, permanent };
+          return { kind: 'spotRequestFailed', attempt: effect.attempt, code: err.code ?? err.name, message: err.message, permanent, capacity: err.capacity === true };
         }
       }
       case 'cancelSpotRequest':

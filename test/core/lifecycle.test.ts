@@ -145,6 +145,25 @@ describe('decide: spot requests', () => {
     expect(decide(later.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 1)).job.spotRequestId).toBeUndefined();
   });
 
+  test('EC2 refusing the call for capacity: the next type after a while, then fail when none can be had', () => {
+    const job = requested({ spotRequestId: undefined, spec: { instanceTypes: ['m7g.large', 'm6g.large'] } as Job['spec'] });
+    const refused: Observation = { kind: 'spotRequestFailed', attempt: 1, code: 'Unsupported', message: 'not offered in this zone', permanent: false, capacity: true };
+    const first = decide(job, refused, at(0));
+    expect(first.job).toMatchObject({ status: 'requested', instanceTypeIndex: 0, capacityRefusedSince: at(0).toISOString() });
+    // Retries keep the first refusal time, so the fallback comes even though each try resets requestedAt.
+    const again = decide(first.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds - 1));
+    expect(again.job.instanceTypeIndex).toBe(0);
+    const moved = decide(again.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds));
+    expect(moved.job).toMatchObject({ instanceTypeIndex: 1, attempt: 1 });
+    expect(moved.job.capacityRefusedSince).toBeUndefined();
+    expect(moved.effects).toContainEqual(expect.objectContaining({ kind: 'requestSpot', instanceType: 'm6g.large' }));
+    const last = decide(moved.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10));
+    expect(last.job.status).toBe('requested');
+    const gaveUp = decide(last.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10 + DEFAULT_TIMINGS.capacityGiveUpSeconds));
+    expect(gaveUp.job.status).toBe('failed');
+    expect(gaveUp.job.reason).toContain('EC2 could not place any of the instance types (m7g.large, m6g.large): Unsupported');
+  });
+
   test('bad-parameters and system-error fail with the reason', () => {
     for (const statusCode of ['bad-parameters', 'system-error']) {
       const d = decide(requested(), { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode, statusMessage: 'bad AMI' } }, at(5));

@@ -181,6 +181,21 @@ describe('engine', () => {
     expect(live.sort()).toEqual([job.id, fresh.id].sort());
   });
 
+  test('the sweep judges on the stored job: one that moved on since the pass listed it keeps its request and instance', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:05:00.000Z', spec: { ...newJob().spec, maxRetries: 0 } }));
+    const stale = await w.store.listActive(); // the job as a slow pass (or another replica) read it: scheduled
+    w.clock.advance(300);
+    await w.engine.apply(job.id, { kind: 'tick' }); // its timer: attempt 1 placed, instance up
+    expect(w.fleet.liveInstances()).toHaveLength(1);
+    w.store.listActive = async () => stale;
+    const pass = await w.engine.reconcileOnce();
+    expect(pass).toMatchObject({ orphansTerminated: 0, orphansCancelled: 0 });
+    expect(w.fleet.liveInstances()).toHaveLength(1);
+    expect(w.fleet.calls.filter((c) => c.op === 'cancelRequest' || c.op === 'terminateInstance')).toEqual([]);
+    expect((await w.engine.getJob(job.id))!.status).not.toBe('failed');
+  });
+
   test('a callback that fails is retried after its back-off and the outcome recorded', async () => {
     const w = world();
     w.callbacks.outcomes = [{ ok: false, statusCode: 503, error: 'HTTP 503', permanent: false }];
