@@ -2,6 +2,8 @@
  * The embedded DynamoDB of `npm start` without AWS: dynalite in this process, on disk under the
  * data directory, on a loopback port only this process uses.
  */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import dynalite from 'dynalite';
@@ -15,8 +17,23 @@ export interface EmbeddedDynamo {
 }
 
 export async function startEmbeddedDynamo(path: string): Promise<EmbeddedDynamo> {
-  mkdirSync(path, { recursive: true });
+  // Owner-only: the store holds every job's env values.
+  mkdirSync(path, { recursive: true, mode: 0o700 });
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite checks no signature and answers any web origin (CORS *): on its own, any local
+  // process or a web page could read and rewrite the jobs. Only this process's client, which
+  // signs with a key made for this run, gets through; browsers (which send Origin) never do.
+  const accessKeyId = `sched${randomBytes(16).toString('hex')}`;
+  const inner = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const authorization = req.headers.authorization ?? '';
+    if (req.headers.origin !== undefined || !authorization.includes(`Credential=${accessKeyId}/`)) {
+      res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0' }).end('{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not this process"}');
+      return;
+    }
+    for (const listener of inner) listener(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -26,8 +43,8 @@ export async function startEmbeddedDynamo(path: string): Promise<EmbeddedDynamo>
   const client = createDynamoClient({
     endpoint,
     region: 'local',
-    // dynalite checks nothing; explicit values keep the SDK from probing for real credentials.
-    credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' },
+    // Explicit values also keep the SDK from probing for real credentials.
+    credentials: { accessKeyId, secretAccessKey: randomBytes(16).toString('hex') },
   });
   return {
     client,

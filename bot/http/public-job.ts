@@ -54,7 +54,7 @@ export function toPublicJob(job: Job): PublicJob {
     command: [...spec.command],
     env_vars: Object.fromEntries(Object.keys(spec.env).map((key) => [key, MASKED_ENV_VALUE])),
     datetime: formatRunAt(job.runAt),
-    callback: spec.callbackUrl ?? null,
+    callback: publicCallback(job),
     instance_types: [...spec.instanceTypes],
     max_price: spec.maxPrice ?? null,
     retries: spec.maxRetries,
@@ -82,4 +82,19 @@ function formatRunAt(runAt: string): string {
   const date = new Date(runAt);
   // A stored value that does not parse is shown as stored rather than breaking the whole listing.
   return Number.isNaN(date.getTime()) ? runAt : formatUtc(date);
+}
+
+/**
+ * A callback URL's path and query may carry the receiver's token: the API shows it whole only for
+ * jobs the API itself created; for jobs started from chat, the origin alone.
+ */
+function publicCallback(job: Job): string | null {
+  const url = job.spec.callbackUrl;
+  if (url === undefined) return null;
+  if (job.owner.kind === 'api') return url;
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '…';
+  }
 }

@@ -160,7 +160,9 @@ function code(raw: string, max: number): string {
 // Blocks
 
 function mrkdwn(text: string, max: number): MrkdwnElement {
-  return { type: 'mrkdwn', text: clampMrkdwn(text.length === 0 ? ' ' : text, max) };
+  // verbatim: Slack must not turn bare URLs or #channel names in user text (a job's name, its
+  // output) into links; the links Sched means to show are written as <url|label> already.
+  return { type: 'mrkdwn', text: clampMrkdwn(text.length === 0 ? ' ' : text, max), verbatim: true };
 }
 
 function section(text: string): SectionBlock {
