@@ -20,9 +20,9 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
       case 'list':
         return await list(command, actor, deps);
       case 'status':
-        return await status(command, deps);
+        return await status(command, actor, deps);
       case 'logs':
-        return await logs(command, deps);
+        return await logs(command, actor, deps);
       case 'cancel':
         return await cancel(command, actor, deps);
       case 'retry':

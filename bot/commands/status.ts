@@ -1,17 +1,22 @@
-/** `status JOB` and `logs JOB`: read-only, open to everyone allowed to use Sched. */
+/** `status JOB` and `logs JOB`: read-only; for the owner, admins and the job's own channel. */
+import { canView } from '../core/access.js';
 import { USAGE } from '../core/commands/grammar.js';
 import { findTarget } from './targets.js';
-import type { CommandDeps, CommandOutcome } from './types.js';
+import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 
-export async function status(command: { target: string }, deps: CommandDeps): Promise<CommandOutcome> {
+export async function status(command: { target: string }, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   const target = await findTarget(command.target, deps, 'status');
   if (target.kind === 'missing') return target.outcome;
+  const seen = canView(deps.access, actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
+  if (!seen.allowed) return { kind: 'denied', reason: `you cannot see ${command.target}: ${seen.reason}` };
   return target.kind === 'job' ? { kind: 'job-status', job: target.job } : { kind: 'schedule-status', schedule: target.schedule };
 }
 
-export async function logs(command: { target: string }, deps: CommandDeps): Promise<CommandOutcome> {
+export async function logs(command: { target: string }, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   const target = await findTarget(command.target, deps, 'logs');
   if (target.kind === 'missing') return target.outcome;
+  const seen = canView(deps.access, actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
+  if (!seen.allowed) return { kind: 'denied', reason: `you cannot see ${command.target}: ${seen.reason}` };
   if (target.kind === 'schedule') {
     return { kind: 'invalid', error: `${command.target} is a schedule; its firings are jobs with their own logs (\`/sched list\`)`, usage: USAGE.logs };
   }

@@ -40,3 +40,21 @@ export function canManage(policy: AccessPolicy, userId: string, owner: JobOwner,
   const whose = owner.kind === 'slack' ? `<@${owner.id}>` : owner.kind === 'api' ? 'the REST API' : 'the terminal';
   return { allowed: false, reason: `only its owner (${whose}) or an admin may do that` };
 }
+
+/**
+ * May this user see a job or schedule in detail (its command line, its output)? Its owner, an
+ * admin, or anyone in the channel where it was started: they see its live message there anyway.
+ * Output and argv often carry data not meant for every channel of the workspace.
+ */
+export function canView(
+  policy: AccessPolicy,
+  userId: string,
+  subject: { owner: JobOwner; origin?: { channel?: string } },
+  surface: JobOwner['kind'] = 'slack',
+  channelId?: string,
+): AccessDecision {
+  if (isAdmin(policy, userId)) return { allowed: true };
+  if (subject.owner.kind === surface && subject.owner.id === userId) return { allowed: true };
+  if (channelId !== undefined && subject.origin?.channel === channelId) return { allowed: true };
+  return { allowed: false, reason: 'only its owner, an admin, or people in the channel where it was started may see it' };
+}

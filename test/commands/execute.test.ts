@@ -91,6 +91,21 @@ describe('/sched use cases', () => {
     expect(await exec('status j-doesnotexist')).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/no job or schedule "j-doesnotexist"/) });
   });
 
+  test('details and output stay with the owner, admins and the job\'s own channel', async () => {
+    const { exec, engine } = setup();
+    const id = await createdJobId(exec('run alpine echo secret-output'));
+    await engine.agentReport({ jobId: id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'secret-output\n' });
+    const elsewhere: Actor = { surface: 'slack', userId: 'UCAROL', channelId: 'CRANDOM' };
+    expect(await exec(`status ${id}`, elsewhere)).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/only its owner, an admin, or people in the channel/) });
+    expect(await exec(`logs ${id}`, elsewhere)).toMatchObject({ kind: 'denied' });
+    const listed = await exec('list --all', elsewhere);
+    expect(listed.kind === 'list' && listed.jobs).toEqual([]);
+    expect(await exec(`logs ${id}`, { ...elsewhere, channelId: 'CJOBS' })).toMatchObject({ kind: 'job-logs' });
+    expect(await exec(`logs ${id}`, ADMIN)).toMatchObject({ kind: 'job-logs' });
+    const adminList = await exec('list --all', ADMIN);
+    expect(adminList.kind === 'list' && adminList.jobs.map((j) => j.id)).toEqual([id]);
+  });
+
   test('who may use Sched at all', async () => {
     const { exec, fleet } = setup({ allowedUsers: ['UALICE'], allowedChannels: ['CJOBS'], admins: ['UADMIN'] });
     expect(await exec('run alpine true', BOB)).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_ALLOWED_USERS/) });

@@ -77,7 +77,7 @@ const OVERVIEW = `Sched runs Docker containers on EC2 spot instances: now, later
 
   ${USAGE.run}
                           start a container job, like docker run
-  ${USAGE.list}     your jobs and schedules (--all: everyone's)
+  ${USAGE.list}     your jobs and schedules (--all: this channel's)
   ${USAGE.status}       one job or schedule in detail
   ${USAGE.cancel}       stop a job, or a schedule's future firings
   ${USAGE.logs}         the last lines the container printed
@@ -143,7 +143,7 @@ const LIST_HELP = `${USAGE.list}
 
 Lists your jobs from the last 24 hours, active ones first, and your active
 schedules with their next firing.
-  --all    everyone's jobs and schedules, not only yours
+  --all    everyone's jobs and schedules in this channel (admins: everywhere)
 
 Example
   /sched list --all`;
