@@ -62,6 +62,8 @@ const envSchema = z.object({
   SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
   SCHED_RETENTION_DAYS: int(30, 1, 3650),
   SCHED_DEFAULT_RETRIES: int(3, 0, 20),
+  SCHED_MAX_ACTIVE_JOBS_PER_USER: int(20, 1, 100000),
+  SCHED_MAX_SCHEDULES_PER_USER: int(10, 0, 100000),
   SCHED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SCHED_ALLOWED_USERS: csv,
   SCHED_ALLOWED_CHANNELS: csv,
@@ -97,6 +99,8 @@ export interface Config {
   deployment: string;
   retentionDays: number;
   defaultRetries: number;
+  /** Per-person caps for chat users (admins exempt). */
+  limits: { activeJobsPerUser: number; schedulesPerUser: number };
   logLevel: string;
   callbackAllowPrivate: boolean;
   spot: {
@@ -202,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       deployment: e.SCHED_DEPLOYMENT,
       retentionDays: e.SCHED_RETENTION_DAYS,
       defaultRetries: e.SCHED_DEFAULT_RETRIES,
+      limits: { activeJobsPerUser: e.SCHED_MAX_ACTIVE_JOBS_PER_USER, schedulesPerUser: e.SCHED_MAX_SCHEDULES_PER_USER },
       logLevel: e.SCHED_LOG_LEVEL,
       callbackAllowPrivate: e.SCHED_CALLBACK_ALLOW_PRIVATE,
       spot: {

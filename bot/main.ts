@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<void> {
   await http.listen({ port: config.port, host: config.host });
   await engine.start();
   await scheduler.start();
-  await slack?.start({ jobs: engine, schedules: scheduler, access: config.access, clock: systemClock });
+  await slack?.start({ jobs: engine, schedules: scheduler, access: config.access, clock: systemClock, limits: config.limits });
   logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
   if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
   if (config.compute === 'ec2' && /^https?:\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl)) {

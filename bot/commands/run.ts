@@ -1,4 +1,5 @@
-/** `run`: a job now or at a time, or a cron schedule. */
+/** `run`: a job now or at a time, or a cron schedule; within the person's caps. */
+import { isAdmin } from '../core/access.js';
 import type { Command } from '../core/commands/grammar.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 
@@ -6,6 +7,8 @@ export async function run(command: Extract<Command, { kind: 'run' }>, actor: Act
   const owner = { kind: actor.surface, id: actor.userId };
   const origin = { surface: actor.surface, ...(actor.channelId && { channel: actor.channelId }) };
   const { when } = command;
+  const over = await overLimit(when.kind === 'cron' ? 'schedules' : 'jobs', actor, deps);
+  if (over) return { kind: 'denied', reason: over };
   if (when.kind === 'cron') {
     const schedule = await deps.schedules.createSchedule({ expression: when.expression, timezone: when.timezone, spec: command.spec, owner, origin });
     return { kind: 'schedule-created', schedule };
@@ -13,4 +16,22 @@ export async function run(command: Extract<Command, { kind: 'run' }>, actor: Act
   const runAt = when.kind === 'at' ? when.runAt : deps.clock.now().toISOString();
   const job = await deps.jobs.createJob({ spec: command.spec, runAt, owner, origin });
   return { kind: 'job-created', job };
+}
+
+async function overLimit(what: 'jobs' | 'schedules', actor: Actor, deps: CommandDeps): Promise<string | undefined> {
+  const { limits } = deps;
+  if (!limits || isAdmin(deps.access, actor.userId)) return undefined;
+  const owns = (owner: { kind: string; id: string }) => owner.kind === actor.surface && owner.id === actor.userId;
+  if (what === 'jobs') {
+    const active = (await deps.jobs.listActiveJobs()).filter((job) => owns(job.owner)).length;
+    if (active >= limits.activeJobsPerUser) {
+      return `you already have ${active} jobs that have not ended (the limit is ${limits.activeJobsPerUser}, SCHED_MAX_ACTIVE_JOBS_PER_USER); cancel some or let them finish`;
+    }
+    return undefined;
+  }
+  const schedules = (await deps.schedules.listSchedules()).filter((schedule) => owns(schedule.owner)).length;
+  if (schedules >= limits.schedulesPerUser) {
+    return `you already have ${schedules} schedules (the limit is ${limits.schedulesPerUser}, SCHED_MAX_SCHEDULES_PER_USER); cancel one first`;
+  }
+  return undefined;
 }

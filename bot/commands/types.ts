@@ -20,6 +20,8 @@ export interface CommandDeps {
   schedules: ScheduleService;
   access: AccessPolicy;
   clock: Clock;
+  /** Per-person caps (admins are exempt): every job is a paid instance. Absent: no caps. */
+  limits?: { activeJobsPerUser: number; schedulesPerUser: number };
 }
 
 export type CommandOutcome =

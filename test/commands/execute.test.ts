@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { executeCommand } from '../../bot/commands/execute.js';
-import type { Actor, CommandOutcome } from '../../bot/commands/types.js';
+import type { Actor, CommandDeps, CommandOutcome } from '../../bot/commands/types.js';
 import type { AccessPolicy } from '../../bot/core/access.js';
 import { parseCommand } from '../../bot/core/commands/grammar.js';
 import { FakeClock } from '../harness/clock.js';
@@ -10,10 +10,10 @@ const ALICE: Actor = { surface: 'slack', userId: 'UALICE', channelId: 'CJOBS' };
 const BOB: Actor = { surface: 'slack', userId: 'UBOB', channelId: 'CJOBS' };
 const ADMIN: Actor = { surface: 'slack', userId: 'UADMIN', channelId: 'COTHER' };
 
-function setup(access: AccessPolicy = { allowedUsers: [], allowedChannels: [], admins: ['UADMIN'] }) {
+function setup(access: AccessPolicy = { allowedUsers: [], allowedChannels: [], admins: ['UADMIN'] }, limits?: CommandDeps['limits']) {
   const clock = new FakeClock();
   const { engine, scheduler, fleet } = memoryReplica({ clock });
-  const deps = { jobs: engine, schedules: scheduler, access, clock };
+  const deps: CommandDeps = { jobs: engine, schedules: scheduler, access, clock, ...(limits && { limits }) };
   const exec = async (text: string, actor: Actor = ALICE): Promise<CommandOutcome> => {
     const parsed = parseCommand(text, { now: clock.now(), userTimezone: 'UTC', defaults: { instanceTypes: ['t3.micro'], maxRetries: 3 } });
     if (!parsed.ok) return { kind: 'invalid', error: parsed.error, usage: parsed.usage };
@@ -104,6 +104,18 @@ describe('/sched use cases', () => {
     expect(await exec(`logs ${id}`, ADMIN)).toMatchObject({ kind: 'job-logs' });
     const adminList = await exec('list --all', ADMIN);
     expect(adminList.kind === 'list' && adminList.jobs.map((j) => j.id)).toEqual([id]);
+  });
+
+  test('per-person caps on jobs that have not ended and on schedules; admins are exempt', async () => {
+    const { exec, fleet } = setup(undefined, { activeJobsPerUser: 2, schedulesPerUser: 1 });
+    await createdJobId(exec('run --in 1h alpine true'));
+    await createdJobId(exec('run --in 1h alpine true'));
+    expect(await exec('run alpine true')).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/2 jobs that have not ended \(the limit is 2, SCHED_MAX_ACTIVE_JOBS_PER_USER\)/) });
+    expect(fleet.requests.size).toBe(0);
+    expect(await exec('run alpine true', BOB)).toMatchObject({ kind: 'job-created' });
+    expect(await exec('run alpine true', ADMIN)).toMatchObject({ kind: 'job-created' });
+    expect(await exec('run --cron "0 9 * * *" alpine date')).toMatchObject({ kind: 'schedule-created' });
+    expect(await exec('run --cron "0 10 * * *" alpine date')).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_MAX_SCHEDULES_PER_USER/) });
   });
 
   test('who may use Sched at all', async () => {
