@@ -231,9 +231,10 @@ function onSpot(t: Transition, request: SpotRequestView): void {
 
   if (request.state === 'missing') {
     if (job.status === JobStatus.Requested && t.secondsSince(job.requestedAt) >= t.timings.requestVisibilityGraceSeconds) {
-      // The request vanished before it launched anything: place it again (same attempt).
-      t.set({ spotRequestId: undefined, spotState: undefined });
-      issueRequest(t);
+      // The request vanished before it launched anything (EC2 forgets closed requests after a
+      // few hours). Re-placing it with the same token could find the same lost request again,
+      // forever: it counts as an interruption, so retries bound it.
+      interrupt(t, 'the spot request disappeared before launching anything');
     }
     return;
   }

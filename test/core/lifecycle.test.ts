@@ -181,13 +181,15 @@ describe('decide: spot requests', () => {
     expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds)).effects)).toContain('requestSpot');
   });
 
-  test('a request that vanished before launching is placed again, same attempt', () => {
+  test('a request that vanished before launching is an interruption: a new attempt, bounded by the retries', () => {
     const job = requested();
     const obs: Observation = { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'missing' } };
     expect(decide(job, obs, at(10)).effects).toEqual([]);
     const d = decide(job, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
-    expect(d.job.attempt).toBe(1);
+    expect(d.job).toMatchObject({ attempt: 2, interruptions: 1, status: 'requested' });
     expect(kinds(d.effects)).toContain('requestSpot');
+    const spent = decide({ ...job, interruptions: job.spec.maxRetries }, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
+    expect(spent.job.status).toBe('failed');
   });
 
   test('a request recorded by nobody (crash after RequestSpotInstances) is adopted by its tags', () => {
