@@ -4,7 +4,7 @@
  * bot/adapters/callback-http.ts.
  */
 import type { CallbackPayload } from '../ports.js';
-import type { Job } from './job.js';
+import { knownCost, type Job } from './job.js';
 
 /**
  * The public contract of DESIGN.md ("Callbacks"). Unknown values are `null`, never absent, so
@@ -19,8 +19,7 @@ export function buildCallbackPayload(job: Job): CallbackPayload {
     interruptions: job.interruptions,
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
-    // JSON has no NaN/Infinity; a broken price must read as "unknown", not as a number.
-    cost_usd: job.costUsd !== undefined && Number.isFinite(job.costUsd) ? job.costUsd : null,
+    cost_usd: knownCost(job),
     name: job.spec.name ?? null,
   };
 }

@@ -4,10 +4,14 @@
  */
 import { Cron } from 'croner';
 
+/** The next `count` firings strictly after `after`, in order. Throws on an invalid expression. */
+export function nextFirings(expression: string, timezone: string, after: Date, count: number): Date[] {
+  return new Cron(expression, { timezone, mode: '5-part', paused: true }).nextRuns(count, after);
+}
+
 /** The first firing strictly after `after`, or undefined when the expression never fires again. */
 export function nextFiring(expression: string, timezone: string, after: Date): Date | undefined {
-  const next = new Cron(expression, { timezone, paused: true }).nextRun(after);
-  return next ?? undefined;
+  return nextFirings(expression, timezone, after, 1)[0];
 }
 
 /**

@@ -155,6 +155,11 @@ export interface Job {
   events: JobEvent[];
 }
 
+/** The job's cost when it is a real number; JSON has no NaN/Infinity, so anything else is unknown. */
+export function knownCost(job: Job): number | null {
+  return job.costUsd !== undefined && Number.isFinite(job.costUsd) ? job.costUsd : null;
+}
+
 /** Events kept on a job; older ones are dropped (the chat thread keeps the full history). */
 export const MAX_EVENTS = 50;
 

@@ -124,10 +124,6 @@ class Transition {
     this.effects.push(effect);
   }
 
-  markChanged(): void {
-    this.changed = true;
-  }
-
   result(): Decision {
     if (this.changed) {
       this.job.updatedAt = this.nowIso;

@@ -189,13 +189,10 @@ export class Engine implements JobService {
     if (!job) return 'not_found';
     if (report.attempt !== job.attempt) return 'stale_attempt';
     this.metrics.agentReports++;
-    await this.apply(report.jobId, {
-      kind: 'agent',
-      status: report.status,
-      attempt: report.attempt,
-      exitCode: report.exitCode,
-      logTail: report.logTail,
-    });
+    const observation: Observation = { kind: 'agent', status: report.status, attempt: report.attempt, exitCode: report.exitCode, logTail: report.logTail };
+    // The job just read is decided on: if it changed meanwhile, the conditional write fails and
+    // the decision is taken again on fresh state, so one read serves the common case.
+    await this.mutex.run(report.jobId, () => this.applyLocked(report.jobId, observation, job));
     return 'ok';
   }
 

@@ -24,7 +24,7 @@ export interface SchedulerDeps {
 }
 
 export class Scheduler implements ScheduleService {
-  private readonly timers = new Map<string, schedule.Job>();
+  private readonly timers = new Map<string, { job: schedule.Job; at: string }>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -33,7 +33,7 @@ export class Scheduler implements ScheduleService {
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) timer.cancel();
+    for (const timer of this.timers.values()) timer.job.cancel();
     this.timers.clear();
   }
 
@@ -80,7 +80,7 @@ export class Scheduler implements ScheduleService {
       const next: Schedule = { ...found, version: found.version + 1, status: 'cancelled', cancelledBy: by, nextRunAt: undefined, updatedAt: this.deps.clock.now().toISOString() };
       try {
         await this.deps.store.updateSchedule(next);
-        this.timers.get(id)?.cancel();
+        this.timers.get(id)?.job.cancel();
         this.timers.delete(id);
         return next;
       } catch (err) {
@@ -93,11 +93,19 @@ export class Scheduler implements ScheduleService {
   /** Fires every due schedule once; the reconcile pass calls this. Returns the jobs started. */
   async fireDue(): Promise<number> {
     let started = 0;
-    for (const due of await this.deps.store.listActiveSchedules()) {
+    const now = this.deps.clock.now().getTime();
+    // The list says which are due; only those are read again (consistently) and fired. The others
+    // get a timer if this replica has none for them yet (one created on another replica).
+    const due: Schedule[] = [];
+    for (const listed of await this.deps.store.listActiveSchedules()) {
+      if (listed.nextRunAt !== undefined && Date.parse(listed.nextRunAt) <= now) due.push(listed);
+      else this.arm(listed);
+    }
+    for (const schedule of due) {
       try {
-        if (await this.fireIfDue(due.id)) started++;
+        if (await this.fireIfDue(schedule.id)) started++;
       } catch (err) {
-        this.deps.logger.error({ err: coerceError(err), scheduleId: due.id }, 'schedule firing failed; the next pass retries');
+        this.deps.logger.error({ err: coerceError(err), scheduleId: schedule.id }, 'schedule firing failed; the next pass retries');
       }
     }
     return started;
@@ -143,7 +151,9 @@ export class Scheduler implements ScheduleService {
   }
 
   private arm(target: Schedule): void {
-    this.timers.get(target.id)?.cancel();
+    const armed = this.timers.get(target.id);
+    if (armed && armed.at === target.nextRunAt && target.status === 'active') return;
+    armed?.job.cancel();
     this.timers.delete(target.id);
     if (target.status !== 'active' || !target.nextRunAt) return;
     const delayMs = Math.max(0, Date.parse(target.nextRunAt) - this.deps.clock.now().getTime());
@@ -151,7 +161,7 @@ export class Scheduler implements ScheduleService {
       this.timers.delete(target.id);
       this.fireIfDue(target.id).catch((err) => this.deps.logger.error({ err: coerceError(err), scheduleId: target.id }, 'schedule firing failed; the poller retries'));
     });
-    if (timer) this.timers.set(target.id, timer);
+    if (timer) this.timers.set(target.id, { job: timer, at: target.nextRunAt });
   }
 }
 

@@ -4,7 +4,7 @@
  * original service's "YYYY-MM-DD HH:MM:SS" so that what a client sent is what it reads back.
  */
 import { formatUtc } from '../core/job-request.js';
-import type { Job, JobStatus } from '../core/job.js';
+import { knownCost, type Job, type JobStatus } from '../core/job.js';
 
 export interface PublicJob {
   id: string;
@@ -71,7 +71,7 @@ export function toPublicJob(job: Job): PublicJob {
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
     // JSON has no NaN or Infinity; a broken figure reads as unknown rather than as a number.
-    cost_usd: job.costUsd !== undefined && Number.isFinite(job.costUsd) ? job.costUsd : null,
+    cost_usd: knownCost(job),
     reason: job.reason ?? null,
     callback_state: job.callback?.state ?? null,
     log_tail: job.logTail ?? null,

@@ -78,6 +78,26 @@ describe('scheduler', () => {
     after.scheduler.stop();
   });
 
+  test('a pass reads again only the schedules that are due', async () => {
+    const schedules = new MemoryScheduleStore();
+    const clock = new FakeClock(START);
+    const { scheduler } = replica(new MemoryJobStore(), schedules, clock);
+    await scheduler.createSchedule(every15);
+    await scheduler.createSchedule({ ...every15, expression: '0 9 * * *' });
+    const reads: string[] = [];
+    const getSchedule = schedules.getSchedule.bind(schedules);
+    schedules.getSchedule = async (id) => {
+      reads.push(id);
+      return getSchedule(id);
+    };
+    expect(await scheduler.fireDue()).toBe(0);
+    expect(reads).toEqual([]);
+    clock.advance(15 * 60);
+    expect(await scheduler.fireDue()).toBe(1);
+    expect(reads).toHaveLength(1);
+    scheduler.stop();
+  });
+
   test('a cancelled schedule fires no more', async () => {
     const store = new MemoryJobStore();
     const schedules = new MemoryScheduleStore();

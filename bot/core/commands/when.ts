@@ -7,7 +7,8 @@
  * forward by the gap, as a clock would; one that happens twice (when it ends) is the first.
  */
 import * as chrono from 'chrono-node';
-import { Cron, CronPattern } from 'croner';
+import { CronPattern } from 'croner';
+import { nextFirings as nextCronFirings } from '../cron.js';
 import { formatUtc, parseDuration } from '../job-request.js';
 import { formatDuration } from '../lifecycle.js';
 import { closest } from './suggest.js';
@@ -313,7 +314,7 @@ export function resolveCron(text: string, zone: string, now: Date, count = 3): R
 /** The firings of a five-field expression after `after`, ISO UTC; fewer if it stops firing. */
 export function nextFirings(expression: string, zone: string, after: Date, count: number): string[] {
   try {
-    return new Cron(expression, { timezone: zone, mode: '5-part' }).nextRuns(count, after).map((date) => date.toISOString());
+    return nextCronFirings(expression, zone, after, count).map((date) => date.toISOString());
   } catch {
     return [];
   }
