@@ -24,6 +24,7 @@ import {
 import { renderBootstrap } from '../../bot/core/bootstrap.js';
 import type { SpotLaunch } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
+import { groupMembers } from '../harness/processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'dG9rZW4.c2lnbmF0dXJl_-';
@@ -101,18 +102,6 @@ async function processGone(pid: number): Promise<boolean> {
   }
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-}
-
-/** Live (non-zombie) members of a process group, from /proc. */
-async function groupMembers(pgid: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] !== undefined && fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(name));
-  }
-  return members;
 }
 
 /** Pids of the fake CLI's `run` calls (the stub names each record `<ns>.<pid>.argv`). */

@@ -16,6 +16,7 @@ import type { PublicJob } from '../../bot/http/public-job.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { eventually, freePort, startBot, type BotProcess } from '../harness/bot-process.js';
+import { groupMembers } from '../harness/processes.js';
 
 const API_TOKEN = 'embedded-api-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -137,18 +138,6 @@ async function runRecords(): Promise<RunRecord[]> {
 
 async function recordOf(id: string, attempt: number): Promise<RunRecord> {
   return JSON.parse(await readFile(join(dataDir, 'runs', id, String(attempt), 'run.json'), 'utf8')) as RunRecord;
-}
-
-/** Live (non-zombie) members of a process group, from /proc. */
-async function groupMembers(pgid: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] !== undefined && fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(name));
-  }
-  return members;
 }
 
 async function containerRunsOf(id: string, attempt: number) {
