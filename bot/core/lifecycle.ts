@@ -230,6 +230,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       // The request vanished before it launched anything (EC2 forgets closed requests after a
       // few hours). Re-placing it with the same token could find the same lost request again,
       // forever: it counts as an interruption, so retries bound it.
+      t.requestGone = true;
       interrupt(t, 'the spot request disappeared before launching anything');
     }
     return;
@@ -494,14 +495,15 @@ function toLaunching(t: Transition): void {
 /** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
 function interrupt(t: Transition, why: string): void {
   const { job } = t;
-  addInstanceCost(t);
-  releaseAttemptResources(t);
   const interruptions = job.interruptions + 1;
   t.set({ interruptions });
   if (interruptions > job.spec.maxRetries) {
+    // `finish` counts the cost and releases the attempt's resources: once, not here as well.
     finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.maxRetries})`);
     return;
   }
+  addInstanceCost(t);
+  releaseAttemptResources(t);
   const next = t.timings.compute === 'local' ? 'starting it again' : 'requesting a new instance';
   t.event('interrupted', `attempt ${job.attempt} interrupted: ${why}; ${next} (attempt ${job.attempt + 1})`);
   startAttempt(t, job.attempt + 1, 'retry');

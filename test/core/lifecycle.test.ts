@@ -100,6 +100,40 @@ describe('decide: interruptions and retries', () => {
     expect(d.job.status).toBe('failed');
   });
 
+  test('retries spent: the attempt is released and its cost counted once, not once per step', () => {
+    const job = running({ pricePerHour: 3.6, spec: { maxRetries: 0 } as Job['spec'] });
+    const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(600));
+    expect(d.job).toMatchObject({ status: 'failed', interruptions: 1, costUsd: 0.6, cleanedUp: true });
+    expect(kinds(d.effects).filter((k) => k !== 'notify')).toEqual(['cancelSpotRequest', 'terminateInstance']);
+  });
+
+  test('a vanished request with --retries 0: failed, cleaned up and withdrawn once; seen again, nothing more', () => {
+    const job = requested({ spec: { maxRetries: 0 } as Job['spec'] });
+    const missing: Observation = { kind: 'spot', request: { requestId: 'sir-1', jobId: job.id, attempt: 1, state: 'missing' } };
+    const once = decide(job, missing, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
+    expect(once.job).toMatchObject({ status: 'failed', cleanedUp: true });
+    expect(kinds(once.effects).filter((k) => k !== 'notify')).toEqual(['cancelSpotRequest']);
+    const twice = decide(once.job, missing, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
+    expect(twice).toEqual({ job: once.job, effects: [] });
+  });
+
+  test('a request ended by someone else (terminated-by-user) loses the container: an interruption', () => {
+    for (const statusCode of ['instance-terminated-by-user', 'spot-instance-terminated-by-user', 'canceled-before-fulfillment']) {
+      const job = running();
+      const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode } }, at(5));
+      expect(d.job, statusCode).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
+      const event = d.job.events.find((e) => e.kind === 'interrupted');
+      expect(event?.text, statusCode).toBe(`attempt 1 interrupted: spot ${statusCode} outside Sched; requesting a new instance (attempt 2)`);
+    }
+  });
+
+  test('terminated-by-user after Sched itself ended the job is the expected end: cleaned up, nothing more', () => {
+    const done = decide(running(), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(10)).job;
+    const seen = decide(done, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode: 'instance-terminated-by-user', instanceId: 'i-1' } }, at(20));
+    expect(seen.job.status).toBe('succeeded');
+    expect(seen.effects).toEqual([]);
+  });
+
   test('the notice alone does not interrupt: the container may still finish', () => {
     const job = running();
     const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'active', statusCode: 'marked-for-termination' } }, at(5));
@@ -277,7 +311,9 @@ const obsArb: fc.Arbitrary<Observation> = fc.oneof(
   fc.record({ by: fc.constantFrom('U1', 'api') }).map((r): Observation => ({ kind: 'cancel', by: r.by })),
   fc
     .record({ requestId: fc.constantFrom('sir-1', 'sir-2', 'sir-3'), attempt: fc.integer({ min: 0, max: 5 }), state: fc.constantFrom('open', 'active', 'closed', 'cancelled', 'failed', 'missing'), statusCode: fc.constantFrom(...CODES), instanceId: fc.option(fc.constantFrom('i-1', 'i-2', 'i-3'), { nil: undefined }) })
-    .map((r): Observation => ({ kind: 'spot', request: { ...r } })),
+    // A `missing` request is what correlate synthesises for a recorded id EC2 no longer lists:
+    // it carries neither a status code nor an instance.
+    .map((r): Observation => ({ kind: 'spot', request: r.state === 'missing' ? { requestId: r.requestId, attempt: r.attempt, state: 'missing' } : { ...r } })),
   fc
     .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
     .map((r): Observation => ({ kind: 'instance', instance: r })),
@@ -323,6 +359,9 @@ describe('decide: properties', () => {
           }
           // Only non-terminal jobs request instances.
           if (effects.some((e) => e.kind === 'requestSpot')) expect(isTerminal(next.status)).toBe(false);
+          // One decision, one set of effects: nothing is asked for twice in one step.
+          const asked = effects.filter((e) => e.kind !== 'notify').map((e) => JSON.stringify(e));
+          expect(new Set(asked).size).toBe(asked.length);
           job = next;
         }
       }),
