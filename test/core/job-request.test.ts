@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidImageReference } from '../../bot/core/image-ref.js';
+import { IMAGE_REFERENCE_REGEX, isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from '../../bot/core/image-ref.js';
 import { JOB_REQUEST_FIELDS, parseJobRequest, type JobRequestContext } from '../../bot/core/job-request.js';
+import { textUpTo } from '../harness/arbitraries.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ctx: JobRequestContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3.small'], maxRetries: 3 } };
@@ -340,14 +341,29 @@ describe('isValidImageReference', () => {
     );
   });
 
-  it('never throws and stays fast on arbitrary strings', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 400 }), (ref) => {
-        const started = performance.now();
-        isValidImageReference(ref);
-        return performance.now() - started < 50;
-      }),
+  it(`never throws, refuses anything over ${MAX_IMAGE_REFERENCE_LENGTH} characters, and stays fast on any string up to 4× that`, () => {
+    // Pieces of the grammar as well as any character, so that long inputs look like references.
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      fc.constantFrom('a', '0', '.', '-', '_', '__', '/', ':', '@', 'sha256:', 'localhost', '[', ']', 'A'),
     );
+    fc.assert(
+      fc.property(textUpTo(piece, 4 * MAX_IMAGE_REFERENCE_LENGTH), (ref) => {
+        const started = performance.now();
+        const valid = isValidImageReference(ref);
+        if (ref.length > MAX_IMAGE_REFERENCE_LENGTH) expect(valid).toBe(false);
+        // Generous on purpose: a backtracking regex takes seconds on such inputs, a linear one microseconds.
+        expect(performance.now() - started).toBeLessThan(250);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it(`refuses a well-formed reference longer than ${MAX_IMAGE_REFERENCE_LENGTH} characters (Docker's limit)`, () => {
+    const long = `registry.example.com/${'team/'.repeat(50)}app:1`;
+    expect(long.length).toBeGreaterThan(MAX_IMAGE_REFERENCE_LENGTH);
+    expect(IMAGE_REFERENCE_REGEX.test(long)).toBe(true);
+    expect(isValidImageReference(long)).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { ALL_STATUSES, CallbackState, JobStatus, type Job, type JobEventKind, type JobStatus as Status } from '../../bot/core/job.js';
 import type { Schedule } from '../../bot/ports.js';
 import { makeJob } from '../harness/jobs.js';
+import { arrayUpTo, textUpTo } from '../harness/arbitraries.js';
 
 export const NOW = new Date('2026-01-15T10:30:00.000Z');
 
@@ -111,7 +112,7 @@ export function anyText(maxLength: number): fc.Arbitrary<string> {
     { weight: 2, arbitrary: fc.constantFrom('<', '>', '&', '*', '_', '`', '```', '<!channel>', '&amp;', '\n', '\r', '\t', '\u001b[31m') },
     { weight: 1, arbitrary: fc.constantFrom('\uD800', '\uDC00', '\u202E', '\u2028', '😀', 'é') },
   );
-  return fc.array(unit, { maxLength }).map((parts) => parts.join(''));
+  return textUpTo(unit, maxLength);
 }
 
 const isoDate = fc
@@ -136,8 +137,8 @@ function jobWithText(text: (maxLength: number) => fc.Arbitrary<string>): fc.Arbi
       status: fc.constantFrom(...ALL_STATUSES),
       name: fc.option(text(400), { nil: undefined }),
       image: fc.oneof(fc.constant('ghcr.io/acme/etl:1.4'), text(300)),
-      command: fc.array(text(200), { maxLength: 30 }),
-      envKeys: fc.array(fc.stringMatching(/^[A-Z_]{1,30}$/), { maxLength: 20 }),
+      command: arrayUpTo(text(200), 30),
+      envKeys: arrayUpTo(fc.stringMatching(/^[A-Z_]{1,30}$/), 20),
       instanceTypes: fc.array(fc.constantFrom('t3.micro', 't3a.micro', 'c7i.large'), { minLength: 1, maxLength: 3 }),
       callbackUrl: fc.option(fc.constantFrom('https://hooks.example.com/x?token=abc', 'http://[::1]:8080/', 'not a url'), { nil: undefined }),
       callbackState: fc.option(fc.constantFrom(...Object.values(CallbackState)), { nil: undefined }),
@@ -154,7 +155,7 @@ function jobWithText(text: (maxLength: number) => fc.Arbitrary<string>): fc.Arbi
       logTail: fc.option(text(12000), { nil: undefined }),
       costUsd: fc.option(fc.double({ min: 0, max: 10_000, noNaN: true }), { nil: undefined }),
       spotStatusCode: fc.option(fc.constantFrom('pending-evaluation', 'capacity-not-available', 'price-too-low'), { nil: undefined }),
-      events: fc.array(fc.record({ at: isoDate, kind: fc.constantFrom(...EVENT_KINDS), text: text(600) }), { maxLength: 60 }),
+      events: arrayUpTo(fc.record({ at: isoDate, kind: fc.constantFrom(...EVENT_KINDS), text: text(600) }), 60),
       ownerKind: fc.constantFrom('slack' as const, 'terminal' as const, 'api' as const),
       ownerId: fc.oneof(fc.constant('U024BE7LH'), text(80)),
     })
@@ -203,7 +204,7 @@ export const anySchedule: fc.Arbitrary<Schedule> = fc
     expression: fc.constantFrom('0 9 * * 1-5', '*/5 * * * *', '0 0 31 2 *', 'not cron'),
     timezone: fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York'),
     name: fc.option(anyText(400), { nil: undefined }),
-    command: fc.array(anyText(200), { maxLength: 10 }),
+    command: arrayUpTo(anyText(200), 10),
     cancelledBy: fc.option(anyText(100), { nil: undefined }),
   })
   .map((r) =>

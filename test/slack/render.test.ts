@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SUBCOMMANDS, USAGE } from '../../bot/core/commands/help.js';
 import { ALL_STATUSES, JobStatus, type JobStatus as Status } from '../../bot/core/job.js';
-import { jobView, scheduleView, type JobView } from '../../bot/core/job-view.js';
+import { JOB_VIEW_LIMITS, jobView, scheduleView, type JobView } from '../../bot/core/job-view.js';
 import {
   escapeMrkdwn,
   fitMrkdwn,
@@ -23,6 +23,7 @@ import {
   type SlackMessage,
 } from '../../bot/slack/render.js';
 import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW } from '../core/job-view-fixtures.js';
+import { arrayUpTo } from '../harness/arbitraries.js';
 
 type Json = Record<string, unknown>;
 
@@ -173,6 +174,26 @@ describe('renderJobMessage', () => {
     expect(blockTexts([message.blocks[0]])).toEqual(['<!channel> & <@U999|boss> <https://evil.example|click>']);
   });
 
+  it('fits a huge field value with its label kept and its code span closed', () => {
+    const view = jobView(jobInStatus(JobStatus.Running), NOW);
+    view.fields = [{ label: 'Command', value: 'y'.repeat(5000), code: true }, { label: 'Note', value: 'z'.repeat(5000) }];
+    const message = renderJobMessage(view);
+    expectValidMessage(message);
+    const fields = message.blocks.flatMap((block) => (block.type === 'section' && block.fields ? block.fields.map((field) => field.text) : []));
+    expect(fields).toHaveLength(2);
+    expect(fields[0]).toMatch(/^\*Command\*\n`y+…`$/);
+    expect(fields[1]).toMatch(/^\*Note\*\nz+…$/);
+  });
+
+  it('puts any number of fields in sections of at most ten', () => {
+    const view = jobView(jobInStatus(JobStatus.Running), NOW);
+    view.fields = Array.from({ length: 25 }, (_, index) => ({ label: `F${index}`, value: `v${index}` }));
+    const message = renderJobMessage(view);
+    expectValidMessage(message);
+    const counts = message.blocks.flatMap((block) => (block.type === 'section' && block.fields ? [block.fields.length] : []));
+    expect(counts).toEqual([10, 10, 5]);
+  });
+
   it('stays within every limit for any job at all', () => {
     fc.assert(
       fc.property(anyJob, (job) => {
@@ -226,6 +247,18 @@ describe('renderJobStatus and renderJobLogs', () => {
     const texts = blockTexts(message.blocks).join('\n');
     expect(texts).toContain('line 2999 &lt;tag&gt; &amp; more```');
     expect(texts).not.toContain('line 0 ');
+  });
+
+  it('splits recent events over as many sections as the 3,000-character limit needs, losing no line', () => {
+    const job = jobInStatus(JobStatus.Running);
+    job.events = Array.from({ length: 20 }, (_, index) => ({ at: NOW.toISOString(), kind: 'waiting' as const, text: `event ${index} ${'x'.repeat(400)}` }));
+    const message = renderJobStatus(jobView(job, NOW));
+    expectValidMessage(message);
+    const eventSections = blockTexts(message.blocks).filter((text) => /event \d+ x/.test(text));
+    expect(eventSections.length).toBeGreaterThan(1);
+    const shown = eventSections.join('\n').match(/event \d+ x+/g) ?? [];
+    // The view keeps the last JOB_VIEW_LIMITS.events of them; every one of those is shown whole.
+    expect(shown).toEqual(Array.from({ length: JOB_VIEW_LIMITS.events }, (_, index) => `event ${20 - JOB_VIEW_LIMITS.events + index} ${'x'.repeat(400)}`));
   });
 
   it('says why there is no output', () => {
@@ -300,7 +333,7 @@ describe('renderList and renderHome', () => {
 
   it('stays within the limits for any lists', () => {
     fc.assert(
-      fc.property(fc.array(anyJob, { maxLength: 60 }), fc.array(anySchedule, { maxLength: 10 }), (jobs, schedules) => {
+      fc.property(arrayUpTo(anyJob, 60), arrayUpTo(anySchedule, 10), (jobs, schedules) => {
         const jobViews = jobs.map((job) => jobView(job, NOW));
         const scheduleViews = schedules.map((schedule) => scheduleView(schedule, NOW));
         expectValidMessage(renderList({ jobs: jobViews, schedules: scheduleViews, all: false }));

@@ -13,6 +13,7 @@ import {
   type RunWhen,
 } from '../../../bot/core/commands/grammar.js';
 import type { JobSpec } from '../../../bot/core/job.js';
+import { anyStringUpTo, arrayUpTo, textUpTo } from '../../harness/arbitraries.js';
 
 /** Thursday 2026-03-05, 10:00 in New York (EST, UTC-5), 16:00 in Paris (CET, UTC+1). */
 const NOW = new Date('2026-03-05T15:00:00.000Z');
@@ -442,9 +443,11 @@ describe('properties', () => {
   it('never throws, and every error names a problem and a usage line', () => {
     const word = fc.oneof(
       fc.constantFrom('run', 'list', 'status', 'cancel', 'logs', 'retry', 'help', '/sched', '--', '-e', '--at', '--in', '--cron', '--tz', '--type', '--retries', '--timeout', '--name', '--max-price', '--callback', '--all', 'alpine', 'A=1', '"', "'", '\u201C', '|', '$X', '*', '9am', 'tomorrow', '0 9 * * *', 'Europe/Paris'),
-      fc.string({ unit: 'binary', maxLength: 20 }),
+      // Past the 128-character id limit now and then.
+      anyStringUpTo(COMMAND_LIMITS.targetLength + 40),
     );
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.array(word, { maxLength: 12 }).map((words) => words.join(' ')));
+    // Texts reach past Slack's 4,000-character limit; word lists reach past a dozen words.
+    const text = fc.oneof(anyStringUpTo(COMMAND_LIMITS.textLength + 1000), arrayUpTo(word, 60).map((words) => words.join(' ')));
     fc.assert(
       fc.property(text, fc.constantFrom(CTX, NY), (input, ctx) => {
         const result = parseCommand(input, ctx);
@@ -462,10 +465,12 @@ describe('properties', () => {
       fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
       fc.constantFrom('é', '😀', '\t'),
     );
-    const word = fc.array(char, { maxLength: 12 }).map((chars) => chars.join(''));
+    const word = textUpTo(char, 120);
     fc.assert(
-      fc.property(fc.array(word, { maxLength: 10 }), (argv) => {
-        expect(run(`run alpine ${quote(argv)}`).spec.command).toEqual(argv);
+      fc.property(arrayUpTo(word, 60), (argv) => {
+        const text = `run alpine ${quote(argv)}`;
+        fc.pre(text.length <= COMMAND_LIMITS.textLength);
+        expect(run(text).spec.command).toEqual(argv);
       }),
       { numRuns: 1000 },
     );

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { quote } from 'shell-quote';
 import { describe, expect, it } from 'vitest';
 import { normaliseQuotes, tokenize } from '../../../bot/core/commands/tokenize.js';
+import { anyStringUpTo, arrayUpTo, textUpTo } from '../../harness/arbitraries.js';
 
 function tokens(text: string): string[] {
   const result = tokenize(text);
@@ -78,7 +79,7 @@ describe('tokenize', () => {
 
   it('never throws, whatever the text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+      fc.property(anyStringUpTo(5000), (text) => {
         const result = tokenize(text);
         expect(typeof result.ok).toBe('boolean');
       }),
@@ -93,9 +94,9 @@ describe('tokenize', () => {
       fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
       fc.constantFrom('é', '😀', '\t', '\n', 'ß'),
     );
-    const word = fc.array(char, { maxLength: 12 }).map((chars) => chars.join(''));
+    const word = textUpTo(char, 120);
     fc.assert(
-      fc.property(fc.array(word, { minLength: 1, maxLength: 8 }), (argv) => {
+      fc.property(arrayUpTo(word, 60, 1), (argv) => {
         expect(tokens(quote(argv))).toEqual(argv);
       }),
       { numRuns: 2000 },
