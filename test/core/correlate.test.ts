@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { findOrphans, stillOrphaned } from '../../bot/core/correlate.js';
+import { findOrphans, indexSnapshot, observationsFor, stillOrphaned } from '../../bot/core/correlate.js';
 import { decide } from '../../bot/core/lifecycle.js';
-import { JobStatus } from '../../bot/core/job.js';
+import { JobStatus, type Job } from '../../bot/core/job.js';
+import type { InstanceView, SpotRequestView } from '../../bot/core/observation.js';
+import type { FleetSnapshot } from '../../bot/ports.js';
 import { makeJob } from '../harness/jobs.js';
 
 describe('orphans', () => {
@@ -21,5 +23,145 @@ describe('orphans', () => {
     expect(stillOrphaned({ jobId: 'j-gone', attempt: 1 }, undefined)).toBe(true);
     expect(stillOrphaned({ jobId: stored.id, attempt: 2 }, { ...stored, status: JobStatus.Succeeded })).toBe(true);
     expect(stillOrphaned({ attempt: 1 }, undefined)).toBe(false);
+  });
+});
+
+// One live job on its second instance type (its first request given up), and one that has ended
+// but is still listed as active (its callback is pending).
+const live = makeJob({ status: JobStatus.Requested, attempt: 1, instanceTypeIndex: 1, spotRequestId: 'sir-new', abandonedRequestIds: ['sir-old'] });
+const ended = makeJob({ status: JobStatus.Succeeded, attempt: 1, finishedAt: '2026-01-15T10:20:00.000Z' });
+
+const instance = (instanceId: string, over: Partial<InstanceView>): InstanceView => ({ instanceId, state: 'running', ...over });
+const request = (requestId: string, over: Partial<SpotRequestView>): SpotRequestView => ({ requestId, state: 'active', ...over });
+
+describe('findOrphans: what no current attempt of an active job wants', () => {
+  const rows: { name: string; instances?: InstanceView[]; requests?: SpotRequestView[]; orphans: string[] }[] = [
+    // Spared.
+    { name: 'the current request and instance of a live job', requests: [request('sir-new', { jobId: live.id, attempt: 1 })], instances: [instance('i-new', { jobId: live.id, attempt: 1, spotRequestId: 'sir-new' })], orphans: [] },
+    { name: 'an untagged instance or request: not Sched\'s', requests: [request('sir-host', {})], instances: [instance('i-host', {})], orphans: [] },
+    // Requests given up for another instance type keep the attempt's tags.
+    { name: 'an active request the job gave up', requests: [request('sir-old', { jobId: live.id, attempt: 1 })], orphans: ['sir-old'] },
+    { name: 'an instance launched by a request the job gave up', instances: [instance('i-old', { jobId: live.id, attempt: 1, spotRequestId: 'sir-old' })], orphans: ['i-old'] },
+    // An ended job wants nothing, even on its current attempt.
+    { name: 'the instance of an ended job', instances: [instance('i-ended', { jobId: ended.id, attempt: 1 })], orphans: ['i-ended'] },
+    { name: 'the request of an ended job', requests: [request('sir-ended', { jobId: ended.id, attempt: 1 })], orphans: ['sir-ended'] },
+    // Only what can still launch or bill is a candidate.
+    ...(['pending', 'running', 'stopping', 'stopped'] as const).map((state) => ({ name: `a ${state} instance of an unknown job`, instances: [instance(`i-${state}`, { jobId: 'job-gone', attempt: 1, state })], orphans: [`i-${state}`] })),
+    ...(['shutting-down', 'terminated'] as const).map((state) => ({ name: `a ${state} instance of an unknown job is left alone`, instances: [instance(`i-${state}`, { jobId: 'job-gone', attempt: 1, state })], orphans: [] })),
+    ...['open', 'active'].map((state) => ({ name: `an ${state} request of an unknown job`, requests: [request(`sir-${state}`, { jobId: 'job-gone', attempt: 1, state })], orphans: [`sir-${state}`] })),
+    ...['closed', 'cancelled', 'failed'].map((state) => ({ name: `a ${state} request of an unknown job is left alone`, requests: [request(`sir-${state}`, { jobId: 'job-gone', attempt: 1, state })], orphans: [] })),
+  ];
+
+  for (const { name, instances = [], requests = [], orphans } of rows) {
+    test(name, () => {
+      const found = findOrphans([live, ended], { instances, requests });
+      expect([...found.instances.map((i) => i.instanceId), ...found.requests.map((r) => r.requestId)]).toEqual(orphans);
+    });
+  }
+});
+
+describe('stillOrphaned: the candidate judged on the job as stored now', () => {
+  const stored = makeJob({ status: JobStatus.Requested, attempt: 2, spotRequestId: 'sir-2b', abandonedRequestIds: ['sir-2a'] });
+  const rows: { name: string; resource: Parameters<typeof stillOrphaned>[0]; current: Job | undefined; orphaned: boolean }[] = [
+    { name: 'the current request', resource: { jobId: stored.id, attempt: 2, requestId: 'sir-2b' }, current: stored, orphaned: false },
+    { name: 'the current instance', resource: { jobId: stored.id, attempt: 2, spotRequestId: 'sir-2b' }, current: stored, orphaned: false },
+    { name: 'a request the job gave up, on its current attempt', resource: { jobId: stored.id, attempt: 2, requestId: 'sir-2a' }, current: stored, orphaned: true },
+    { name: 'an instance of a request the job gave up, on its current attempt', resource: { jobId: stored.id, attempt: 2, spotRequestId: 'sir-2a' }, current: stored, orphaned: true },
+    { name: 'the current attempt of a job that has since ended', resource: { jobId: stored.id, attempt: 2, requestId: 'sir-2b' }, current: { ...stored, status: JobStatus.Cancelled }, orphaned: true },
+    { name: 'an attempt that is over', resource: { jobId: stored.id, attempt: 1 }, current: stored, orphaned: true },
+    { name: 'an attempt newer than the stored job', resource: { jobId: stored.id, attempt: 3 }, current: stored, orphaned: false },
+    { name: 'a job no longer stored', resource: { jobId: 'job-gone', attempt: 1 }, current: undefined, orphaned: true },
+    { name: 'a resource without a job tag', resource: { requestId: 'sir-2a' }, current: undefined, orphaned: false },
+  ];
+
+  for (const { name, resource, current, orphaned } of rows) {
+    test(name, () => expect(stillOrphaned(resource, current)).toBe(orphaned));
+  }
+});
+
+describe('observationsFor: what the snapshot says about one job', () => {
+  const job = makeJob({ status: JobStatus.Requested, attempt: 2 });
+  const mine = (requestId: string, over: Partial<SpotRequestView> = {}) => request(requestId, { jobId: job.id, attempt: 2, ...over });
+  const rows: { name: string; job: Job; snapshot: FleetSnapshot; expected: unknown[] }[] = [
+    {
+      name: 'no request id recorded: the current attempt\'s open request is adopted',
+      job,
+      snapshot: { requests: [mine('sir-prev', { attempt: 1 }), mine('sir-cur', { state: 'open' })], instances: [] },
+      expected: [{ kind: 'spot', request: mine('sir-cur', { state: 'open' }) }],
+    },
+    {
+      name: 'no request id recorded: an active request is adopted, and its instance with it',
+      job,
+      snapshot: { requests: [mine('sir-cur', { instanceId: 'i-cur' })], instances: [instance('i-cur', { jobId: job.id, attempt: 2 })] },
+      expected: [
+        { kind: 'spot', request: mine('sir-cur', { instanceId: 'i-cur' }) },
+        { kind: 'instance', instance: instance('i-cur', { jobId: job.id, attempt: 2 }) },
+      ],
+    },
+    {
+      name: 'a request the job gave up is never adopted; the attempt\'s other one is',
+      job: { ...job, abandonedRequestIds: ['sir-given-up'] },
+      snapshot: { requests: [mine('sir-given-up'), mine('sir-cur', { state: 'open' })], instances: [] },
+      expected: [{ kind: 'spot', request: mine('sir-cur', { state: 'open' }) }],
+    },
+    {
+      name: 'a request the job gave up, alone: nothing is adopted',
+      job: { ...job, abandonedRequestIds: ['sir-given-up'] },
+      snapshot: { requests: [mine('sir-given-up')], instances: [] },
+      expected: [],
+    },
+    ...['closed', 'cancelled', 'failed'].map((state) => ({
+      name: `a ${state} request is not adopted`,
+      job,
+      snapshot: { requests: [mine(`sir-${state}`, { state })], instances: [] },
+      expected: [],
+    })),
+    {
+      name: 'a request of an earlier attempt is not adopted',
+      job,
+      snapshot: { requests: [mine('sir-prev', { attempt: 1 })], instances: [] },
+      expected: [],
+    },
+    {
+      name: 'the recorded request, whatever its state',
+      job: { ...job, spotRequestId: 'sir-cur' },
+      snapshot: { requests: [mine('sir-other', { state: 'open' }), mine('sir-cur', { state: 'closed' })], instances: [] },
+      expected: [{ kind: 'spot', request: mine('sir-cur', { state: 'closed' }) }],
+    },
+    {
+      name: 'the recorded request is not listed: it is reported missing',
+      job: { ...job, spotRequestId: 'sir-cur' },
+      snapshot: { requests: [mine('sir-other', { state: 'open' })], instances: [] },
+      expected: [{ kind: 'spot', request: { requestId: 'sir-cur', jobId: job.id, attempt: 2, state: 'missing' } }],
+    },
+    {
+      name: 'the recorded instance is not listed: it is reported missing',
+      job: { ...job, status: JobStatus.Launching, spotRequestId: 'sir-cur', instanceId: 'i-cur' },
+      snapshot: { requests: [mine('sir-cur')], instances: [] },
+      expected: [
+        { kind: 'spot', request: mine('sir-cur') },
+        { kind: 'instance', instance: { instanceId: 'i-cur', jobId: job.id, attempt: 2, state: 'missing' } },
+      ],
+    },
+    {
+      name: 'the recorded instance is not listed, but its request still names it: not yet tagged, not missing',
+      job: { ...job, status: JobStatus.Launching, spotRequestId: 'sir-cur', instanceId: 'i-cur' },
+      snapshot: { requests: [mine('sir-cur', { instanceId: 'i-cur' })], instances: [] },
+      expected: [{ kind: 'spot', request: mine('sir-cur', { instanceId: 'i-cur' }) }],
+    },
+    {
+      name: 'before the first attempt, only time passes',
+      job: { ...job, status: JobStatus.Scheduled, attempt: 0 },
+      snapshot: { requests: [mine('sir-x', { attempt: 0 })], instances: [] },
+      expected: [],
+    },
+  ];
+
+  for (const { name, job, snapshot, expected } of rows) {
+    test(name, () => expect(observationsFor(job, indexSnapshot(snapshot))).toEqual([{ kind: 'tick' }, ...expected]));
+  }
+
+  test('without a snapshot (EC2 could not be asked), nothing is presumed missing', () => {
+    expect(observationsFor({ ...job, spotRequestId: 'sir-cur', instanceId: 'i-cur' }, undefined)).toEqual([{ kind: 'tick' }]);
   });
 });
