@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../bot/core/errors.js';
 import type { Job } from '../../bot/core/job.js';
 import { buildHttpServer, type HttpServerDeps } from '../../bot/http/server.js';
-import { MASKED_ENV_VALUE, toPublicJob } from '../../bot/http/public-job.js';
+import { MASKED_ENV_VALUE } from '../../bot/http/public-job.js';
 import type { AgentReport, AgentReportResult, JobService, NewJob } from '../../bot/ports.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -41,6 +41,104 @@ function makeJob(overrides: Partial<Job> = {}): Job {
     ...overrides,
   };
 }
+
+/** A job that ran twice and failed: every optional field set, each to a value of its own. */
+const FAILED_ID = 'job-01HZY';
+const failedJob = makeJob({
+  id: FAILED_ID,
+  status: 'failed',
+  spec: {
+    image: 'ghcr.io/acme/etl:1.5',
+    command: ['python', 'run.py', '--full'],
+    env: { MODE: 'full', DB_PASSWORD: 'hunter2' },
+    callbackUrl: 'https://hooks.example.com/sched',
+    instanceTypes: ['t3.micro', 't3.small'],
+    maxPrice: '0.0120',
+    maxRetries: 2,
+    timeoutSeconds: 3600,
+    name: 'nightly',
+  },
+  runAt: '2026-02-28T22:00:00.000Z',
+  createdAt: '2026-02-28T21:55:00.000Z',
+  attempt: 2,
+  interruptions: 1,
+  instanceTypeIndex: 1,
+  spotRequestId: 'sir-7f3k9q2m',
+  instanceId: 'i-0abc123def4567890',
+  instanceType: 't3.small',
+  spotState: 'active',
+  spotStatusCode: 'fulfilled',
+  startedAt: '2026-02-28T22:03:00.000Z',
+  finishedAt: '2026-02-28T22:41:00.000Z',
+  exitCode: 1,
+  reason: 'the container exited with code 1',
+  costUsd: 0.0104,
+  callback: { state: 'delivered', attempts: 1, lastStatusCode: 200 },
+  logTail: 'Traceback (most recent call last):\n',
+});
+
+/**
+ * The REST bodies written out field by field (not computed by the route's own mapper), so a
+ * field that is dropped, renamed or mapped from the wrong source fails here.
+ */
+const SCHEDULED_BODY = {
+  id: JOB_ID,
+  status: 'scheduled',
+  name: null,
+  docker_image: 'ghcr.io/acme/etl:1.4',
+  command: ['python', 'run.py'],
+  env_vars: { MODE: '********', DB_PASSWORD: '********' },
+  datetime: '2026-03-02 09:00:00',
+  callback: null,
+  instance_types: ['t3.micro'],
+  max_price: null,
+  retries: 3,
+  timeout: null,
+  attempts: 0,
+  interruptions: 0,
+  exit_code: null,
+  spot_request_id: null,
+  instance_id: null,
+  instance_type: null,
+  spot_state: null,
+  spot_status_code: null,
+  created_at: '2026-03-01T12:00:00.000Z',
+  started_at: null,
+  finished_at: null,
+  cost_usd: null,
+  reason: null,
+  callback_state: null,
+  log_tail: null,
+};
+const FAILED_BODY = {
+  id: FAILED_ID,
+  status: 'failed',
+  name: 'nightly',
+  docker_image: 'ghcr.io/acme/etl:1.5',
+  command: ['python', 'run.py', '--full'],
+  env_vars: { MODE: '********', DB_PASSWORD: '********' },
+  datetime: '2026-02-28 22:00:00',
+  callback: 'https://hooks.example.com/sched',
+  instance_types: ['t3.micro', 't3.small'],
+  max_price: '0.0120',
+  retries: 2,
+  timeout: 3600,
+  attempts: 2,
+  interruptions: 1,
+  exit_code: 1,
+  spot_request_id: 'sir-7f3k9q2m',
+  instance_id: 'i-0abc123def4567890',
+  instance_type: 't3.small',
+  spot_state: 'active',
+  spot_status_code: 'fulfilled',
+  created_at: '2026-02-28T21:55:00.000Z',
+  started_at: '2026-02-28T22:03:00.000Z',
+  finished_at: '2026-02-28T22:41:00.000Z',
+  cost_usd: 0.0104,
+  reason: 'the container exited with code 1',
+  callback_state: 'delivered',
+  log_tail: 'Traceback (most recent call last):\n',
+};
 
 type Call = { method: keyof JobService; args: unknown[] };
 const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'recordChatMessage', 'agentReport']);
@@ -205,17 +303,27 @@ describe('REST API v1: happy paths', () => {
     expect(res.body).not.toContain('s3cr3t');
   });
 
-  it('GET /v1/jobs lists the recent jobs', async () => {
+  it('GET /v1/jobs lists the recent jobs, every field of each', async () => {
+    jobs.jobs.set(FAILED_ID, failedJob);
     const res = await api({ method: 'GET', url: '/v1/jobs' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ jobs: [toPublicJob(makeJob())] });
+    expect(res.json()).toEqual({ jobs: [SCHEDULED_BODY, FAILED_BODY] });
+    expect(res.body).not.toContain('hunter2');
     expect(jobs.mutatingCalls()).toEqual([]);
   });
 
-  it('GET /v1/jobs/:id returns one job', async () => {
+  it('GET /v1/jobs/:id returns one job: a scheduled one, nothing known yet', async () => {
     const res = await api({ method: 'GET', url: `/v1/jobs/${JOB_ID}` });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual(toPublicJob(makeJob()));
+    expect(res.json()).toEqual(SCHEDULED_BODY);
+    expect(res.body).not.toContain('hunter2');
+  });
+
+  it('GET /v1/jobs/:id returns one job: a finished one, with its spot request, times, timeout and outcome', async () => {
+    jobs.jobs.set(FAILED_ID, failedJob);
+    const res = await api({ method: 'GET', url: `/v1/jobs/${FAILED_ID}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(FAILED_BODY);
     expect(res.body).not.toContain('hunter2');
   });
 
