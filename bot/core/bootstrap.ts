@@ -159,8 +159,8 @@ IMDS_URL="\${IMDS_URL%/}"
 HOST_ACTIONS="\${SCHED_HOST_ACTIONS-on}"
 CLI="\${SCHED_CONTAINER_CLI:-docker}"
 POLL_SECONDS="\${SCHED_IMDS_POLL_SECONDS:-5}"
-# A bad value would make the watcher spin without sleeping.
-case "$POLL_SECONDS" in '' | *[!0-9]* | 0) POLL_SECONDS=5 ;; esac
+# A bad value (not a number, 0, 00…) would make the watcher spin without sleeping.
+[[ "$POLL_SECONDS" =~ ^[0-9]*[1-9][0-9]*$ ]] || POLL_SECONDS=5
 # cloud-init may run user data without HOME, which the docker CLI wants for its config.
 export HOME="\${HOME:-/root}"
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,13 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderBootstrap, type BootstrapInput } from '../../bot/core/bootstrap.js';
 import { ValidationError } from '../../bot/core/errors.js';
 import {
+  fakeClockEnv,
+  HOST_COMMAND_STUBS,
   makeStubBin,
   runBootstrap,
   startFakeImds,
   startNotificationReceiver,
+  STRAY_GRACE_MS,
   type BootstrapRun,
   type FakeImds,
   type NotificationReceiver,
@@ -181,6 +184,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
     stub?: StubBinOptions;
     env?: Record<string, string>;
     timeoutMs?: number;
+    umask?: number;
     prepare?: (bot: NotificationReceiver) => void;
   } = {}): Promise<AgentRun> {
     const stubs = await makeStubBin(opts.stub ?? {});
@@ -195,7 +199,10 @@ describe('the bootstrap script, executed with bash against stubs', () => {
       stubBin: stubs.dir,
       env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', ...opts.env },
       timeoutMs: opts.timeoutMs ?? 10_000,
+      umask: opts.umask,
     });
+    // Whatever it started (the metadata watcher, its sleep) has gone with it.
+    expect(run.strays).toEqual([]);
     const statuses = bot.requests.map((r) => r.query.status + (r.query.exit === undefined ? '' : `:${r.query.exit}`));
     return { run, stubs, bot, input, statuses };
   }
@@ -266,7 +273,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('property: any env values, argv and image arrive intact and nothing runs', { timeout: 60_000 }, async () => {
+  it('property: any env values, argv and image arrive intact and nothing runs', { timeout: 120_000 }, async () => {
     const marker = join(scratch, 'pwned-property');
     const stubs = await makeStubBin({});
     const bot = await startNotificationReceiver();
@@ -274,34 +281,74 @@ describe('the bootstrap script, executed with bash against stubs', () => {
       await bot.close();
       await stubs.cleanup();
     });
-    const text = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 12 }),
-      fc.constantFrom(...hostileValues(marker)),
-      fc.array(fc.constantFrom('$(', ')', '`', "'", '"', '\\', '\n', ';', '&&', '|', '*', '$HOME', '~', ' ', 'touch ', marker, 'é', '🎉'), { maxLength: 8 }).map((parts) => parts.join('')),
-    ).map((s) => s.replaceAll('\0', ''));
+    const noNul = (s: string) => s.replaceAll('\0', '');
+    const fragment = fc.constantFrom('$(', ')', '`', "'", '"', '\\', '\n', ';', '&&', '|', '*', '$HOME', '~', ' ', 'touch ', marker, 'é', '🎉');
+    const text = fc
+      .oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom(...hostileValues(marker)), fc.array(fragment, { maxLength: 8 }).map((parts) => parts.join('')))
+      .map(noNul);
+    // fast-check's default size keeps strings near ten characters whatever maxLength says: `size:
+    // 'max'` lets one value per input grow to the kilobytes the user-data limit leaves room for
+    // (about 6.5 KiB of job values, base64 in the script).
+    const large = fc
+      .oneof(
+        fc.string({ unit: 'binary', minLength: 500, maxLength: 2000, size: 'max' }),
+        fc.array(fragment, { minLength: 200, maxLength: 1000, size: 'max' }).map((parts) => parts.join('')),
+      )
+      .map(noNul);
     const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/).filter((k) => k !== '__proto__');
+    const imageOk = (s: string) => s !== '' && !s.startsWith('-');
+    const job = fc
+      .record({
+        env: fc.dictionary(key, text, { maxKeys: 6, size: 'max' }),
+        command: fc.array(text, { maxLength: 10, size: 'max' }),
+        image: text.filter(imageOk),
+        large: fc.option(fc.tuple(large, fc.constantFrom('env', 'command', 'image')), { freq: 2 }),
+      })
+      .map(({ env, command, image, large }) => {
+        if (large === null) return { env, command, image };
+        const [value, where] = large;
+        if (where === 'env') return { env: { ...env, LARGE_VALUE: value }, command, image };
+        if (where === 'command') return { env, command: [...command, value], image };
+        return { env, command, image: imageOk(value) ? value : `i${value}` };
+      });
+    // The largest single value that fits, and many arguments: the limits, whatever the draw.
+    const room = MAX_USER_DATA_BYTES - Buffer.byteLength(renderBootstrap({ ...BASE_INPUT, jobId: 'prop-000', env: {}, command: [], image: 'i', notifyBaseUrl: bot.url }));
+    const largest = `$(touch ${marker})\n\`'"\\;|* `.repeat(room).slice(0, Math.floor((room - 16) / 4) * 3);
+    const examples: [{ env: Record<string, string>; command: string[]; image: string }][] = [
+      [{ env: { BIG: largest }, command: [], image: 'i' }],
+      [{ env: {}, command: Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? '' : '$(')), image: 'i' }],
+    ];
     let runNumber = 0;
+    let executed = 0;
+    let largestExecuted = 0;
     await fc.assert(
-      fc.asyncProperty(
-        fc.dictionary(key, text, { maxKeys: 4 }),
-        fc.array(text, { maxLength: 5 }),
-        text.filter((s) => s !== '' && !s.startsWith('-')),
-        async (env, command, image) => {
-          runNumber += 1;
-          const input: BootstrapInput = { ...BASE_INPUT, jobId: `prop-${runNumber}`, env, command, image, notifyBaseUrl: bot.url };
-          const run = await runBootstrap(renderBootstrap(input), {
-            stubBin: stubs.dir,
-            env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' },
-            timeoutMs: 10_000,
-          });
-          expect(run.code).toBe(0);
-          const runs = await stubs.dockerRuns();
-          expect(runs.at(-1)!.argv).toEqual(expectedRunArgv(input));
-          expect(existsSync(marker)).toBe(false);
-        },
-      ),
-      { numRuns: 25 },
+      fc.asyncProperty(job, async ({ env, command, image }) => {
+        runNumber += 1;
+        const input: BootstrapInput = { ...BASE_INPUT, jobId: `prop-${String(runNumber).padStart(3, '0')}`, env, command, image, notifyBaseUrl: bot.url };
+        let script: string;
+        try {
+          script = renderBootstrap(input);
+        } catch (err) {
+          // Too large for user data is the only reason to refuse these values.
+          expect((err as ValidationError).problems).toEqual([expect.stringMatching(/over EC2's user-data limit/)]);
+          return;
+        }
+        executed += 1;
+        largestExecuted = Math.max(largestExecuted, ...[...Object.values(env), ...command, image].map((v) => Buffer.byteLength(v)));
+        const run = await runBootstrap(script, {
+          stubBin: stubs.dir,
+          env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' },
+          timeoutMs: 10_000,
+        });
+        expect(run.code).toBe(0);
+        const runs = await stubs.dockerRuns();
+        expect(runs.at(-1)!.argv).toEqual(expectedRunArgv(input));
+        expect(existsSync(marker)).toBe(false);
+      }),
+      { numRuns: 20, examples },
     );
+    expect(executed).toBeGreaterThan(10);
+    expect(largestExecuted).toBeGreaterThan(5000);
   });
 
   it('reports interrupting once when metadata gives the spot notice, then finished', async () => {
@@ -370,5 +417,126 @@ describe('the bootstrap script, executed with bash against stubs', () => {
     expect(stale.run.code).toBe(0);
     expect(stale.statuses).toEqual(['started', 'finished:0']);
     expect(stale.run.stderr).toMatch(/finished: the bot answered 409; not retrying/);
+  });
+
+  it.each([408, 429, 503])('retries a notification the bot answers with %i', async (code) => {
+    const { run, statuses } = await runAgent({ prepare: (bot) => bot.respondWith(code, 200) });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'started', 'finished:0']);
+    expect(run.stderr).toContain(`started: try 1 got ${code}; again in 1s`);
+  });
+
+  it.each([400, 401, 404])('does not retry a notification the bot answers with %i', async (code) => {
+    const { run, statuses } = await runAgent({ prepare: (bot) => bot.respondWith(code, 200) });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'finished:0']);
+    expect(run.stderr).toContain(`started: the bot answered ${code}; not retrying`);
+  });
+
+  it('gives the bot its token on curl stdin, never on a command line any local user can read', async () => {
+    const { run, stubs, bot, input, statuses } = await runAgent({ stub: { passThrough: ['curl'] }, prepare: (bot) => bot.respondWith(503, 200) });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'started', 'finished:0']);
+    for (const r of bot.requests) expect(r.headers.authorization).toBe(`Bearer ${input.token}`);
+    // Every notification went through the recording curl.
+    expect(await stubs.calls('curl')).toHaveLength(bot.requests.length);
+    for (const name of ['curl', 'docker', ...HOST_COMMAND_STUBS]) {
+      for (const argv of await stubs.calls(name)) expect(argv.join(' ')).not.toContain(input.token);
+    }
+  });
+
+  it('retries finished for an hour, where the other reports give up after five minutes', { timeout: 180_000 }, async () => {
+    // The fake clock: each sleep moves bash's SECONDS on instead of waiting.
+    const clockLog = join(scratch, 'clock-finished-window.log');
+    const began = Date.now();
+    const { run, statuses } = await runAgent({ env: fakeClockEnv(clockLog), prepare: (bot) => bot.respondWith(503), timeoutMs: 150_000 });
+    // bash's SECONDS still counts real time too (and in whole seconds).
+    const realSeconds = Math.ceil((Date.now() - began) / 1000) + 1;
+    expect(run.code).toBe(0);
+    const started = statuses.filter((s) => s === 'started').length;
+    const finished = statuses.filter((s) => s === 'finished:0').length;
+    expect(statuses).toEqual([...Array<string>(started).fill('started'), ...Array<string>(finished).fill('finished:0')]);
+    expect(run.stderr).toContain(`started: giving up after ${started} tries (last answer: 503)`);
+    expect(run.stderr).toContain(`finished: giving up after ${finished} tries (last answer: 503)`);
+    const sleeps = (await readFile(clockLog, 'utf8')).trim().split('\n').map(Number);
+    expect(sleeps).toHaveLength(started - 1 + (finished - 1));
+    const total = (delays: number[]) => delays.reduce((sum, d) => sum + d, 0);
+    // Back-off tops out at 30 s, so each gave up within 30 s (plus real time) of its window's end.
+    const startedWaited = total(sleeps.slice(0, started - 1));
+    expect(startedWaited).toBeGreaterThan(300 - 30 - realSeconds);
+    expect(startedWaited).toBeLessThanOrEqual(300);
+    const finishedWaited = total(sleeps.slice(started - 1));
+    expect(finishedWaited).toBeGreaterThan(3600 - 30 - realSeconds);
+    expect(finishedWaited).toBeLessThanOrEqual(3600);
+  });
+
+  it('keeps the files it writes private to its user, even when started with umask 000', async () => {
+    const { run, stubs } = await runAgent({ umask: 0o000, stub: { recordTmpdir: true, dockerOutput: 'secret output\n' } });
+    expect(run.code).toBe(0);
+    const [container] = await stubs.dockerRuns();
+    // The agent's work folder and the logs in it, as they were while the container ran.
+    const written = Object.entries(container!.tmpdirModes).filter(([path]) => path.startsWith('sched-agent.'));
+    expect(written.filter(([path]) => path.includes('/')).length).toBeGreaterThan(0);
+    for (const [path, mode] of written) expect({ path, groupAndOther: mode & 0o077 }).toEqual({ path, groupAndOther: 0 });
+  });
+
+  it('polls metadata every 5 s unless SCHED_IMDS_POLL_SECONDS is a whole number above zero', { timeout: 120_000 }, async () => {
+    const cases: [value: string, expected: string][] = [
+      ['0', '5'],
+      ['00', '5'],
+      ['abc', '5'],
+      ['1;x', '5'],
+      ['-1', '5'],
+      ['', '5'],
+      ['2', '2'],
+    ];
+    const seen = await Promise.all(
+      cases.map(async ([value]) => {
+        const { run, stubs } = await runAgent({
+          env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: value },
+          // The container lasts until the watcher has polled once and gone to sleep.
+          stub: { passThrough: ['sleep'], dockerRunsUntilCalled: 'sleep' },
+          timeoutMs: 60_000,
+        });
+        expect(run.code).toBe(0);
+        return [value, [...new Set((await stubs.calls('sleep')).map((argv) => argv.join(' ')))]];
+      }),
+    );
+    expect(seen).toEqual(cases.map(([value, expected]) => [value, [expected]]));
+  });
+
+  it('leaves no process behind when it exits, not even the sleep of the metadata watcher', async () => {
+    const { run, stubs } = await runAgent({
+      // A poll far longer than the harness's grace: a sleep left behind cannot end in time by itself.
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: String((STRAY_GRACE_MS / 1000) * 6) },
+      stub: { passThrough: ['sleep'], dockerRunsUntilCalled: 'sleep' },
+      timeoutMs: 30_000,
+    });
+    expect(run.code).toBe(0);
+    expect(await stubs.calls('sleep')).toHaveLength(1);
+    expect(run.strays).toEqual([]);
+  });
+
+  it('stops the metadata watcher before reporting finished: a notice while finished is retried goes unreported', async () => {
+    imds.setInstanceAction(null);
+    onTestFinished(() => imds.setInstanceAction(null));
+    const earlier = imds.requests.length;
+    const { run, statuses } = await runAgent({
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
+      // The container lasts until the watcher has polled once.
+      stub: { passThrough: ['sleep'], dockerRunsUntilCalled: 'sleep' },
+      timeoutMs: 30_000,
+      prepare: (bot) => {
+        // finished fails twice: three seconds in which a running watcher would poll again.
+        bot.respondWith(200, 503, 503, 200);
+        bot
+          .waitFor((r) => r.query.status === 'finished', 25_000)
+          .then(() => imds.setInstanceAction(JSON.stringify({ action: 'terminate', time: '2030-01-01T00:02:00Z' })))
+          .catch(() => undefined);
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(imds.requests.slice(earlier)).toContainEqual({ method: 'GET', path: '/latest/meta-data/spot/instance-action' });
+    expect(statuses).toEqual(['started', 'finished:0', 'finished:0', 'finished:0']);
   });
 });

@@ -8,7 +8,9 @@
  * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action can be switched on.
  * - `startNotificationReceiver` — a loopback server recording the agent's notifications.
  * - `runBootstrap` — runs a script with bash in its own process group, with the stubs first on
- *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, and kills the group when it is done.
+ *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, reports any process of the group that
+ *   outlives bash, and kills the group when it is done.
+ * - `fakeClockEnv` — replaces the script's `sleep` with one that only moves bash's clock on.
  *
  * Typical use:
  * ```ts
@@ -20,6 +22,7 @@
  * ```
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +43,15 @@ export interface StubBinOptions {
   dockerSleepMs?: number;
   /** Makes `pull` fail with exit code 1 and an error message. */
   pullFails?: boolean;
+  /**
+   * A fake `run` lasts until this stub (e.g. a `passThrough` one) has been called at least once,
+   * at most 30 s, before it sleeps `dockerSleepMs`.
+   */
+  dockerRunsUntilCalled?: string;
+  /** A fake `run` records the mode of everything under `$TMPDIR` (see `ContainerRun.tmpdirModes`). */
+  recordTmpdir?: boolean;
+  /** Real commands to wrap: the wrapper records its argv like the other stubs, then execs the real one. */
+  passThrough?: ('curl' | 'sleep')[];
 }
 
 export interface ContainerRun {
@@ -47,6 +59,8 @@ export interface ContainerRun {
   argv: string[];
   /** The environment the CLI process itself saw. */
   env: Record<string, string>;
+  /** With `recordTmpdir`: permission bits of every path under `$TMPDIR` (relative) while it ran. */
+  tmpdirModes: Record<string, number>;
 }
 
 export interface StubBin {
@@ -77,8 +91,28 @@ printf '%s\\0' "$@" >"$call.argv"
 `;
 }
 
+/** The real executable `name` on this process's PATH: stubs call it by path, never through PATH. */
+function realCommand(name: string): string {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = join(dir || '.', name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  throw new Error(`the test harness needs \`${name}\` on PATH`);
+}
+
 function containerStub(recordDir: string, name: string, dir: string, opts: StubBinOptions): string {
   const sleepSeconds = ((opts.dockerSleepMs ?? 0) / 1000).toFixed(3);
+  // The real sleep by path: a sleep stub or an exported sleep function must not see the container's.
+  const sleep = shellQuote(realCommand('sleep'));
+  const waitForCall = opts.dockerRunsUntilCalled
+    ? `until compgen -G ${shellQuote(join(recordDir, opts.dockerRunsUntilCalled))}'/*.argv' >/dev/null || ((SECONDS >= 30)); do ${sleep} 0.05; done`
+    : '';
+  const recordTmpdir = opts.recordTmpdir ? `if [ -n "\${TMPDIR:-}" ]; then find "$TMPDIR" -mindepth 1 -printf '%m %P\\0' >"$call.tmpdir"; fi` : '';
   return `${recorderPrelude(recordDir, name)}
 case "\${1:-}" in
   pull)
@@ -86,8 +120,10 @@ case "\${1:-}" in
     ;;
   run)
     env -0 >"$call.env"
+    ${recordTmpdir}
     cat ${shellQuote(join(dir, '.container-output'))}
-    sleep ${sleepSeconds}
+    ${waitForCall}
+    ${sleep} ${sleepSeconds}
     exit ${opts.dockerExitCode ?? 0}
     ;;
   *) exit 0 ;;
@@ -130,7 +166,12 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
   for (const name of HOST_COMMAND_STUBS) {
     await writeFile(join(dir, name), `${recorderPrelude(recordDir, name)}exit 0\n`);
   }
-  await Promise.all([...CONTAINER_CLI_STUBS, ...HOST_COMMAND_STUBS].map((name) => chmod(join(dir, name), 0o755)));
+  const passThrough = opts.passThrough ?? [];
+  for (const name of passThrough) {
+    // exec keeps the pid, so whoever kills the wrapper kills the real command.
+    await writeFile(join(dir, name), `${recorderPrelude(recordDir, name)}exec ${shellQuote(realCommand(name))} "$@"\n`);
+  }
+  await Promise.all([...CONTAINER_CLI_STUBS, ...HOST_COMMAND_STUBS, ...passThrough].map((name) => chmod(join(dir, name), 0o755)));
 
   return {
     dir,
@@ -144,11 +185,16 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
       return Promise.all(
         runs.map(async (c) => {
           const env: Record<string, string> = {};
-          for (const entry of splitNul(await readFile(`${c.id}.env`, 'utf8').catch(() => ''))) {
+          for (const entry of await readNulFile(`${c.id}.env`)) {
             const eq = entry.indexOf('=');
             if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
           }
-          return { argv: c.argv, env };
+          const tmpdirModes: Record<string, number> = {};
+          for (const entry of await readNulFile(`${c.id}.tmpdir`)) {
+            const space = entry.indexOf(' ');
+            tmpdirModes[entry.slice(space + 1)] = parseInt(entry.slice(0, space), 8);
+          }
+          return { argv: c.argv, env, tmpdirModes };
         }),
       );
     },
@@ -156,6 +202,10 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function readNulFile(path: string): Promise<string[]> {
+  return splitNul(await readFile(path, 'utf8').catch(() => ''));
 }
 
 function baseName(path: string): string {
@@ -313,6 +363,8 @@ export interface RunBootstrapOptions {
   env: Record<string, string>;
   /** The process group is killed after this long; `code` is then null. */
   timeoutMs: number;
+  /** The umask bash starts with; default 0o022, the usual one for cloud-init, whatever the test runner's. */
+  umask?: number;
 }
 
 export interface BootstrapRun {
@@ -321,6 +373,24 @@ export interface BootstrapRun {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /**
+   * Processes of the script's group still alive `STRAY_GRACE_MS` after bash exited (pid and
+   * command line), before the harness killed them: the script left them behind.
+   */
+  strays: string[];
+}
+
+/** How long a process the script stopped may take to go before it counts as left behind. */
+export const STRAY_GRACE_MS = 10_000;
+
+/**
+ * Environment that replaces the script's `sleep` with an exported bash function that sleeps not
+ * at all but moves bash's `SECONDS` on by its argument, and appends the argument to `logFile`: a
+ * fake clock for the script's retry windows. Only for runs without the metadata watcher
+ * (`SCHED_IMDS_URL=off`), whose background sleeps would otherwise return at once.
+ */
+export function fakeClockEnv(logFile: string): Record<string, string> {
+  return { 'BASH_FUNC_sleep%%': `() { printf '%s\\n' "$1" >>${shellQuote(logFile)}; SECONDS=$((SECONDS + $1)); }` };
 }
 
 // A tripwire: a command called by absolute path would escape the PATH stubs.
@@ -342,9 +412,39 @@ function assertLoopbackImds(value: string | undefined): void {
   }
 }
 
+/** Live (not zombie) processes of a process group, as `pid command line`; reads /proc (Linux). */
+async function groupMembers(pgid: number): Promise<string[]> {
+  const members: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) !== pgid || state === 'Z') continue;
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ').trim();
+      members.push(`${entry} ${cmdline}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return members;
+}
+
+/** Waits until the group has no live process, at most `graceMs`; returns who is still there. */
+async function waitForEmptyGroup(pgid: number, graceMs: number): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const members = await groupMembers(pgid);
+    if (members.length === 0 || Date.now() >= deadline) return members;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /**
  * Runs `script` with bash, detached in its own process group so the background metadata watcher
- * can be killed with it. The group is killed as soon as bash exits, or at the time limit.
+ * can be killed with it. When bash exits, whatever is left of the group gets `STRAY_GRACE_MS` to
+ * go (reported as `strays` if it does not); then, or at the time limit, the group is killed.
  */
 export async function runBootstrap(script: string, opts: RunBootstrapOptions): Promise<BootstrapRun> {
   assertLoopbackImds(opts.env.SCHED_IMDS_URL);
@@ -360,41 +460,49 @@ export async function runBootstrap(script: string, opts: RunBootstrapOptions): P
     TMPDIR: dir,
     ...opts.env,
   };
+  const umask = (opts.umask ?? 0o022).toString(8).padStart(4, '0');
 
   try {
-    return await new Promise<BootstrapRun>((resolve, reject) => {
-      const child = spawn('bash', [file], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => stdout.push(c));
-      child.stderr.on('data', (c: Buffer) => stderr.push(c));
-      let timedOut = false;
-      let code: number | null = null;
-      const killGroup = () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // The group is already gone.
-        }
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup();
-      }, opts.timeoutMs);
+    // `exec` keeps the pid, so the script's bash leads the group.
+    const child = spawn('bash', ['-c', 'umask "$1" && exec bash "$2"', 'bash', umask, file], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    // Background children keep the pipes open: 'close' comes only once the group is gone.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, opts.timeoutMs);
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
       child.once('error', (err) => {
         clearTimeout(timer);
         reject(err);
       });
-      // Background children keep the pipes open: kill the group on exit, then wait for 'close'.
-      child.once('exit', (exitCode) => {
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        code = timedOut ? null : exitCode;
-        killGroup();
-      });
-      child.once('close', () => {
-        resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+        resolve(code);
       });
     });
+    const strays = timedOut ? [] : await waitForEmptyGroup(child.pid!, STRAY_GRACE_MS);
+    killGroup();
+    await closed;
+    return {
+      code: timedOut ? null : exitCode,
+      stdout: Buffer.concat(stdout).toString('utf8'),
+      stderr: Buffer.concat(stderr).toString('utf8'),
+      timedOut,
+      strays,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
