@@ -36,6 +36,21 @@ const skipScaleSuite: Plugin = {
 };
 
 /**
+ * Properties run a tenth of their `numRuns` (at least 20) in the mutation run: each mutant reruns
+ * every test that covers it, and the lifecycle's properties (thousands of runs) cover nearly every
+ * line, which would make one run of the core take hours. A mutant that only a rare case kills may
+ * survive here; `npm test` still runs the full numbers.
+ */
+const lighterProperties: Plugin = {
+  name: 'sched:mutation-run-lighter-properties',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!/[\\/]test[\\/].*\.test\.ts$/.test(id.split('?')[0] ?? '') || !code.includes('numRuns')) return null;
+    return { code: code.replace(/numRuns: ([\d_]+)/g, (_, n: string) => `numRuns: ${Math.max(20, Math.ceil(Number(n.replaceAll('_', '')) / 10))}`), map: null };
+  },
+};
+
+/**
  * Fast files first. Stryker stops a mutant's run at its first failing test, and Vitest's own order
  * puts the slowest file first, so a mutant the unit tests kill in a second would otherwise wait
  * for the moto file.
@@ -54,10 +69,21 @@ process.env.FC_SEED ??= '20260801';
 const { default: base } = await import('./vitest.config.js');
 
 const config = mergeConfig(base, {
-  plugins: [skipScaleSuite],
+  plugins: [skipScaleSuite, lighterProperties],
   test: { sequence: { sequencer: FastFirstSequencer } },
 });
+/**
+ * `npm run mutate:core` (SCHED_MUTATE=core): the lifecycle, correlation, spot-status table and AWS
+ * error classes against their fast tests only — no moto — so the run takes minutes, not hours.
+ */
+export const CORE_MUTATION_TESTS = [
+  'test/core/**/*.test.ts',
+  'test/engine/**/*.test.ts',
+  'test/adapters/ec2-fleet-recorded.test.ts',
+  'test/adapters/aws-errors.test.ts',
+];
+
 // mergeConfig concatenates arrays; the mutation run replaces the list of test files.
-config.test = { ...config.test, include: MUTATION_TESTS };
+config.test = { ...config.test, include: process.env.SCHED_MUTATE === 'core' ? CORE_MUTATION_TESTS : MUTATION_TESTS };
 
 export default config;
