@@ -2,7 +2,9 @@
  * The interfaces the engine needs from the world. Core and engine depend on these only; adapters
  * implement them; `main.ts` wires one implementation of each.
  */
-import type { Job } from './core/job.js';
+import type { Job, NewJob } from './core/job.js';
+
+export type { NewJob };
 import type { InstanceView, SpotRequestView } from './core/observation.js';
 
 /** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */
@@ -84,17 +86,6 @@ export interface Clock {
   now(): Date;
 }
 
-/** What a surface (REST API, chat) asks for when it creates a job; validated before it gets here. */
-export interface NewJob {
-  spec: import('./core/job.js').JobSpec;
-  /** ISO UTC; a time in the past or now means "as soon as possible". */
-  runAt: string;
-  owner: import('./core/job.js').JobOwner;
-  /** Where the job was started from, so its updates go back there. */
-  origin?: import('./core/job.js').ChatOrigin;
-  /** The cron schedule this job is a firing of. */
-  scheduleId?: string;
-}
 
 /** A notification from the instance agent, already authenticated. */
 export interface AgentReport {

@@ -11,9 +11,9 @@ import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { firingJobId, nextFiring } from '../core/cron.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import type { Job } from '../core/job.js';
+import type { Job, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
-import type { Clock, NewJob, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
+import type { Clock, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
 
 export interface SchedulerDeps {
   store: ScheduleStore;
