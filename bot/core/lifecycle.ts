@@ -459,10 +459,11 @@ function issueRequest(t: Transition): void {
     t.timings.compute === 'local' ? `starting on this machine (attempt ${job.attempt})` : `spot request issued for ${instanceType} (attempt ${job.attempt})`,
   );
   t.effect({
-    kind: 'requestSpot',
+    kind: 'launch',
     jobId: job.id,
     attempt: job.attempt,
-    instanceType,
+    market: 'spot',
+    pools: [{ instanceType }],
     clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
   });
 }

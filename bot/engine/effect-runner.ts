@@ -35,8 +35,8 @@ export class EffectRunner {
   async run(job: Job, effect: ActionEffect): Promise<Observation | undefined> {
     const { fleet, logger } = this.deps;
     switch (effect.kind) {
-      case 'requestSpot':
-        return this.requestSpot(job, effect);
+      case 'launch':
+        return this.launch(job, effect);
       case 'cancelSpotRequest':
         await fleet.cancelRequest(effect.requestId).catch((err) => logger.warn({ err, jobId: job.id }, 'cancelling a spot request failed; the sweep retries'));
         return undefined;
@@ -50,7 +50,7 @@ export class EffectRunner {
     }
   }
 
-  private async requestSpot(job: Job, effect: Extract<Effect, { kind: 'requestSpot' }>): Promise<Observation> {
+  private async launch(job: Job, effect: Extract<Effect, { kind: 'launch' }>): Promise<Observation> {
     try {
       const userData = renderBootstrap({
         jobId: job.id,
@@ -61,10 +61,11 @@ export class EffectRunner {
         notifyBaseUrl: this.deps.publicUrl,
         token: notificationToken(this.deps.secret, job.id, effect.attempt),
       });
-      const placed = await this.deps.fleet.requestSpot({
+      const placed = await this.deps.fleet.launch({
         jobId: job.id,
         attempt: effect.attempt,
-        instanceType: effect.instanceType,
+        market: effect.market,
+        pools: effect.pools,
         maxPrice: job.spec.maxPrice,
         userData,
         clientToken: effect.clientToken,
@@ -73,7 +74,7 @@ export class EffectRunner {
       return { kind: 'spotRequested', attempt: effect.attempt, requestId: placed.requestId, instanceId: placed.instanceId };
     } catch (thrown) {
       const err = coerceError(thrown) as Error & { code?: string; permanent?: boolean; capacity?: boolean };
-      this.deps.logger.warn({ err, jobId: job.id, attempt: effect.attempt }, 'spot request failed');
+      this.deps.logger.warn({ err, jobId: job.id, attempt: effect.attempt }, 'launch failed');
       const permanent = err instanceof ValidationError || err.permanent === true;
       return { kind: 'spotRequestFailed', attempt: effect.attempt, code: err.code ?? err.name, message: err.message, permanent, capacity: err.capacity === true };
     }
