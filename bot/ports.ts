@@ -84,7 +84,7 @@ export interface Fleet {
   terminateInstance(instanceId: string): Promise<void>;
 }
 
-/** The JSON body of a callback; field names are the public contract (DESIGN.md). */
+/** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
 export interface CallbackPayload {
   job_id: string;
   status: string;

@@ -1,6 +1,7 @@
 /**
  * The instance agent: the bash user-data script that runs one job attempt on a fresh EC2 spot
- * instance (or, in the embedded default, on this machine). See DESIGN.md "The instance agent".
+ * instance (or, in the embedded default, on this machine). Its reports follow README.md
+ * "Instance notifications".
  *
  * What the rendered script does, in order:
  * 1. reports `started`;
