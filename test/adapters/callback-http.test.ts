@@ -54,8 +54,9 @@ function loopbackOnlyLookup(lookup: Lookup): Lookup {
   return (hostname, options, callback) =>
     lookup(hostname, options, (err, address, family) => {
       const all = typeof address === 'string' ? [address] : address.map((a) => a.address);
-      if (!err && !all.every(isLoopbackAddress)) {
-        callback(new Error(`test network guard: lookup of ${hostname} gave non-loopback ${all.join(', ')}`), '');
+      // An empty answer is no loopback answer either: refused like any other.
+      if (!err && (all.length === 0 || !all.every(isLoopbackAddress))) {
+        callback(new Error(`test network guard: lookup of ${hostname} gave non-loopback ${all.join(', ') || 'nothing'}`), '');
         return;
       }
       callback(err, address, family);
@@ -243,12 +244,13 @@ describe('HttpCallbackSender delivering to a loopback receiver (allowPrivate)', 
   it('gives up on a receiver slower than timeoutMs, retryably', async () => {
     const receiver = await startReceiver(() => undefined); // never answers
     const started = performance.now();
+    // The receiver never answers: any outcome at all is the sender's own deadline at work.
     const outcome = await sender({ timeoutMs: 200 }).send(receiver.url, PAYLOAD, 'k');
     const elapsed = performance.now() - started;
 
     expect(outcome).toStrictEqual({ ok: false, error: 'callback timed out after 200 ms', permanent: false });
+    // Not before its time (a timer never fires early; 10 ms for clock rounding).
     expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(2_000);
     expect(receiver.requests).toHaveLength(1);
   });
 
@@ -264,10 +266,10 @@ describe('HttpCallbackSender delivering to a loopback receiver (allowPrivate)', 
       res.writeHead(200);
       res.write('x'); // and never ends
     });
-    const started = performance.now();
-    const outcome = await sender({ timeoutMs: 5_000 }).send(receiver.url, PAYLOAD, 'k');
+    // The body never ends, and the deadline is past the test's own: a sender that waited for the
+    // body would never answer, and this test would time out.
+    const outcome = await sender({ timeoutMs: 120_000 }).send(receiver.url, PAYLOAD, 'k');
     expect(outcome).toStrictEqual({ ok: true, statusCode: 200 });
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('reads a few KB of a huge answer and hangs up', async () => {

@@ -316,9 +316,7 @@ describe('Ec2Fleet on moto', () => {
       const requestByInstance = new Map(steady.requests.map((r) => [r.instanceId, r]));
       for (const instance of steady.instances) {
         const request = requestByInstance.get(instance.instanceId);
-        expect(request).toBeDefined();
-        expect(instance.jobId).toBe(request!.jobId);
-        expect(instance.attempt).toBe(request!.attempt);
+        expect(request, instance.instanceId).toMatchObject({ requestId: expect.stringMatching(/^sir-[0-9a-f]+$/), instanceId: instance.instanceId, jobId: instance.jobId, attempt: instance.attempt, state: 'active' });
         expect(instance.state).toBe('running');
         expect(instance.pricePerHour).toBeGreaterThan(0);
       }

@@ -17,7 +17,7 @@ import { DynamoLeaseStore } from '../../bot/adapters/dynamo-lease.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { ACTIVE_SHARD_KEYS, activeShardFor, createTableInput } from '../../bot/adapters/dynamo-schema.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
-import { motoAvailable, startMoto, type Moto } from '../harness/moto.js';
+import { startMoto, type Moto } from '../harness/moto.js';
 import { BASE_TIME, makeCallbackPendingJob, makeFinishedJob, makeJob } from '../harness/jobs.js';
 
 const RETENTION_DAYS = 30;
@@ -326,12 +326,9 @@ function dynamoOpener(clientFor: () => DynamoDBClient): OpenStores {
 
 let dyn: Dynalite;
 let moto: Moto | undefined;
-const haveMoto = motoAvailable();
 
 beforeAll(async () => {
-  const [d, m] = await Promise.all([startDynalite(), haveMoto ? startMoto() : Promise.resolve(undefined)]);
-  dyn = d;
-  moto = m;
+  dyn = await startDynalite();
 });
 afterAll(async () => {
   for (const client of clientsToDestroy.splice(0)) client.destroy();
@@ -345,9 +342,6 @@ function motoClient(extra: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
 }
 
 jobStoreContract('dynalite', () => dynamoOpener(() => dyn.client()));
-describe.skipIf(!haveMoto)('moto', () => {
-  jobStoreContract('moto', () => dynamoOpener(() => motoClient()));
-});
 jobStoreContract('memory', () => async (clock) => ({ store: new MemoryJobStore(), leases: new MemoryLeaseStore({ clock }) }));
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +422,12 @@ function dynamoOnly(name: string, clientFor: () => DynamoDBClient, emulatesTtl: 
 }
 
 dynamoOnly('dynalite', () => dyn.client(), false);
-describe.skipIf(!haveMoto)('moto', () => {
+// moto runs on every machine: where it is missing, these fail and say how to install it.
+describe('moto', () => {
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  jobStoreContract('moto', () => dynamoOpener(() => motoClient()));
   dynamoOnly('moto', () => motoClient(), true);
 });
 

@@ -23,7 +23,7 @@ import {
 import { renderBootstrap } from '../../bot/core/bootstrap.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
-import { groupMembers } from '../harness/processes.js';
+import { groupMembers, processesIn } from '../harness/processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'dG9rZW4.c2lnbmF0dXJl_-';
@@ -229,18 +229,27 @@ describe('LocalFleet', () => {
     const [a, b] = await Promise.all([fleet.launch(launch), fleet.launch(launch)]);
     groups.add((await readRecordOf(workDir, 'job-twice')).pgid!);
     await receiver.waitFor(notificationOf('job-twice', 'finished'), 10_000);
+    const ended = await until(async () => {
+      const record = await readRecordOf(workDir, 'job-twice');
+      return record.state === 'ended' ? record : undefined;
+    }, 'the run to end');
     const c = await fleet.launch(launch);
     // A fleet that knows nothing in memory (a restart) finds the run on disk.
     const d = await fleetOn(workDir, quick).launch(launch);
     expect(new Set([a, b, c, d].map((ids) => JSON.stringify(ids))).size).toBe(1);
-    await new Promise((r) => setTimeout(r, 300));
+    // A start spawns before launch returns and rewrites the record first. None did: the record
+    // is the first run's, ended; no process runs in the run's folder; and every process that ran
+    // there (its reports arrive before it exits) started once.
+    expect(await readRecordOf(workDir, 'job-twice')).toEqual(ended);
+    expect(await processesIn(join(workDir, 'job-twice', '1'))).toEqual([]);
     expect(receiver.requests.filter(notificationOf('job-twice', 'started'))).toHaveLength(1);
     expect(await runsNamed(quick, 'job-twice')).toHaveLength(1);
   });
 
   test('terminateInstance kills the whole process group, then removes the container', async () => {
     const workDir = await newWorkDir();
-    const fleet = fleetOn(workDir, slow);
+    // A grace no slow machine comes near: a SIGKILL here would mean SIGTERM did not do it.
+    const fleet = fleetOn(workDir, slow, { terminateGraceMs: 20_000 });
     const { instanceId } = await fleet.launch(launchOf('job-kill'));
     const record = await readRecordOf(workDir, 'job-kill');
     groups.add(record.pgid!);
@@ -253,14 +262,16 @@ describe('LocalFleet', () => {
       return (await runsNamed(slow, 'job-kill')).length > 0 && pids.length > 0 ? pids : undefined;
     }, 'the fake container to start');
     expect((await groupMembers(record.pgid!)).length).toBeGreaterThanOrEqual(3); // bash, docker, tee, sleep
+    expect(await processesIn(join(workDir, 'job-kill', '1'))).toContain(record.pid);
     expect((await fleet.observe()).instances[0]).toMatchObject({ instanceId, state: 'running' });
 
-    const t0 = Date.now();
     await fleet.terminateInstance(instanceId);
-    expect(Date.now() - t0).toBeLessThan(3_000); // SIGTERM was enough: no wait for the grace
+    // SIGTERM was enough: the script ended of it, not of the SIGKILL that follows the grace.
+    expect(await readRecordOf(workDir, 'job-kill')).toMatchObject({ signal: 'SIGTERM' });
     expect(await processGone(record.pid!)).toBe(true);
     expect(await processGone(containerPid!)).toBe(true);
     expect(await groupMembers(record.pgid!)).toEqual([]);
+    expect(await processesIn(join(workDir, 'job-kill', '1'))).toEqual([]);
     expect(await slow.calls('docker')).toContainEqual(['rm', '-f', 'sched-job-kill-1']);
 
     expect((await fleet.observe()).instances[0]).toMatchObject({ instanceId, state: 'terminated' });

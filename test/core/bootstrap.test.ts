@@ -354,15 +354,17 @@ describe('the bootstrap script, executed with bash against stubs', () => {
   it('reports interrupting once when metadata gives the spot notice, then finished', async () => {
     imds.setInstanceAction(null);
     onTestFinished(() => imds.setInstanceAction(null));
+    let noticeGiven: Promise<void> | undefined;
     const { run, statuses } = await runAgent({
       stub: { dockerSleepMs: 3000 },
       env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
       prepare: (bot) => {
-        void bot.waitFor((r) => r.query.status === 'started', 5_000).then(() => {
+        noticeGiven = bot.waitFor((r) => r.query.status === 'started', 5_000).then(() => {
           imds.setInstanceAction(JSON.stringify({ action: 'terminate', time: '2030-01-01T00:02:00Z' }));
         });
       },
     });
+    await noticeGiven; // a timeout there fails this test, not the run as an unhandled rejection
     expect(run.code).toBe(0);
     expect(statuses).toEqual(['started', 'interrupting', 'finished:0']);
     expect(imds.requests).toContainEqual({ method: 'PUT', path: '/latest/api/token' });

@@ -4,10 +4,11 @@
  * bootstrap script against the fake docker of test/harness/agent.ts (first on PATH), and a
  * loopback callback receiver. Then the bot is stopped, killed and started again on the same data.
  *
- * The fake container's run time is read from a control file at each `run`, so one attempt can
- * hang until the bot stops and the next one finish at once.
+ * A container gate (test/harness/container-gate.ts) in front of the fake docker holds a run until
+ * the test releases it, so one attempt can run until the bot stops, or until the test has seen
+ * what it needs, on any machine, and the next one finish at once.
  */
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,14 +16,15 @@ import type { RunRecord } from '../../bot/adapters/local-fleet.js';
 import type { PublicJob } from '../../bot/http/public-job.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
-import { eventually, freePort, startBot, type BotProcess } from '../harness/bot-process.js';
+import { eventually, freePort, reconcilePasses, startBot, type BotProcess } from '../harness/bot-process.js';
+import { makeContainerGate, type ContainerGate } from '../harness/container-gate.js';
 import { groupMembers } from '../harness/processes.js';
 
 const API_TOKEN = 'embedded-api-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
 let scratch: string;
 let dataDir: string;
-let controlDir: string;
+let gate: ContainerGate;
 let stubs: StubBin;
 let receiver: NotificationReceiver;
 let botEnv: Record<string, string>;
@@ -34,32 +36,10 @@ function metric(name: string, ms: number): void {
   console.log(JSON.stringify({ metric: name, ms }));
 }
 
-/** Seconds the next fake `docker run` sleeps before it prints and exits 0. */
-async function setContainerSleep(seconds: number): Promise<void> {
-  await writeFile(join(controlDir, 'sleep-seconds'), `${seconds}\n`);
-}
-
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'sched-embedded-e2e-'));
   dataDir = join(scratch, 'data');
-  controlDir = join(scratch, 'control');
-  [stubs, receiver] = await Promise.all([makeStubBin({ dockerOutput: 'hello from the container\n' }), startNotificationReceiver()]);
-  // A docker in front of the harness's: sleeps as the control file says, then plays the container.
-  const wrapperDir = join(scratch, 'bin');
-  await Promise.all([mkdir(wrapperDir), mkdir(controlDir)]);
-  await setContainerSleep(0);
-  await writeFile(
-    join(wrapperDir, 'docker'),
-    `#!/bin/bash
-if [ "\${1:-}" = run ]; then
-  seconds="$(cat '${join(controlDir, 'sleep-seconds')}')"
-  printf '%s\\n' "$*" >>'${join(controlDir, 'runs.log')}'
-  sleep "$seconds"
-fi
-exec '${join(stubs.dir, 'docker')}' "$@"
-`,
-  );
-  await chmod(join(wrapperDir, 'docker'), 0o755);
+  [stubs, receiver, gate] = await Promise.all([makeStubBin({ dockerOutput: 'hello from the container\n' }), startNotificationReceiver(), makeContainerGate()]);
   botEnv = {
     SCHED_COMPUTE: 'local',
     SCHED_STORE: 'embedded',
@@ -70,7 +50,7 @@ exec '${join(stubs.dir, 'docker')}' "$@"
     SCHED_CALLBACK_ALLOW_PRIVATE: 'true',
     // The same port across restarts: a run that outlives a bot calls the next one there.
     SCHED_PORT: String(await freePort()),
-    PATH: `${wrapperDir}:${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${gate.dir}:${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
   };
 }, 60_000);
 
@@ -84,7 +64,7 @@ afterAll(async () => {
       // gone
     }
   }
-  await Promise.all([receiver?.close(), stubs?.cleanup()]);
+  await Promise.all([receiver?.close(), stubs?.cleanup(), gate?.cleanup()]);
   await rm(scratch, { recursive: true, force: true });
   console.log(JSON.stringify({ metric: 'embedded_e2e_summary', values: metrics }));
 });
@@ -144,12 +124,16 @@ async function containerRunsOf(id: string, attempt: number) {
   return (await stubs.dockerRuns()).filter((r) => r.argv.includes(`sched-${id}-${attempt}`));
 }
 
-/** A running job whose fake container is up (and sleeping). */
+/**
+ * A running job whose fake container is up and held at the gate until the test releases it; runs
+ * started after this one go straight through.
+ */
 async function runningJob(): Promise<string> {
+  await gate.holdRuns();
   const id = await createJob();
   await waitForJob(id, (j) => j.status === 'running', 'running');
-  const started = async () => (await readFile(join(controlDir, 'runs.log'), 'utf8').catch(() => '')).includes(`sched-${id}-1 `);
-  await eventually(async () => ((await started()) ? true : undefined), 'the container');
+  await eventually(async () => ((await gate.arrived()).includes(`sched-${id}-1`) ? true : undefined), 'the container');
+  await gate.passRuns();
   return id;
 }
 
@@ -238,12 +222,10 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
   test('a job running when the bot stops (SIGTERM) is stopped with it, and retried as attempt 2 after the restart', async () => {
     bot ??= await start('embedded_restart_to_ready_ms');
-    await setContainerSleep(600);
     const id = await runningJob();
     const first = await recordOf(id, 1);
     expect(await groupMembers(first.pgid!)).not.toEqual([]);
 
-    await setContainerSleep(0);
     const logs = await stopBot();
     // A clean stop takes the run down with the bot, container included.
     // The last lines may still be on their way through the pipe.
@@ -260,16 +242,20 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
   test('a crash of the bot leaves its run going: the restarted bot adopts it and the job completes in attempt 1', async () => {
     bot ??= await start('embedded_restart_to_ready_ms');
-    await setContainerSleep(3);
     const id = await runningJob();
-    await setContainerSleep(0);
     await crashBot();
     const run = await recordOf(id, 1);
     expect(run.state).toBe('running');
     expect(await groupMembers(run.pgid!)).not.toEqual([]);
 
-    // The agent retries its `finished` report until a bot answers on the same port.
+    // The restarted bot looks at the run (its first reconcile pass runs at start) and keeps it.
     await start('embedded_restart_after_crash_to_ready_ms');
+    await eventually(async () => ((await reconcilePasses(bot!.url)) >= 2 ? true : undefined), 'two reconcile passes of the restarted bot');
+    expect(await getJob(id)).toMatchObject({ status: 'running', attempts: 1, interruptions: 0 });
+    expect(await groupMembers(run.pgid!)).not.toEqual([]);
+
+    // The container ends; its agent reports to the bot on the same port.
+    await gate.release(`sched-${id}-1`);
     const job = await waitForJob(id, (j) => j.status === 'succeeded' && j.callback_state === 'delivered', 'succeeded in attempt 1', 60_000);
     expect(job).toMatchObject({ attempts: 1, interruptions: 0, exit_code: 0 });
     await eventually(async () => ((await groupMembers(run.pgid!)).length === 0 ? true : undefined), 'the run to end');
@@ -277,9 +263,7 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
   test('a crash that takes the run down too (a reboot) → the restarted bot finds it gone and retries it as attempt 2', async () => {
     bot ??= await start('embedded_restart_to_ready_ms');
-    await setContainerSleep(600);
     const id = await runningJob();
-    await setContainerSleep(0);
     const run = await recordOf(id, 1);
     await crashBot();
     process.kill(-run.pgid!, 'SIGKILL');

@@ -1,9 +1,10 @@
 import { pino } from 'pino';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { JobStatus, type Job, type JobEvent } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
+import { eventually } from '../harness/bot-process.js';
 import { FakeClock } from '../harness/clock.js';
 import type { CallbackOutcome, CallbackPayload, CallbackSender, JobStore, NewJob, Notifier } from '../../bot/ports.js';
 import { notificationToken } from '../../bot/security/hmac.js';
@@ -26,6 +27,12 @@ class RecordingNotifier implements Notifier {
   }
 }
 
+/** Every engine a test built: stopped after it, so no timer or loop outlives its test. */
+const engines: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((engine) => engine.stop()));
+});
+
 function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet; lease?: MemoryLeaseStore } = {}) {
   const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryJobStore();
@@ -44,6 +51,7 @@ function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet;
     publicUrl: 'http://127.0.0.1:9',
     pollSeconds: 30,
   });
+  engines.push(engine);
   return { clock, store, fleet, callbacks, notifier, engine };
 }
 
@@ -112,7 +120,8 @@ describe('engine', () => {
     await w.engine.reconcileOnce();
     const second = (await w.engine.getJob(job.id))!;
     expect(second).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
-    expect(second.instanceId).toBeDefined();
+    expect(first).toMatch(/^i-\d{8}$/);
+    expect(second.instanceId).toMatch(/^i-\d{8}$/);
     expect(second.instanceId).not.toBe(first);
 
     w.fleet.setInstanceState(second.instanceId!, 'terminated');
@@ -127,9 +136,16 @@ describe('engine', () => {
     const job = await w.engine.createJob(newJob({ runAt: new Date(Date.now() + 300).toISOString() }));
     expect(job.status).toBe('scheduled');
     expect(w.engine.armedTimers).toBe(1);
-    await new Promise((r) => setTimeout(r, 800));
-    expect((await w.engine.getJob(job.id))!.status).toBe('requested');
-    await w.engine.stop();
+    // However slow the machine, the timer fires: wait for its effect, not for a fixed time.
+    const started = await eventually(async () => {
+      const current = (await w.engine.getJob(job.id))!;
+      return current.status === 'scheduled' ? undefined : current;
+    }, 'the timer to start the job');
+    expect(started).toMatchObject({ status: 'requested', attempt: 1 });
+    expect(w.engine.armedTimers).toBe(0);
+    // The engine was never started: no reconcile pass ran, the timer alone did it.
+    expect(w.engine.metrics.passes).toBe(0);
+    expect(w.fleet.calls.filter((c) => c.op === 'launch')).toHaveLength(1);
   });
 
   test('a restarted engine re-arms timers and the poller catches due jobs it missed', async () => {
@@ -145,7 +161,6 @@ describe('engine', () => {
     clock.advance(3600);
     await second.engine.reconcileOnce();
     expect((await second.engine.getJob(later.id))!.status).toBe('requested');
-    await second.engine.stop();
   });
 
   test('a failed fleet observation presumes nothing gone; time-driven decisions still run', async () => {

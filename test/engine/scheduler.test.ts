@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoScheduleStore, MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
 import { DynamoJobStore } from '../../bot/adapters/dynamo-store.js';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
@@ -9,8 +9,19 @@ import type { JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
 import { memoryReplica } from '../harness/memory-engine.js';
 
+/** Every replica a test built: stopped after it, so no timer outlives its test. */
+const replicas: ReturnType<typeof memoryReplica>[] = [];
+afterEach(async () => {
+  for (const { scheduler, engine } of replicas.splice(0)) {
+    scheduler.stop();
+    await engine.stop();
+  }
+});
+
 function replica(store: JobStore, schedules: ScheduleStore, clock: FakeClock, fleet = new MemoryFleet()) {
-  return memoryReplica({ store, schedules, clock, fleet });
+  const built = memoryReplica({ store, schedules, clock, fleet });
+  replicas.push(built);
+  return built;
 }
 
 const START = new Date('2026-03-01T12:00:30.000Z');
@@ -57,8 +68,6 @@ describe('scheduler', () => {
     expect(['requested', 'launching']).toContain(jobs[0]!.status);
     expect(fleet.calls.filter((c) => c.op === 'launch')).toHaveLength(1);
     expect((await schedules.getSchedule(created.id))!.nextRunAt).toBe('2026-03-01T12:30:00.000Z');
-    a.scheduler.stop();
-    b.scheduler.stop();
   });
 
   test('after downtime only the latest missed firing runs, then the schedule moves on', async () => {
@@ -75,7 +84,6 @@ describe('scheduler', () => {
     await after.engine.reconcileOnce();
     expect((await store.listActive()).map((j) => j.id)).toEqual([firingJobId(created.id, new Date('2026-03-01T13:00:00Z'))]);
     expect((await schedules.getSchedule(created.id))!.nextRunAt).toBe('2026-03-01T13:15:00.000Z');
-    after.scheduler.stop();
   });
 
   test('a pass reads again only the schedules that are due', async () => {
@@ -95,7 +103,6 @@ describe('scheduler', () => {
     clock.advance(15 * 60);
     expect(await scheduler.fireDue()).toBe(1);
     expect(reads).toHaveLength(1);
-    scheduler.stop();
   });
 
   test('a cancelled schedule fires no more', async () => {
@@ -144,6 +151,5 @@ describe('schedules in DynamoDB (dynalite)', () => {
     expect((await jobs.listActive()).map((j) => j.scheduleId)).toEqual([created.id]);
     await scheduler.cancelSchedule(created.id, 'U1');
     expect(await schedules.listActiveSchedules()).toEqual([]);
-    scheduler.stop();
   });
 });

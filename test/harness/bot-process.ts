@@ -125,3 +125,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Reconcile passes a running bot has made, from its `/metrics` (`url` is its base URL). */
+export async function reconcilePasses(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^sched_reconcile_passes_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}

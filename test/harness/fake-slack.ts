@@ -11,8 +11,12 @@
  *   answers `{ ok: true }`.
  * - Keeps what a user would see: `messages(channel)` is each top-level message in its latest
  *   edited state with its thread replies.
- * - Faults: `rateLimit(...)` answers 429 with `Retry-After` while active; `failNext(method, 5xx)`;
- *   `errorNext(method, 'channel_not_found')` answers 200 with `ok: false`.
+ * - Faults: `rateLimit(...)` answers 429 with `Retry-After` while active (until its time is up or
+ *   the test lifts it); `failNext(method, 5xx)`; `errorNext(method, 'channel_not_found')` answers
+ *   200 with `ok: false`.
+ * - Timing under the test's control: `hold(method)` records the calls as they arrive but answers
+ *   none of them until the test releases the hold, so a test can see what the code under test did
+ *   while a call was still in flight, on any machine.
  *
  * ```ts
  * const fake = await startFakeSlack({ userTimezones: { U1: 'Europe/Paris' } });
@@ -61,8 +65,21 @@ export interface RateLimitRule {
   /** Only calls whose `channel` argument is this; default every channel. */
   channel?: string;
   retryAfterSeconds: number;
-  /** How long the rule is active, from now. */
-  forMs: number;
+  /** How long the rule is active, from now; default until lifted. */
+  forMs?: number;
+}
+
+/** A rate limit in force: `lift()` ends it now. */
+export interface ActiveRateLimitHandle {
+  lift(): void;
+}
+
+/** Calls that arrived and wait for their answer until `release()`. */
+export interface Hold {
+  /** Calls held so far and not yet answered. */
+  pending(): number;
+  /** Answers every held call, and every later one at once. */
+  release(): void;
 }
 
 export interface FakeSlackOptions {
@@ -92,7 +109,9 @@ export interface FakeSlack {
   messages(channel: string): FakeMessage[];
   /** The last App Home view published for a user. */
   homeView(userId: string): unknown;
-  rateLimit(rule: RateLimitRule): void;
+  rateLimit(rule: RateLimitRule): ActiveRateLimitHandle;
+  /** Holds the answers of `method` (every method when absent) until released. */
+  hold(method?: string): Hold;
   /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
   failNext(method: string, status: number, count?: number): void;
   /** The next `count` calls of `method` answer 200 `{ ok: false, error }`. */
@@ -122,12 +141,18 @@ interface ActiveRateLimit extends RateLimitRule {
   until: number;
 }
 
+interface HeldCalls {
+  method?: string;
+  waiting: (() => void)[];
+}
+
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const timezones = new Map(Object.entries(options.userTimezones ?? {}));
   let socketModeUrl = options.socketModeUrl ?? 'ws://127.0.0.1:9/';
   const calls: FakeSlackCall[] = [];
   let rateLimits: ActiveRateLimit[] = [];
   let faults: Fault[] = [];
+  let holds: HeldCalls[] = [];
   /** channel → ts → message, in post order (Map keeps insertion order). */
   let channels = new Map<string, Map<string, FakeMessage>>();
   let homeViews = new Map<string, unknown>();
@@ -230,6 +255,26 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return fault;
   };
 
+  /** Answers one recorded call: rate limit (judged at its arrival), injected fault, or the answer. */
+  const respond = (res: ServerResponse, method: string, args: Record<string, unknown>, call: FakeSlackCall): void => {
+    const limited = activeRateLimit(method, args, call.at);
+    if (limited) {
+      call.status = 429;
+      call.retryAfterSeconds = limited.retryAfterSeconds;
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limited.retryAfterSeconds) });
+      res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      return;
+    }
+    const fault = takeFault(method, args);
+    if (fault?.answer.kind === 'http') {
+      call.status = fault.answer.status;
+      res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
+      return;
+    }
+    const body = fault?.answer.kind === 'platform' ? { ok: false, error: fault.answer.error } : answer(method, args);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const at = Date.now();
     const chunks: Buffer[] = [];
@@ -246,23 +291,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const authorized = /^Bearer \S+/.test(req.headers.authorization ?? '') || bodyToken;
       const call: FakeSlackCall = { method, at, args, authorized, status: 200 };
       calls.push(call);
-
-      const limited = activeRateLimit(method, args, at);
-      if (limited) {
-        call.status = 429;
-        call.retryAfterSeconds = limited.retryAfterSeconds;
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limited.retryAfterSeconds) });
-        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
-        return;
-      }
-      const fault = takeFault(method, args);
-      if (fault?.answer.kind === 'http') {
-        call.status = fault.answer.status;
-        res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
-        return;
-      }
-      const body = fault?.answer.kind === 'platform' ? { ok: false, error: fault.answer.error } : answer(method, args);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const held = holds.find((h) => h.method === undefined || h.method === method);
+      if (held) held.waiting.push(() => respond(res, method, args, call));
+      else respond(res, method, args, call);
     });
   });
 
@@ -281,7 +312,24 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       [...(channels.get(channel)?.values() ?? [])].map((m) => ({ ...m, replies: m.replies.map((r) => ({ ...r })) })),
     homeView: (userId) => homeViews.get(userId),
     rateLimit: (rule) => {
-      rateLimits.push({ ...rule, until: Date.now() + rule.forMs });
+      const active: ActiveRateLimit = { ...rule, until: rule.forMs === undefined ? Infinity : Date.now() + rule.forMs };
+      rateLimits.push(active);
+      return {
+        lift: () => {
+          active.until = -Infinity;
+        },
+      };
+    },
+    hold: (method) => {
+      const held: HeldCalls = { ...(method !== undefined && { method }), waiting: [] };
+      holds.push(held);
+      return {
+        pending: () => held.waiting.length,
+        release: () => {
+          holds = holds.filter((h) => h !== held);
+          for (const answerNow of held.waiting.splice(0)) answerNow();
+        },
+      };
     },
     failNext: (method, status, count = 1) => {
       faults.push({ method, remaining: count, answer: { kind: 'http', status } });
@@ -299,6 +347,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       calls.length = 0;
       rateLimits = [];
       faults = [];
+      // Held calls are answered (nothing may hang), then forgotten with the rest.
+      for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
       channels = new Map();
       homeViews = new Map();
     },

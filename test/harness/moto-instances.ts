@@ -5,6 +5,7 @@
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSpotInstanceRequestsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { makeStubBin, runBootstrap, type StubBinOptions } from './agent.js';
 import { eventually } from './bot-process.js';
+import type { ContainerGate } from './container-gate.js';
 
 export async function spotRequestsOf(ec2: EC2Client, jobId: string) {
   const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'tag:sched-job-id', Values: [jobId] }] }));
@@ -31,10 +32,14 @@ export async function userDataOf(ec2: EC2Client, jobId: string, attempt: number)
   return { script: Buffer.from(attr.UserData!.Value!, 'base64').toString('utf8'), instanceId: request.InstanceId! };
 }
 
-/** Runs the job's real bootstrap script as its instance would, against the bot. */
-export async function runInstance(ec2: EC2Client, imdsUrl: string, jobId: string, attempt: number, container: StubBinOptions) {
+/**
+ * Runs the job's real bootstrap script as its instance would, against the bot. With a `gate`, the
+ * container's `run` passes through it (test/harness/container-gate.ts), so the test can hold it.
+ */
+export async function runInstance(ec2: EC2Client, imdsUrl: string, jobId: string, attempt: number, container: StubBinOptions, gate?: ContainerGate) {
   const { script, instanceId } = await userDataOf(ec2, jobId, attempt);
   const stubs = await makeStubBin(container);
-  const run = runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imdsUrl, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
+  const stubBin = gate ? `${gate.dir}:${stubs.dir}` : stubs.dir;
+  const run = runBootstrap(script, { stubBin, env: { SCHED_IMDS_URL: imdsUrl, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
   return { instanceId, stubs, run };
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildBotBundle, type BotBundle } from '../../infra/bot-bundle.js';
 import { botEnvironment } from '../../infra/bot-environment.js';
 import { freePort } from '../harness/bot-process.js';
-import { TEST_CREDENTIALS, TEST_REGION, motoAvailable, startMoto, type Moto } from '../harness/moto.js';
+import { TEST_CREDENTIALS, TEST_REGION, startMoto, type Moto } from '../harness/moto.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sched-bundle-'));
 let bundle: BotBundle;
@@ -31,13 +31,13 @@ describe('the bot bundle', () => {
     expect(buildBotBundle(join(dir, 'again.cjs')).sha256).toBe(bundle.sha256);
   });
 
-  test('starts the bot from a directory with nothing else in it, and serves /healthz against AWS (moto)', async (ctx) => {
-    if (!motoAvailable()) ctx.skip();
-    const alone = mkdtempSync(join(tmpdir(), 'sched-host-opt-'));
-    copyFileSync(bundle.path, join(alone, 'sched.cjs'));
+  test('starts the bot from a directory with nothing else in it, and serves /healthz against AWS (moto)', async () => {
+    // No moto here fails the test with how to install it (startMoto says): never a silent skip.
     const moto: Moto = await startMoto();
+    const alone = mkdtempSync(join(tmpdir(), 'sched-host-opt-'));
     let child: ChildProcess | undefined;
     try {
+      copyFileSync(bundle.path, join(alone, 'sched.cjs'));
       const port = await freePort();
       const env = {
         ...botEnvironment({

@@ -10,13 +10,17 @@ import { eventually, startBot, type BotProcess } from '../harness/bot-process.js
 import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.js';
 import { instanceGone, runInstance, spotRequestsOf } from '../harness/moto-instances.js';
 import { startMoto, type Moto } from '../harness/moto.js';
-import { buttonBody, signedPost, slashCommandBody } from '../harness/slack-requests.js';
+import { buttonBody, signedPost, slackSignature, slashCommandBody } from '../harness/slack-requests.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123456789';
 const CHANNEL = 'CJOBS';
 const ALICE = 'UALICE';
 const BOB = 'UBOB';
 const ADMIN = 'UADMIN';
+/** Opens App Home in its own test, with jobs of its own. */
+const CAROL = 'UCAROL';
+/** Sends the load of the ack latency test. */
+const LOAD = 'ULOAD';
 
 let moto: Moto;
 let ec2: EC2Client;
@@ -56,7 +60,7 @@ afterAll(async () => {
 async function sched(text: string, userId = ALICE, opts: { timestamp?: number; signature?: string } = {}) {
   const responseUrl = `${responses.url}/response/${++responseCounter}`;
   const ack = await signedPost(`${bot.url}/slack/events`, SIGNING_SECRET, slashCommandBody({ text, userId, channelId: CHANNEL, responseUrl }), opts);
-  return { ack, reply: () => replyAt(responseUrl) };
+  return { ack, responsePath: new URL(responseUrl).pathname, reply: () => replyAt(responseUrl) };
 }
 
 async function click(actionId: string, value: string, userId: string) {
@@ -77,14 +81,17 @@ const messageOf = (jobId: string) => slack.messages(CHANNEL).find((m) => JSON.st
 
 describe('Slack, HTTP mode', () => {
   test('forged signatures and stale timestamps are refused and change nothing', async () => {
-    const before = slack.calls.length;
-    const forged = await sched('run alpine echo hi', ALICE, { signature: 'v0=' + '0'.repeat(64) });
+    const forged = await sched('run --name forged-signature alpine echo hi', ALICE, { signature: 'v0=' + '0'.repeat(64) });
     expect(forged.ack.status).toBe(401);
-    const stale = await sched('run alpine echo hi', ALICE, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    const stale = await sched('run --name stale-timestamp alpine echo hi', ALICE, { timestamp: Math.floor(Date.now() / 1000) - 600 });
     expect(stale.ack.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(responses.requests.filter((r) => r.path.startsWith('/response/'))).toHaveLength(0);
-    expect(slack.calls.slice(before).filter((c) => c.method.startsWith('chat.'))).toHaveLength(0);
+    // A signed command sent after them is answered: the bot is done with what came before it,
+    // and its answer lists none of the refused jobs.
+    const after = await (await sched('list')).reply();
+    expect(after.response_type).toBe('ephemeral');
+    expect(JSON.stringify(after)).not.toMatch(/forged-signature|stale-timestamp/);
+    expect(responses.requests.filter((r) => r.path === forged.responsePath || r.path === stale.responsePath)).toEqual([]);
+    expect(slack.calls.filter((c) => /forged-signature|stale-timestamp/.test(JSON.stringify(c.args)))).toEqual([]);
   });
 
   test('help, errors and unknown ids answer ephemerally with the usage line', async () => {
@@ -103,22 +110,27 @@ describe('Slack, HTTP mode', () => {
     const run = await sched('run --name hello alpine:3.20 echo hello');
     expect(run.ack.status).toBe(200);
     const reply = await run.reply();
+    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: hello \((requested|launching)\)\. Its updates follow in this channel\.$/);
     const jobId = jobIdIn(reply.text)!;
-    expect(jobId).toBeDefined();
 
     const instance = await runInstance(ec2, imds.url, jobId, 1, { dockerOutput: 'hello\n' });
     expect((await instance.run).code).toBe(0);
     await instanceGone(ec2, instance.instanceId);
 
+    // The edit to the final state and the thread reply that tells it are two calls: wait for both.
+    const threadOf = (m: { replies: { text?: string }[] }) => m.replies.map((r) => r.text ?? '').join('\n');
     const message = await eventually(async () => {
       const m = messageOf(jobId);
-      return m && /succeeded/i.test(JSON.stringify(m.blocks ?? m.text)) ? m : undefined;
-    }, 'the job message in its final state', 20_000);
+      return m && /succeeded/i.test(JSON.stringify(m.blocks ?? m.text)) && /succeeded/.test(threadOf(m)) ? m : undefined;
+    }, 'the job message in its final state, and its thread up to the end', 20_000);
     const posts = slack.accepted('chat.postMessage').filter((c) => c.args.channel === CHANNEL && !c.args.thread_ts && JSON.stringify(c.args).includes(jobId));
     expect(posts).toHaveLength(1);
     expect(message.edits).toBeGreaterThan(0);
-    const thread = message.replies.map((r) => r.text ?? '').join('\n');
-    for (const step of ['created; starting now', 'spot request issued', 'container started', 'succeeded']) expect(thread).toContain(step);
+    const thread = threadOf(message);
+    const steps = ['created; starting now', 'spot request issued', 'container started', 'succeeded'].map((step) => thread.indexOf(step));
+    // Every step, in the order it happened.
+    expect(steps, thread).not.toContain(-1);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
 
     const status = await (await sched(`status ${jobId}`, BOB)).reply();
     expect(JSON.stringify(status)).toMatch(/succeeded/i);
@@ -142,9 +154,12 @@ describe('Slack, HTTP mode', () => {
 
   test('Cancel and Retry buttons: owner and admin may, someone else may not', async () => {
     const reply = await (await sched('run alpine sleep 600')).reply();
+    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: alpine /);
     const jobId = jobIdIn(reply.text)!;
-    const [request] = await spotRequestsOf(ec2, jobId);
-    expect(request).toBeDefined();
+    const requests = await spotRequestsOf(ec2, jobId);
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request).toMatchObject({ State: 'active', InstanceId: expect.stringMatching(/^i-[0-9a-f]+$/) });
 
     expect((await click('job_cancel', jobId, BOB)).text).toMatch(/only its owner/);
     expect((await (await sched(`status ${jobId}`)).reply()).text).not.toMatch(/cancelled/);
@@ -173,6 +188,9 @@ describe('Slack, HTTP mode', () => {
   });
 
   test('App Home shows the user\'s jobs', async () => {
+    // Jobs of a user no other test uses: what the view shows is this test's own doing.
+    const mine = jobIdIn((await (await sched('run --in 1h --name carols-job alpine true', CAROL)).reply()).text)!;
+    expect(mine).toMatch(/^j-[a-z2-7]{12}$/);
     const body = JSON.stringify({
       token: 'legacy',
       team_id: 'T0001',
@@ -180,26 +198,32 @@ describe('Slack, HTTP mode', () => {
       type: 'event_callback',
       event_id: 'Ev1',
       event_time: Math.floor(Date.now() / 1000),
-      event: { type: 'app_home_opened', user: ALICE, channel: 'D1', tab: 'home', event_ts: '1.2' },
+      event: { type: 'app_home_opened', user: CAROL, channel: 'D1', tab: 'home', event_ts: '1.2' },
     });
     const ts = Math.floor(Date.now() / 1000);
-    const { slackSignature } = await import('../harness/slack-requests.js');
     const res = await fetch(`${bot.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(SIGNING_SECRET, ts, body) }, body });
     expect(res.status).toBe(200);
-    const view = await eventually(async () => slack.homeView(ALICE) as { blocks: unknown[] } | undefined, 'home view');
-    expect(JSON.stringify(view.blocks)).toMatch(/j-[a-z2-7]{12}/);
+    const view = await eventually(async () => slack.homeView(CAROL) as { type: string; blocks: unknown[] } | undefined, 'home view');
+    expect(view.type).toBe('home');
+    const shown = JSON.stringify(view.blocks);
+    expect(shown).toContain(mine);
+    expect(shown).toContain('carols-job');
+    // Only Carol's: the view lists no job of anyone else.
+    expect(new Set(shown.match(/j-[a-z2-7]{12}/g))).toEqual(new Set([mine]));
   });
 
   test('ack latency of /sched run over 200 signed requests', async () => {
     const latencies: number[] = [];
     for (let i = 0; i < 200; i++) {
-      const { ack } = await sched(`run --in 2h --name load-${i} alpine true`);
+      // A user of its own: its 200 jobs count against no other test's user.
+      const { ack } = await sched(`run --in 2h --name load-${i} alpine true`, LOAD);
       expect(ack.status).toBe(200);
       latencies.push(ack.ms);
     }
     latencies.sort((a, b) => a - b);
     const p = (q: number) => +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
     console.log(JSON.stringify({ metric: 'slack_ack_latency_ms', requests: 200, p50: p(0.5), p99: p(0.99), max: p(1) }));
+    // Slack's own limit (it shows the user an error past 3 s), not a budget for this machine.
     expect(p(0.99)).toBeLessThan(3000);
   }, 120_000);
 });

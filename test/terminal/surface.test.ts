@@ -118,8 +118,8 @@ describe('the terminal surface, piped (not a terminal)', () => {
     await start();
     input.write('run --name greet alpine echo hello\n');
     await shown(screen, 'Its updates follow here.');
-    const id = /Job (j-[a-z0-9]+) started/.exec(screen.text)?.[1];
-    expect(id).toBeDefined();
+    expect(screen.text).toMatch(/Job j-[a-z2-7]{12} started: greet \(requested\)\./);
+    const id = /Job (j-[a-z2-7]{12}) started/.exec(screen.text)?.[1];
     await shown(screen, 'spot request issued');
     expect(screen.text.indexOf('Its updates follow here.')).toBeLessThan(screen.text.indexOf('spot request issued'));
     await engine.agentReport({ jobId: id!, status: 'started', attempt: 1 });

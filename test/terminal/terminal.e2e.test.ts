@@ -20,7 +20,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SCHED_USAGE, USAGE } from '../../bot/core/commands/help.js';
 import { makeStubBin, type StubBin } from '../harness/agent.js';
-import { eventually, freePort } from '../harness/bot-process.js';
+import { eventually, freePort, reconcilePasses } from '../harness/bot-process.js';
+import { makeContainerGate, type ContainerGate } from '../harness/container-gate.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,13 +31,15 @@ const JOB_ID = /\bj-[a-z0-9]+\b/g;
 
 let scratch: string;
 let stubs: StubBin;
+/** Holds a container's run where a test needs the job running until it says so. */
+let gate: ContainerGate;
 const children: ChildProcess[] = [];
 
 /** The environment of every bot here, and nothing else: no AWS, no Slack. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return {
     HOME: process.env.HOME ?? scratch,
-    PATH: `${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${gate.dir}:${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     AWS_EC2_METADATA_DISABLED: 'true',
     SCHED_POLL_SECONDS: '1',
     ...extra,
@@ -49,7 +52,7 @@ function metric(name: string, ms: number): void {
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'sched-terminal-e2e-'));
-  stubs = await makeStubBin({ dockerOutput: 'hello from the container\n' });
+  [stubs, gate] = await Promise.all([makeStubBin({ dockerOutput: 'hello from the container\n' }), makeContainerGate()]);
 });
 
 afterAll(async () => {
@@ -76,7 +79,7 @@ afterAll(async () => {
       }
     }
   }
-  await stubs?.cleanup();
+  await Promise.all([stubs?.cleanup(), gate?.cleanup()]);
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -136,6 +139,10 @@ describe('the terminal surface in a pseudo-terminal (tmux)', () => {
   }
 
   beforeAll(async () => {
+    // Never a silent skip: without tmux these tests fail and say what to install (.ci/run does).
+    await run('tmux', ['-V']).catch(() => {
+      throw new Error("tmux not found: install Debian's tmux package (apt-get install -y tmux)");
+    });
     dataDir = join(scratch, 'tty');
     port = await freePort();
     codeFile = join(scratch, 'tty-exit-code');
@@ -217,10 +224,17 @@ describe('the terminal surface in a pseudo-terminal (tmux)', () => {
     expect((await stubs.dockerRuns()).length).toBe(runsBefore);
     expect(await readdir(join(dataDir, 'runs'))).toEqual([id]);
 
-    // An update that lands while a line is being typed goes above the prompt; the line stays.
-    const later = await reply('run --in 2s --name later alpine echo later');
-    const laterId = /Job (j-[a-z0-9]+) is scheduled/.exec(later)![1]!;
+    // An update that lands while a line is being typed goes above the prompt; the line stays. The
+    // job's container is held until the line is on the screen, so its end comes after it.
+    await gate.holdRuns();
+    const later = await reply('run --name later alpine echo later');
+    const laterId = /Job (j-[a-z0-9]+) started/.exec(later)![1]!;
+    await eventually(async () => ((await gate.arrived()).includes(`sched-${laterId}-1`) ? true : undefined), 'the later job\'s container');
+    await gate.passRuns();
     await type('list --al');
+    const typed = await screenUntil((t) => /\nsched> list --al$/.test(t), 'the typed line');
+    expect(typed).not.toContain(`${laterId} later  ✓ succeeded`);
+    await gate.release(`sched-${laterId}-1`);
     const updated = await screenUntil((t) => t.includes(`${laterId} later  ✓ succeeded`) && /\nsched> list --al$/.test(t), 'the update above the typed line');
     expect(updated.split('\n').filter((line) => line.startsWith('sched> list --al'))).toHaveLength(1);
     await press('C-u');
@@ -257,33 +271,42 @@ describe('without a terminal, a closed stdin never ends Sched', () => {
     return res.status === 200;
   }
 
+  /**
+   * Still at work, not a fixed time later: two more reconcile passes (one a second) after this
+   * call, still serving, still running.
+   */
+  async function keepsWorking(child: ChildProcess, port: number): Promise<void> {
+    const url = `http://127.0.0.1:${port}`;
+    const from = await reconcilePasses(url);
+    await eventually(async () => ((await reconcilePasses(url)) >= from + 2 ? true : undefined), 'two more reconcile passes', 30_000);
+    expect(child.exitCode).toBeNull();
+    expect(await healthy(port)).toBe(true);
+  }
+
   /** SIGTERM to the bot itself (its pid from its log), as a service manager would; npm's exit code. */
   async function stop(child: ChildProcess, logLines: string[]): Promise<number | null> {
     const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
     const running = logLines.find((line) => line.includes('"sched is running"'));
-    expect(running, 'the bot logs its pid').toBeDefined();
-    process.kill((JSON.parse(running!) as { pid: number }).pid, 'SIGTERM');
+    const pid = (JSON.parse(running ?? '{}') as { pid?: unknown }).pid;
+    expect(pid, 'the bot logs its pid').toBeTypeOf('number');
+    process.kill(pid as number, 'SIGTERM');
     return exited;
   }
 
-  test('SCHED_CHAT=none, stdin closed: still serving after 2 s', { timeout: 60_000 }, async () => {
+  test('SCHED_CHAT=none, stdin closed: still serving, reconcile passes later', { timeout: 90_000 }, async () => {
     const { child, stdout, port } = await spawnSched({ SCHED_CHAT: 'none', SCHED_DATA_DIR: join(scratch, 'none') }, 'ignore');
     await eventually(async () => (stdout.some((line) => line.includes('"sched is running"')) ? true : undefined), 'the bot to start', 45_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(child.exitCode).toBeNull();
-    expect(await healthy(port)).toBe(true);
+    await keepsWorking(child, port);
     expect(await stop(child, stdout)).toBe(0);
   });
 
-  test('SCHED_CHAT=terminal, stdin a pipe that ends: the commands are answered, then Sched keeps running', { timeout: 60_000 }, async () => {
+  test('SCHED_CHAT=terminal, stdin a pipe that ends: the commands are answered, then Sched keeps running', { timeout: 90_000 }, async () => {
     const { child, stdout, port } = await spawnSched({ SCHED_CHAT: 'terminal', SCHED_DATA_DIR: join(scratch, 'piped') }, 'pipe');
     child.stdin!.end('list\n');
     await eventually(async () => (stdout.some((line) => line.startsWith('⊘ End of input')) ? true : undefined), 'the end of input', 45_000);
     expect(stdout).toContain('sched> list');
     expect(stdout).toContain('Your jobs');
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(child.exitCode).toBeNull();
-    expect(await healthy(port)).toBe(true);
+    await keepsWorking(child, port);
     // The log went to a file: stdout belongs to the terminal surface.
     expect(stdout.some((line) => line.startsWith('{'))).toBe(false);
     expect(await stop(child, (await readFile(join(scratch, 'piped', 'sched.log'), 'utf8')).split('\n'))).toBe(0);
