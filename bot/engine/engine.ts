@@ -14,10 +14,11 @@ import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobS
 import { DueTimers } from './due-timers.js';
 import { EffectRunner } from './effect-runner.js';
 import { newJobId, randomId } from './ids.js';
-import { JobDriver, MAX_WRITE_RETRIES } from './job-driver.js';
+import { JobDriver } from './job-driver.js';
 import { EngineMetrics } from './metrics.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { Reconciler, type PassResult } from './reconciler.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 export interface EngineDeps {
   store: JobStore;
@@ -178,19 +179,21 @@ export class Engine implements JobService {
 
   /** A change outside the lifecycle (user edits, chat bookkeeping): one conditional write. */
   private edit(id: string, change: (job: Job) => Job): Promise<Job> {
-    return this.driver.exclusive(id, async () => {
-      for (let tries = 0; tries < MAX_WRITE_RETRIES; tries++) {
-        const job = await this.deps.store.get(id);
-        if (!job) throw new NotFoundError(`no job ${id}`);
-        const next: Job = { ...change(job), version: job.version + 1, updatedAt: this.deps.clock.now().toISOString() };
-        try {
+    return this.driver.exclusive(id, () =>
+      retryOnConflict(
+        async () => {
+          const job = await this.deps.store.get(id);
+          if (!job) throw new NotFoundError(`no job ${id}`);
+          const next: Job = { ...change(job), version: job.version + 1, updatedAt: this.deps.clock.now().toISOString() };
           await this.deps.store.update(next);
           return next;
-        } catch (err) {
-          if (!(err instanceof ConflictError)) throw err;
-        }
-      }
-      throw new ConflictError(`job ${id} kept changing; try again`);
-    });
+        },
+        {
+          exhausted: () => {
+            throw new ConflictError(`job ${id} kept changing; try again`);
+          },
+        },
+      ),
+    );
   }
 }

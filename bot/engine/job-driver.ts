@@ -12,10 +12,8 @@ import type { Effect, Observation } from '../core/observation.js';
 import type { Clock, JobStore, Notifier } from '../ports.js';
 import type { EffectRunner } from './effect-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 import type { EngineMetrics } from './metrics.js';
-
-/** A conditional write lost to another writer is retried on fresh state this many times. */
-export const MAX_WRITE_RETRIES = 5;
 
 export interface JobDriverDeps {
   store: JobStore;
@@ -93,22 +91,26 @@ export class JobDriver {
   private async decideAndStore(jobId: string, observation: Observation, preloaded: Job | undefined): Promise<{ job: Job; effects: Effect[] } | undefined> {
     const { store, metrics } = this.deps;
     let job = preloaded;
-    for (let tries = 0; tries < MAX_WRITE_RETRIES; tries++) {
-      job ??= await store.get(jobId);
-      if (!job) return undefined;
-      const decision = decide(job, observation, this.deps.clock.now(), this.deps.timings);
-      if (JSON.stringify(decision.job) === JSON.stringify(job)) return { job, effects: decision.effects };
-      const next = { ...decision.job, version: job.version + 1 };
-      try {
+    return retryOnConflict(
+      async () => {
+        job ??= await store.get(jobId);
+        if (!job) return undefined;
+        const decision = decide(job, observation, this.deps.clock.now(), this.deps.timings);
+        if (JSON.stringify(decision.job) === JSON.stringify(job)) return { job, effects: decision.effects };
+        const next = { ...decision.job, version: job.version + 1 };
         await store.update(next);
         if (next.status !== job.status) metrics.transition(next.status);
         return { job: next, effects: decision.effects };
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        metrics.writeConflicts++;
-        job = undefined; // someone else moved it on: decide again on fresh state
-      }
-    }
-    throw new ConflictError(`job ${jobId} kept changing under us`);
+      },
+      {
+        onConflict: () => {
+          metrics.writeConflicts++;
+          job = undefined; // someone else moved it on: decide again on fresh state
+        },
+        exhausted: () => {
+          throw new ConflictError(`job ${jobId} kept changing under us`);
+        },
+      },
+    );
   }
 }
