@@ -3,6 +3,9 @@ import type { Job, JobEvent } from './job.js';
 /** EC2 instance states, plus `missing` for an instance EC2 no longer lists. */
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped' | 'missing';
 
+/** Instance states in which an instance may still run (or be started again): it must be terminated. */
+export const LIVE_INSTANCE_STATES: ReadonlySet<InstanceState> = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped']);
+
 /** A spot request as EC2 describes it. */
 export interface SpotRequestView {
   requestId: string;

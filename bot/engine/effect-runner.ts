@@ -13,6 +13,7 @@ import type { Effect, Observation } from '../core/observation.js';
 import { notificationToken } from '../security/hmac.js';
 import type { CallbackOutcome, CallbackSender, Fleet } from '../ports.js';
 import type { EngineMetrics } from './metrics.js';
+import { assertNever } from '../core/assert-never.js';
 
 export interface EffectRunnerDeps {
   fleet: Fleet;
@@ -46,7 +47,7 @@ export class EffectRunner {
       case 'sendCallback':
         return this.sendCallback(job, effect);
       default:
-        return assertNever(effect);
+        return assertNever(effect, 'effect');
     }
   }
 
@@ -89,8 +90,4 @@ export class EffectRunner {
       ? { kind: 'callbackResult', tryNumber: effect.tryNumber, ok: true, statusCode: outcome.statusCode, permanent: false }
       : { kind: 'callbackResult', tryNumber: effect.tryNumber, ok: false, statusCode: outcome.statusCode, error: outcome.error, permanent: outcome.permanent };
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected effect: ${JSON.stringify(value)}`);
 }
