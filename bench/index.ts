@@ -12,7 +12,8 @@ import { MemoryFleet } from '../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../bot/adapters/memory-store.js';
 import { decide } from '../bot/core/lifecycle.js';
 import { Engine } from '../bot/engine/engine.js';
-import type { Fleet, NewJob } from '../bot/ports.js';
+import type { NewJob } from '../bot/core/job.js';
+import type { Fleet } from '../bot/ports.js';
 import { makeJob } from '../test/harness/jobs.js';
 import { startMoto } from '../test/harness/moto.js';
 

@@ -1,7 +1,7 @@
 /**
  * The bot's one configuration: read from environment variables in one place, validated with
  * every problem reported at once. The variable names are a contract with the Pulumi program, the
- * README and the tests (DESIGN.md, "Configuration and commands").
+ * README (its "Configuration" table) and the tests.
  */
 import { z } from 'zod';
 

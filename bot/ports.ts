@@ -2,8 +2,10 @@
  * The interfaces the engine needs from the world. Core and engine depend on these only; adapters
  * implement them; `main.ts` wires one implementation of each.
  */
-import type { Job } from './core/job.js';
-import type { InstanceView, SpotRequestView } from './core/observation.js';
+import type { Job, NewJob } from './core/job.js';
+
+export type { NewJob };
+import type { InstanceView, LaunchPool, Market, SpotRequestView } from './core/observation.js';
 
 /** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */
 export interface JobStore {
@@ -23,17 +25,45 @@ export interface JobStore {
   listCreatedSince(since: string, limit: number): Promise<Job[]>;
 }
 
-/** One spot instance launch for one job attempt. */
-export interface SpotLaunch {
+/** One launch for one job attempt: where it may run (the pools, best first) and what runs there. */
+export interface LaunchPlan {
   jobId: string;
   attempt: number;
-  instanceType: string;
-  /** USD per hour as a decimal string; absent: on-demand price cap (EC2's default). */
+  market: Market;
+  /** Candidate pools, best first; never empty. */
+  pools: LaunchPool[];
+  /** Spot only: USD per hour as a decimal string; absent: the on-demand price caps it (EC2's default). */
   maxPrice?: string;
   /** The rendered bootstrap script (plain text; the adapter encodes it). */
   userData: string;
   /** Makes a retried call idempotent on AWS. */
   clientToken: string;
+}
+
+/** What a launch placed: the spot request (or the local run's equivalent), and its instance once known. */
+export interface Launched {
+  requestId: string;
+  instanceId?: string;
+}
+
+/**
+ * Why `Fleet.launch` failed, in the terms the lifecycle records: a stable `code` (the cloud's own
+ * where there is one), whether repeating the launch can ever succeed, and whether the pools had
+ * no capacity (so other pools may).
+ */
+export class LaunchError extends Error {
+  override readonly name = 'LaunchError';
+  readonly capacity: boolean;
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown; capacity?: boolean },
+  ) {
+    super(message, options);
+    this.capacity = options?.capacity ?? false;
+  }
 }
 
 /** Everything of this deployment that the compute side currently lists. */
@@ -42,9 +72,10 @@ export interface FleetSnapshot {
   instances: InstanceView[];
 }
 
-/** Where containers run: EC2 spot, or this machine in the embedded default. */
+/** Where containers run: EC2, or this machine in the embedded default. */
 export interface Fleet {
-  requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }>;
+  /** Launches one attempt's instance; throws `LaunchError`. Idempotent per `clientToken`. */
+  launch(plan: LaunchPlan): Promise<Launched>;
   /** All spot requests and instances tagged for this deployment, in as few calls as possible. */
   observe(): Promise<FleetSnapshot>;
   /** Idempotent: an unknown or already cancelled request is not an error. */
@@ -53,7 +84,7 @@ export interface Fleet {
   terminateInstance(instanceId: string): Promise<void>;
 }
 
-/** The JSON body of a callback; field names are the public contract (DESIGN.md). */
+/** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
 export interface CallbackPayload {
   job_id: string;
   status: string;
@@ -84,17 +115,6 @@ export interface Clock {
   now(): Date;
 }
 
-/** What a surface (REST API, chat) asks for when it creates a job; validated before it gets here. */
-export interface NewJob {
-  spec: import('./core/job.js').JobSpec;
-  /** ISO UTC; a time in the past or now means "as soon as possible". */
-  runAt: string;
-  owner: import('./core/job.js').JobOwner;
-  /** Where the job was started from, so its updates go back there. */
-  origin?: import('./core/job.js').ChatOrigin;
-  /** The cron schedule this job is a firing of. */
-  scheduleId?: string;
-}
 
 /** A notification from the instance agent, already authenticated. */
 export interface AgentReport {

@@ -5,8 +5,9 @@
  * Retries are the SDK's: `retryMode: 'adaptive'` is the standard strategy (exponential back-off
  * with full jitter, longer base delay for throttling errors, a retry-token bucket that stops retry
  * storms) plus a client-side token bucket that slows this client down after it was throttled.
- * EC2 throttles per account and region (DESIGN.md), so the bot obeys the same limiter across all
- * its calls instead of hand-writing sleeps around each one.
+ * EC2 throttles API requests per account and Region, whichever client sends them (AWS, "Request
+ * throttling for the Amazon EC2 API"), so the bot obeys the same limiter across all its calls
+ * instead of hand-writing sleeps around each one.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';

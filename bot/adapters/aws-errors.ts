@@ -6,6 +6,7 @@
  * the SDK's job (adaptive retry mode, see aws-clients.ts); these sets decide what the *bot* does
  * once the SDK has given up: wait for the next tick, treat the resource as gone, or fail the job.
  */
+import { LaunchError } from '../ports.js';
 
 /** The service is shedding load; the same call succeeds later. */
 export const THROTTLING_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -157,30 +158,10 @@ export function isServerFault(err: unknown): boolean {
   return status !== undefined && status >= 500;
 }
 
-/**
- * Why `Fleet.requestSpot` failed, in the terms the lifecycle records: the AWS `code` (or
- * `Unknown`) and whether repeating the request can ever succeed.
- */
-export class SpotRequestError extends Error {
-  override readonly name = 'SpotRequestError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly permanent: boolean,
-    options?: { cause?: unknown; capacity?: boolean },
-  ) {
-    super(message, options);
-    this.capacity = options?.capacity ?? false;
-  }
-
-  /** EC2 cannot place this instance type now (or here): another type may work. */
-  readonly capacity: boolean;
-
-  /** Wraps anything `RequestSpotInstances` threw, classified by the sets above. */
-  static from(err: unknown): SpotRequestError {
-    if (err instanceof SpotRequestError) return err;
-    const code = awsErrorCode(err) ?? 'Unknown';
-    const message = err instanceof Error ? err.message : String(err);
-    return new SpotRequestError(code, message, isPermanent(err), { cause: err, capacity: isCapacityError(err) });
-  }
+/** Anything a launch call threw, as the port's `LaunchError`, classified by the sets above. */
+export function launchErrorFrom(err: unknown): LaunchError {
+  if (err instanceof LaunchError) return err;
+  const code = awsErrorCode(err) ?? 'Unknown';
+  const message = err instanceof Error ? err.message : String(err);
+  return new LaunchError(code, message, isPermanent(err), { cause: err, capacity: isCapacityError(err) });
 }

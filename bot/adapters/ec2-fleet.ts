@@ -24,8 +24,8 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
-import { SpotRequestError, isMalformedId, isNotFound, isServerFault, isThrottling } from './aws-errors.js';
+import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan, type Launched } from '../ports.js';
+import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
 
 /**
  * Tag keys on requests and instances. No ':' in them: instance-metadata tags cannot carry it.
@@ -103,12 +103,15 @@ export class Ec2Fleet implements Fleet {
   }
 
   /**
-   * Issues one one-time spot request for one job attempt. Throws `SpotRequestError` carrying the
-   * AWS code and whether a retry can ever succeed.
+   * Issues one one-time spot request for one job attempt, in its first pool. Throws `LaunchError`
+   * carrying the AWS code and whether a retry can ever succeed.
    */
-  async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }> {
+  async launch(launch: LaunchPlan): Promise<Launched> {
+    const pool = launch.pools[0];
+    if (!pool) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
+    if (launch.market !== 'spot') throw new LaunchError('Unsupported', `this adapter launches spot instances only, not ${launch.market}`, true);
     const tags = this.jobTags(launch.jobId, launch.attempt);
-    const subnetId = this.subnetFor(launch.attempt);
+    const subnetId = pool.subnetId ?? this.subnetFor(launch.attempt);
     let request: SpotInstanceRequest | undefined;
     try {
       const out = await this.client.send(
@@ -121,7 +124,7 @@ export class Ec2Fleet implements Fleet {
           LaunchSpecification: {
             ImageId: this.amiId,
             // The SDK's union lags behind new instance types; EC2 itself validates the name.
-            InstanceType: launch.instanceType as _InstanceType,
+            InstanceType: pool.instanceType as _InstanceType,
             UserData: Buffer.from(launch.userData, 'utf8').toString('base64'),
             ...(subnetId !== undefined && { SubnetId: subnetId }),
             ...(this.securityGroupIds.length > 0 && { SecurityGroupIds: [...this.securityGroupIds] }),
@@ -136,10 +139,10 @@ export class Ec2Fleet implements Fleet {
       );
       request = out.SpotInstanceRequests?.[0];
     } catch (err) {
-      throw SpotRequestError.from(err);
+      throw launchErrorFrom(err);
     }
     if (!request?.SpotInstanceRequestId) {
-      throw new SpotRequestError('EmptyResponse', 'RequestSpotInstances returned no spot request', false);
+      throw new LaunchError('EmptyResponse', 'RequestSpotInstances returned no spot request', false);
     }
     return {
       requestId: request.SpotInstanceRequestId,

@@ -1,7 +1,7 @@
 /**
- * The `Fleet` port on this machine: the compute of the embedded default (DESIGN.md "The embedded
- * default"). A "spot request" is fulfilled at once by running the job attempt's rendered bootstrap
- * script — the very user data an EC2 instance would get — with bash, here, with Docker or Podman.
+ * The `Fleet` port on this machine: the compute of the embedded default (README.md, "Quick start").
+ * A "spot request" is fulfilled at once by running the job attempt's rendered bootstrap script —
+ * the very user data an EC2 instance would get — with bash, here, with Docker or Podman.
  *
  * One run per job attempt, in its own folder `<workDir>/<jobId>/<attempt>/`:
  * - `user-data.sh` — the script as rendered, run unchanged;
@@ -27,8 +27,7 @@ import { constants, accessSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import type { InstanceView, SpotRequestView } from '../core/observation.js';
-import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
-import { SpotRequestError } from './aws-errors.js';
+import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan } from '../ports.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup } from './local-process.js';
 
 export type ContainerCli = 'docker' | 'podman';
@@ -243,17 +242,18 @@ export class LocalFleet implements Fleet {
 
   /**
    * Starts the attempt's script unless a run of this attempt exists already (in memory or on
-   * disk), in which case its ids are returned and nothing starts. Throws `SpotRequestError`,
+   * disk), in which case its ids are returned and nothing starts. Throws `LaunchError`,
    * permanent when this machine has no container CLI.
    */
-  async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId: string }> {
+  async launch(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
     if (!JOB_ID_PATTERN.test(launch.jobId)) {
-      throw new SpotRequestError('InvalidParameterValue', `job id ${JSON.stringify(launch.jobId)} is not a valid local run name`, true);
+      throw new LaunchError('InvalidParameterValue', `job id ${JSON.stringify(launch.jobId)} is not a valid local run name`, true);
     }
     if (!Number.isSafeInteger(launch.attempt) || launch.attempt < 0) {
-      throw new SpotRequestError('InvalidParameterValue', `attempt ${launch.attempt} must be a non-negative integer`, true);
+      throw new LaunchError('InvalidParameterValue', `attempt ${launch.attempt} must be a non-negative integer`, true);
     }
-    if (this.closing) throw new SpotRequestError('ShuttingDown', 'Sched is stopping; the job starts when it runs again', false);
+    if (launch.pools.length === 0) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
+    if (this.closing) throw new LaunchError('ShuttingDown', 'Sched is stopping; the job starts when it runs again', false);
     await this.load();
     const ids = localRunIds(launch.jobId, launch.attempt);
     if (this.runs.has(ids.instanceId)) return ids;
@@ -338,10 +338,10 @@ export class LocalFleet implements Fleet {
 
   // ---- runs ----
 
-  private async start(launch: SpotLaunch): Promise<{ requestId: string; instanceId: string }> {
+  private async start(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
     const ids = localRunIds(launch.jobId, launch.attempt);
     const cli = this.containerCli ?? detectContainerCli(this.pathEnv);
-    if (!cli) throw new SpotRequestError('ContainerCliMissing', NO_CONTAINER_CLI_MESSAGE, true);
+    if (!cli) throw new LaunchError('ContainerCliMissing', NO_CONTAINER_CLI_MESSAGE, true);
 
     const dir = join(this.workDir, launch.jobId, String(launch.attempt));
     await mkdir(join(this.workDir, launch.jobId), { recursive: true, mode: 0o700 });
@@ -366,7 +366,7 @@ export class LocalFleet implements Fleet {
         attempt: launch.attempt,
         ...ids,
         clientToken: launch.clientToken,
-        instanceType: launch.instanceType,
+        instanceType: launch.pools[0]!.instanceType, // checked by `launch`
         containerCli: cli,
         containerName: `sched-${launch.jobId}-${launch.attempt}`,
         requestState: 'active',
@@ -396,7 +396,7 @@ export class LocalFleet implements Fleet {
       const err = await new Promise<Error>((resolve) => child.once('error', resolve));
       this.markEnded(run, 'lost');
       await this.persist(run);
-      throw new SpotRequestError('AgentStartFailed', `could not start bash for the job's script: ${err.message}`, true, { cause: err });
+      throw new LaunchError('AgentStartFailed', `could not start bash for the job's script: ${err.message}`, true, { cause: err });
     }
     child.unref();
     run.child = child;

@@ -4,13 +4,13 @@
  * codes) through `setRequestStatus` and `setInstanceState`.
  */
 import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import type { Fleet, FleetSnapshot, SpotLaunch } from '../ports.js';
+import type { Fleet, FleetSnapshot, LaunchPlan, Launched } from '../ports.js';
 
 export class MemoryFleet implements Fleet {
   readonly requests = new Map<string, SpotRequestView & { userData: string; clientToken: string }>();
   readonly instances = new Map<string, InstanceView>();
   readonly calls: { op: string; id: string }[] = [];
-  /** When set, `requestSpot` throws it once (then clears). */
+  /** When set, `launch` throws it once (then clears). */
   failNextRequest: Error | undefined;
   /** When false, requests stay `open`/`pending-fulfillment` until `fulfil` is called. */
   fulfilImmediately = true;
@@ -18,7 +18,7 @@ export class MemoryFleet implements Fleet {
   pricePerHour: number | undefined;
   private sequence = 0;
 
-  async requestSpot(launch: SpotLaunch): Promise<{ requestId: string; instanceId?: string }> {
+  async launch(launch: LaunchPlan): Promise<Launched> {
     if (this.failNextRequest) {
       const err = this.failNextRequest;
       this.failNextRequest = undefined;
@@ -27,14 +27,14 @@ export class MemoryFleet implements Fleet {
     const existing = [...this.requests.values()].find((r) => r.clientToken === launch.clientToken);
     if (existing) return { requestId: existing.requestId, instanceId: existing.instanceId };
     const requestId = `sir-${++this.sequence}`;
-    this.calls.push({ op: 'requestSpot', id: requestId });
+    this.calls.push({ op: 'launch', id: requestId });
     this.requests.set(requestId, {
       requestId,
       jobId: launch.jobId,
       attempt: launch.attempt,
       state: 'open',
       statusCode: 'pending-fulfillment',
-      instanceType: launch.instanceType,
+      instanceType: launch.pools[0]?.instanceType,
       userData: launch.userData,
       clientToken: launch.clientToken,
     });

@@ -8,6 +8,7 @@ import { retry } from './retry.js';
 import { run } from './run.js';
 import { logs, status } from './status.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
+import { assertNever } from '../core/assert-never.js';
 
 export async function executeCommand(command: Command, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   if (command.kind === 'help') return { kind: 'help', topic: command.topic };
@@ -28,7 +29,7 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
       case 'retry':
         return await retry(command, actor, deps);
       default:
-        return assertNever(command);
+        return assertNever(command, 'command');
     }
   } catch (err) {
     // Domain refusals become answers; anything else is a bug and goes to the caller's error path.
@@ -36,8 +37,4 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
     if (err instanceof NotFoundError) return { kind: 'invalid', error: err.message, usage: '' };
     throw err;
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected command: ${JSON.stringify(value)}`);
 }

@@ -1,6 +1,7 @@
 /**
  * The instance agent: the bash user-data script that runs one job attempt on a fresh EC2 spot
- * instance (or, in the embedded default, on this machine). See DESIGN.md "The instance agent".
+ * instance (or, in the embedded default, on this machine). Its reports follow README.md
+ * "Instance notifications".
  *
  * What the rendered script does, in order:
  * 1. reports `started`;
@@ -53,6 +54,18 @@ const DEFAULT_LOG_TAIL_BYTES = 4096;
 const MAX_LOG_TAIL_BYTES = 1024 * 1024;
 // Lone surrogates cannot be encoded as UTF-8: the container would receive U+FFFD instead.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Length of a notification token: base64url of an HMAC-SHA256 (32 bytes), unpadded. */
+export const NOTIFICATION_TOKEN_LENGTH = 43;
+
+/**
+ * Throws `ValidationError` when a job's script could not be rendered (bad values, or over EC2's
+ * user-data limit), so a job is refused when it is created rather than when it is due. The size
+ * depends on the token's length only, never its value.
+ */
+export function checkBootstrapFits(input: Omit<BootstrapInput, 'attempt' | 'token'>): void {
+  renderBootstrap({ ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
+}
 
 /** Renders the user-data script for one job attempt; throws `ValidationError` listing every problem. */
 export function renderBootstrap(input: BootstrapInput): string {

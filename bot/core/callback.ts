@@ -7,7 +7,7 @@ import type { CallbackPayload } from '../ports.js';
 import { knownCost, type Job } from './job.js';
 
 /**
- * The public contract of DESIGN.md ("Callbacks"). Unknown values are `null`, never absent, so
+ * The public contract of README.md ("Callbacks"). Unknown values are `null`, never absent, so
  * receivers can rely on every key being present.
  */
 export function buildCallbackPayload(job: Job): CallbackPayload {

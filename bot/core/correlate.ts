@@ -3,7 +3,7 @@
  * wants (orphans). Pure: the engine passes the snapshot and the active jobs in.
  */
 import { isTerminal, type Job } from './job.js';
-import type { InstanceView, Observation, SpotRequestView } from './observation.js';
+import { LIVE_INSTANCE_STATES, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
 import type { FleetSnapshot } from '../ports.js';
 
 export interface SnapshotIndex {
@@ -63,8 +63,6 @@ export interface Orphans {
   requests: SpotRequestView[];
 }
 
-const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
-
 /**
  * Compares what should exist with what the fleet lists. Only resources carrying a job tag are
  * considered, so nothing Sched did not launch (the bot host itself, say) is ever touched.
@@ -80,7 +78,7 @@ export function findOrphans(activeJobs: Job[], snapshot: FleetSnapshot): Orphans
   };
   const abandoned = new Set(activeJobs.flatMap((job) => job.abandonedRequestIds ?? []));
   const instances = snapshot.instances.filter(
-    (i) => LIVE.has(i.state) && ((i.spotRequestId !== undefined && abandoned.has(i.spotRequestId)) || wanted(i.jobId, i.attempt) !== true),
+    (i) => LIVE_INSTANCE_STATES.has(i.state) && ((i.spotRequestId !== undefined && abandoned.has(i.spotRequestId)) || wanted(i.jobId, i.attempt) !== true),
   );
   const requests = snapshot.requests.filter(
     (r) => (r.state === 'open' || r.state === 'active') && (abandoned.has(r.requestId) || wanted(r.jobId, r.attempt) !== true),

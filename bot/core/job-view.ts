@@ -14,6 +14,7 @@ import { describeInstant, nextFirings, relativeTime } from './commands/when.js';
 import { isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
 import { formatUtc } from './job-request.js';
 import { formatDuration } from './lifecycle.js';
+import { assertNever } from './assert-never.js';
 
 /** How a status or event feels; renderers pick colours and emoji from it. */
 export const ViewTone = {
@@ -436,8 +437,4 @@ export function closingFacts(view: JobView, event: ViewEvent): string[] {
     const describe = wanted[field.label];
     return describe ? [describe(field.value)] : [];
   });
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${String(value)}`);
 }

@@ -172,3 +172,15 @@ export function needsReconcile(job: Job): boolean {
   if (!job.cleanedUp) return true;
   return job.callback?.state === CallbackState.Pending;
 }
+
+/** What a surface (REST API, chat, a schedule's firing) asks for; validated before it gets here. */
+export interface NewJob {
+  spec: JobSpec;
+  /** ISO UTC; a time in the past or now means "as soon as possible". */
+  runAt: string;
+  owner: JobOwner;
+  /** Where the job was started from, so its updates go back there. */
+  origin?: ChatOrigin;
+  /** The cron schedule this job is a firing of. */
+  scheduleId?: string;
+}

@@ -16,9 +16,10 @@ import {
   type JobEvent,
   type JobEventKind,
 } from './job.js';
-import type { Decision, Effect, InstanceView, Observation, SpotRequestView } from './observation.js';
+import { LIVE_INSTANCE_STATES, type Decision, type Effect, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
 import { describeSpotWait, SpotDecision, spotDecisionFor } from './spot-status.js';
 import { callbackRetryDelaySeconds } from './callback.js';
+import { assertNever } from './assert-never.js';
 
 /** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
 export interface LifecycleTimings {
@@ -55,9 +56,6 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   callbackInFlightSeconds: 120,
   capacityGiveUpSeconds: 3600,
 };
-
-/** A live instance of a job that has ended, or of an attempt that is over, must be terminated. */
-const LIVE_INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', 'stopping', 'stopped']);
 
 /** A request in one of these states can launch nothing more. */
 const REQUEST_OVER_STATES: ReadonlySet<string> = new Set(['cancelled', 'closed', 'failed', 'missing']);
@@ -459,10 +457,11 @@ function issueRequest(t: Transition): void {
     t.timings.compute === 'local' ? `starting on this machine (attempt ${job.attempt})` : `spot request issued for ${instanceType} (attempt ${job.attempt})`,
   );
   t.effect({
-    kind: 'requestSpot',
+    kind: 'launch',
     jobId: job.id,
     attempt: job.attempt,
-    instanceType,
+    market: 'spot',
+    pools: [{ instanceType }],
     clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
   });
 }
@@ -563,8 +562,4 @@ export function formatDuration(seconds: number): string {
 
 function currentType(job: Job): string {
   return job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 't3.micro';
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

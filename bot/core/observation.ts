@@ -3,6 +3,9 @@ import type { Job, JobEvent } from './job.js';
 /** EC2 instance states, plus `missing` for an instance EC2 no longer lists. */
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped' | 'missing';
 
+/** Instance states in which an instance may still run (or be started again): it must be terminated. */
+export const LIVE_INSTANCE_STATES: ReadonlySet<InstanceState> = new Set<InstanceState>(['pending', 'running', 'stopping', 'stopped']);
+
 /** A spot request as EC2 describes it. */
 export interface SpotRequestView {
   requestId: string;
@@ -39,7 +42,7 @@ export type AgentStatus = 'started' | 'finished' | 'interrupting';
  *   not sent; the request may not be visible yet).
  * - `instance`: the current attempt's instance (state `missing` when EC2 no longer lists it).
  * - `agent`: the bootstrap script's notification (already authenticated and attempt-checked).
- * - `spotRequested` / `spotRequestFailed`: the outcome of our own `requestSpot` effect.
+ * - `spotRequested` / `spotRequestFailed`: the outcome of our own `launch` effect.
  * - `callbackResult`: the outcome of one callback delivery try.
  * - `cancel`: a user asked.
  */
@@ -57,8 +60,18 @@ export type Observation =
  * What the engine must do after storing the new job. Every effect is idempotent: running it twice
  * (a crash between store and effect repeats it) has the effect of running it once.
  */
+/** Where an attempt's instance comes from: EC2's spot market, or on-demand at the full price. */
+export type Market = 'spot' | 'on-demand';
+
+/** A pool: an instance type, in one subnet (so one availability zone) when `subnetId` says which. */
+export interface LaunchPool {
+  instanceType: string;
+  subnetId?: string;
+}
+
 export type Effect =
-  | { kind: 'requestSpot'; jobId: string; attempt: number; instanceType: string; clientToken: string }
+  /** Launch the attempt's instance in one of `pools` (best first); `clientToken` makes it idempotent. */
+  | { kind: 'launch'; jobId: string; attempt: number; market: Market; pools: LaunchPool[]; clientToken: string }
   | { kind: 'cancelSpotRequest'; requestId: string }
   | { kind: 'terminateInstance'; instanceId: string }
   | { kind: 'sendCallback'; jobId: string; url: string; idempotencyKey: string; tryNumber: number }

@@ -11,9 +11,10 @@ import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { firingJobId, nextFiring } from '../core/cron.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import type { Job } from '../core/job.js';
+import type { Job, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
-import type { Clock, NewJob, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
+import { retryOnConflict } from './retry-on-conflict.js';
+import type { Clock, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
 
 export interface SchedulerDeps {
   store: ScheduleStore;
@@ -73,21 +74,23 @@ export class Scheduler implements ScheduleService {
   }
 
   async cancelSchedule(id: string, by: string): Promise<Schedule> {
-    for (let tries = 0; tries < 5; tries++) {
-      const found = await this.deps.store.getSchedule(id);
-      if (!found) throw new NotFoundError(`no schedule ${id}`);
-      if (found.status === 'cancelled') throw new ValidationError([`schedule ${id} is already cancelled`]);
-      const next: Schedule = { ...found, version: found.version + 1, status: 'cancelled', cancelledBy: by, nextRunAt: undefined, updatedAt: this.deps.clock.now().toISOString() };
-      try {
+    return retryOnConflict(
+      async () => {
+        const found = await this.deps.store.getSchedule(id);
+        if (!found) throw new NotFoundError(`no schedule ${id}`);
+        if (found.status === 'cancelled') throw new ValidationError([`schedule ${id} is already cancelled`]);
+        const next: Schedule = { ...found, version: found.version + 1, status: 'cancelled', cancelledBy: by, nextRunAt: undefined, updatedAt: this.deps.clock.now().toISOString() };
         await this.deps.store.updateSchedule(next);
         this.timers.get(id)?.job.cancel();
         this.timers.delete(id);
         return next;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    throw new ConflictError(`schedule ${id} kept changing; try again`);
+      },
+      {
+        exhausted: () => {
+          throw new ConflictError(`schedule ${id} kept changing; try again`);
+        },
+      },
+    );
   }
 
   /** Fires every due schedule once; the reconcile pass calls this. Returns the jobs started. */
@@ -111,43 +114,41 @@ export class Scheduler implements ScheduleService {
     return started;
   }
 
-  private async fireIfDue(id: string): Promise<boolean> {
-    for (let tries = 0; tries < 5; tries++) {
-      const current = await this.deps.store.getSchedule(id);
-      if (!current || current.status !== 'active' || !current.nextRunAt) return false;
-      const now = this.deps.clock.now();
-      if (Date.parse(current.nextRunAt) > now.getTime()) {
-        this.arm(current);
-        return false;
-      }
-      const firing = latestFiring(current, now);
-      // Start the job first: if the bot dies before the schedule moves on, the next try finds the
-      // job already there (ConflictError) and only moves the schedule on.
-      let started = false;
-      try {
-        await this.deps.createJob({ spec: current.spec, runAt: firing.toISOString(), owner: current.owner, origin: current.origin, scheduleId: current.id }, firingJobId(current.id, firing));
-        started = true;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-      const next = nextFiring(current.expression, current.timezone, now);
-      const moved: Schedule = {
-        ...current,
-        version: current.version + 1,
-        lastFiredAt: firing.toISOString(),
-        nextRunAt: next?.toISOString(),
-        status: next ? 'active' : 'cancelled',
-        updatedAt: now.toISOString(),
-      };
-      try {
+  private fireIfDue(id: string): Promise<boolean> {
+    return retryOnConflict(
+      async () => {
+        const current = await this.deps.store.getSchedule(id);
+        if (!current || current.status !== 'active' || !current.nextRunAt) return false;
+        const now = this.deps.clock.now();
+        if (Date.parse(current.nextRunAt) > now.getTime()) {
+          this.arm(current);
+          return false;
+        }
+        const firing = latestFiring(current, now);
+        // Start the job first: if the bot dies before the schedule moves on, the next try finds the
+        // job already there (ConflictError) and only moves the schedule on.
+        let started = false;
+        try {
+          await this.deps.createJob({ spec: current.spec, runAt: firing.toISOString(), owner: current.owner, origin: current.origin, scheduleId: current.id }, firingJobId(current.id, firing));
+          started = true;
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+        }
+        const next = nextFiring(current.expression, current.timezone, now);
+        const moved: Schedule = {
+          ...current,
+          version: current.version + 1,
+          lastFiredAt: firing.toISOString(),
+          nextRunAt: next?.toISOString(),
+          status: next ? 'active' : 'cancelled',
+          updatedAt: now.toISOString(),
+        };
         await this.deps.store.updateSchedule(moved);
         this.arm(moved);
         return started;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
-    return false;
+      },
+      { exhausted: () => false },
+    );
   }
 
   private arm(target: Schedule): void {

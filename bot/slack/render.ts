@@ -14,6 +14,7 @@ import type { types } from '@slack/bolt';
 import { helpText, type HelpDefaults } from '../core/commands/help.js';
 import { closingFacts, type JobAction, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewField, type ViewTone } from '../core/job-view.js';
 import type { JobOwner, JobStatus } from '../core/job.js';
+import { assertNever } from '../core/assert-never.js';
 
 type KnownBlock = types.KnownBlock;
 type SectionBlock = types.SectionBlock;
@@ -558,8 +559,4 @@ export function renderError(error: string, usage: string): SlackMessage {
 /** A short reply in words: confirmations, refusals, "no such job". */
 export function renderNotice(text: string, tone: ViewTone = 'muted'): SlackMessage {
   return { text: fallback(text), blocks: [section(`${toneEmoji(tone)} ${fitMrkdwn(text, 2900)}`)] };
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${String(value)}`);
 }

@@ -5,6 +5,7 @@ import type { RunWhen } from '../core/commands/grammar.js';
 import type { HelpDefaults } from '../core/commands/help.js';
 import { jobView, scheduleView } from '../core/job-view.js';
 import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, type SlackMessage } from './render.js';
+import { assertNever } from '../core/assert-never.js';
 
 export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: RunWhen; help?: HelpDefaults }): SlackMessage {
   const { now } = ctx;
@@ -35,10 +36,6 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
     case 'denied':
       return renderNotice(outcome.reason, 'failure');
     default:
-      return assertNever(outcome);
+      return assertNever(outcome, 'outcome');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected outcome: ${JSON.stringify(value)}`);
 }

@@ -15,6 +15,7 @@ import {
   renderScheduleLines,
   type TerminalRenderOptions,
 } from './render.js';
+import { assertNever } from '../core/assert-never.js';
 
 export interface ReplyContext extends TerminalRenderOptions {
   now: Date;
@@ -74,10 +75,6 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
     case 'denied':
       return renderNoticeLines(outcome.reason, 'failure', options);
     default:
-      return assertNever(outcome);
+      return assertNever(outcome, 'outcome');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected outcome: ${JSON.stringify(value)}`);
 }

@@ -6,16 +6,17 @@ import {
   NOT_FOUND_ERROR_CODES,
   PERMANENT_ERROR_CODES,
   PERMANENT_ERROR_PREFIXES,
-  SpotRequestError,
   THROTTLING_ERROR_CODES,
   awsErrorCode,
   isCapacityError,
+  launchErrorFrom,
   isMalformedId,
   isNotFound,
   isPermanent,
   isServerFault,
   isThrottling,
 } from '../../bot/adapters/aws-errors.js';
+import { LaunchError } from '../../bot/ports.js';
 
 /** What the SDK throws for an EC2 error response. */
 function sdkError(code: string, httpStatusCode = 400): EC2ServiceException {
@@ -103,22 +104,22 @@ describe('awsErrorCode', () => {
   });
 });
 
-describe('SpotRequestError.from', () => {
+describe('launchErrorFrom', () => {
   test('carries the code, the permanence and the cause', () => {
     const cause = sdkError('InvalidAMIID.NotFound');
-    const err = SpotRequestError.from(cause);
+    const err = launchErrorFrom(cause);
     expect(err).toBeInstanceOf(Error);
-    expect(err).toMatchObject({ name: 'SpotRequestError', code: 'InvalidAMIID.NotFound', permanent: true, message: 'InvalidAMIID.NotFound happened' });
+    expect(err).toMatchObject({ name: 'LaunchError', code: 'InvalidAMIID.NotFound', permanent: true, message: 'InvalidAMIID.NotFound happened' });
     expect(err.cause).toBe(cause);
   });
 
   test('unknown failures are retryable with code Unknown', () => {
-    expect(SpotRequestError.from(new Error('socket hang up'))).toMatchObject({ code: 'Unknown', permanent: false });
-    expect(SpotRequestError.from('weird')).toMatchObject({ code: 'Unknown', permanent: false, message: 'weird' });
+    expect(launchErrorFrom(new Error('socket hang up'))).toMatchObject({ code: 'Unknown', permanent: false });
+    expect(launchErrorFrom('weird')).toMatchObject({ code: 'Unknown', permanent: false, message: 'weird' });
   });
 
   test('is not wrapped twice', () => {
-    const err = new SpotRequestError('X', 'x', true);
-    expect(SpotRequestError.from(err)).toBe(err);
+    const err = new LaunchError('X', 'x', true);
+    expect(launchErrorFrom(err)).toBe(err);
   });
 });

@@ -28,10 +28,11 @@ const PAYLOAD: CallbackPayload = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Network rule (TESTING.md): nothing in this file may leave loopback, even if the code under test
-// is wrong. Every TCP connect is recorded; one to anything but a loopback address is refused
-// before a packet is sent, including addresses handed out by a `lookup` option. The system
-// resolver is blocked outright: no test needs it, and a query would leave the machine.
+// Network rule (README.md, "Developing": tests only ever talk to 127.0.0.1): nothing in this file
+// may leave loopback, even if the code under test is wrong. Every TCP connect is recorded; one to
+// anything but a loopback address is refused before a packet is sent, including addresses handed
+// out by a `lookup` option. The system resolver is blocked outright: no test needs it, and a query
+// would leave the machine.
 // ---------------------------------------------------------------------------------------------
 
 interface ConnectAttempt {

@@ -121,7 +121,7 @@ describe('EC2 spot states from recorded responses', () => {
     // Waiting on capacity past the fallback threshold: the next instance type, same attempt.
     const capacity = outcome('j-capacity', { status: 'requested', spotRequestId: 'sir-cap00001' });
     expect(capacity.job).toMatchObject({ status: 'requested', attempt: 1, instanceTypeIndex: 1, abandonedRequestIds: ['sir-cap00001'] });
-    expect(capacity.effects).toEqual(expect.arrayContaining(['cancelSpotRequest', 'requestSpot']));
+    expect(capacity.effects).toEqual(expect.arrayContaining(['cancelSpotRequest', 'launch']));
     expect(capacity.job.events.map((e) => e.text).join('\n')).toContain('no spot capacity for this instance type right now');
 
     const price = outcome('j-price', { status: 'requested', spotRequestId: 'sir-prc00001', requestedAt: '2026-11-27T10:09:00.000Z' });

@@ -19,9 +19,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createEc2Client } from '../../bot/adapters/aws-clients.js';
-import { SpotRequestError, isThrottling } from '../../bot/adapters/aws-errors.js';
+import { isThrottling } from '../../bot/adapters/aws-errors.js';
 import { Ec2Fleet, SCHED_TAG_KEYS, type Ec2FleetOptions } from '../../bot/adapters/ec2-fleet.js';
-import type { SpotLaunch } from '../../bot/ports.js';
+import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { TEST_CREDENTIALS, TEST_REGION, startMoto, type Moto } from '../harness/moto.js';
 
 // At 1,000 jobs moto is the bottleneck: measured here 15-35 s to make the requests, 5-15 s per
@@ -59,11 +59,12 @@ function tagMap(tags: Tag[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
-function launch(jobId: string, attempt: number, extra: Partial<SpotLaunch> = {}): SpotLaunch {
+function launch(jobId: string, attempt: number, extra: Partial<LaunchPlan> = {}): LaunchPlan {
   return {
     jobId,
     attempt,
-    instanceType: 't3.micro',
+    market: 'spot',
+    pools: [{ instanceType: 't3.micro' }],
     userData: `#!/bin/bash\necho ${jobId}\n`,
     clientToken: `${jobId}-${attempt}`,
     ...extra,
@@ -117,9 +118,9 @@ describe('Ec2Fleet on moto', () => {
     await moto?.stop();
   });
 
-  test('requestSpot makes a tagged one-time request that moto fulfils at once', async () => {
+  test('launch makes a tagged one-time request that moto fulfils at once', async () => {
     const f = fleet('func-request');
-    const result = await f.requestSpot(launch('job-req', 1, { maxPrice: '0.05' }));
+    const result = await f.launch(launch('job-req', 1, { maxPrice: '0.05' }));
     expect(result.requestId).toMatch(/^sir-/);
     expect(result.instanceId).toMatch(/^i-/);
 
@@ -147,15 +148,15 @@ describe('Ec2Fleet on moto', () => {
   });
 
   test('no maxPrice: no SpotPrice is sent (EC2 caps at the on-demand price)', async () => {
-    await fleet('func-price').requestSpot(launch('job-price', 1));
+    await fleet('func-price').launch(launch('job-price', 1));
     const sent = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
     expect(sent).not.toHaveProperty('SpotPrice');
   });
 
   test('the first observe tags the new instance and leaves it out; the next one lists it', async () => {
     const f = fleet('func-observe');
-    const a = await f.requestSpot(launch('job-a', 1));
-    const b = await f.requestSpot(launch('job-b', 3));
+    const a = await f.launch(launch('job-a', 1));
+    const b = await f.launch(launch('job-b', 3));
     expect(tagMap((await describeInstance(a.instanceId!)).Tags)).not.toHaveProperty(SCHED_TAG_KEYS.jobId);
 
     const first = await f.observe();
@@ -188,15 +189,15 @@ describe('Ec2Fleet on moto', () => {
   });
 
   test('observe sees only its own deployment', async () => {
-    await fleet('func-mine').requestSpot(launch('mine', 1));
-    await fleet('func-theirs').requestSpot(launch('theirs', 1));
+    await fleet('func-mine').launch(launch('mine', 1));
+    await fleet('func-theirs').launch(launch('theirs', 1));
     const snapshot = await fleet('func-mine').observe();
     expect(snapshot.requests.map((r) => r.jobId)).toEqual(['mine']);
   });
 
   test('user data round-trips exactly, non-ASCII and shell metacharacters included', async () => {
     const script = '#!/bin/bash\nset -euo pipefail\necho "héllo — 日本語 🚀" \'$(id)\' `uname` ; \\\n\ttrailing  \n';
-    const { instanceId } = await fleet('func-userdata').requestSpot(launch('job-ud', 1, { userData: script }));
+    const { instanceId } = await fleet('func-userdata').launch(launch('job-ud', 1, { userData: script }));
     const attr = await client.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId!, Attribute: 'userData' }));
     const encoded = attr.UserData?.Value;
     expect(encoded).toBe(Buffer.from(script, 'utf8').toString('base64'));
@@ -205,7 +206,7 @@ describe('Ec2Fleet on moto', () => {
 
   test('terminate: the instance shows shutting-down/terminated while moto keeps the request active', async () => {
     const f = fleet('func-terminate');
-    const { requestId, instanceId } = await f.requestSpot(launch('job-t', 1));
+    const { requestId, instanceId } = await f.launch(launch('job-t', 1));
     await f.observe();
     await f.terminateInstance(instanceId!);
     const snapshot = await f.observe();
@@ -217,7 +218,7 @@ describe('Ec2Fleet on moto', () => {
 
   test('cancel: the request is gone from observe; cancelling again succeeds', async () => {
     const f = fleet('func-cancel');
-    const { requestId } = await f.requestSpot(launch('job-c', 1));
+    const { requestId } = await f.launch(launch('job-c', 1));
     await f.cancelRequest(requestId);
     const snapshot = await f.observe();
     expect(snapshot.requests.map((r) => r.requestId)).not.toContain(requestId);
@@ -232,9 +233,9 @@ describe('Ec2Fleet on moto', () => {
 
   test('subnet rotates by attempt; security groups and instance profile are sent', async () => {
     const byName = fleet('func-launch');
-    const first = await byName.requestSpot(launch('job-l', 1));
-    const second = await byName.requestSpot(launch('job-l', 2));
-    const third = await byName.requestSpot(launch('job-l', 3));
+    const first = await byName.launch(launch('job-l', 1));
+    const second = await byName.launch(launch('job-l', 2));
+    const third = await byName.launch(launch('job-l', 3));
     const i1 = await describeInstance(first.instanceId!);
     const i2 = await describeInstance(second.instanceId!);
     const i3 = await describeInstance(third.instanceId!);
@@ -246,7 +247,7 @@ describe('Ec2Fleet on moto', () => {
     expect(sentByName.LaunchSpecification?.IamInstanceProfile).toEqual({ Name: 'sched-worker' });
 
     const arn = 'arn:aws:iam::123456789012:instance-profile/sched-worker';
-    await fleet('func-launch', { instanceProfile: arn }).requestSpot(launch('job-arn', 1));
+    await fleet('func-launch', { instanceProfile: arn }).launch(launch('job-arn', 1));
     const sentByArn = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
     expect(sentByArn.LaunchSpecification?.IamInstanceProfile).toEqual({ Arn: arn });
 
@@ -257,10 +258,10 @@ describe('Ec2Fleet on moto', () => {
     expect(i1.IamInstanceProfile).toBeUndefined();
   });
 
-  test('a launch moto rejects becomes a permanent SpotRequestError', async () => {
+  test('a launch moto rejects becomes a permanent LaunchError', async () => {
     const f = fleet('func-bad', { subnetIds: ['subnet-0000000000000000'] });
-    const err = await f.requestSpot(launch('job-bad', 1)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SpotRequestError);
+    const err = await f.launch(launch('job-bad', 1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LaunchError);
     expect(err).toMatchObject({ code: 'InvalidSubnetID.NotFound', permanent: true });
   });
 
@@ -273,7 +274,7 @@ describe('Ec2Fleet on moto', () => {
       const started = performance.now();
       // One at a time: moto's subnet IP allocator is not thread-safe, and concurrent launches into
       // a subnet make it answer 500 ("generator already executing").
-      for (let n = 0; n < JOBS; n++) await f.requestSpot(launch(`scale-${n}`, (n % 3) + 1));
+      for (let n = 0; n < JOBS; n++) await f.launch(launch(`scale-${n}`, (n % 3) + 1));
       console.log(JSON.stringify({ metric: 'moto_request_spot_setup', jobs: JOBS, ms: Math.round(performance.now() - started) }));
     }, SCALE_TIMEOUT_MS);
 
@@ -410,16 +411,16 @@ describe('EC2 errors, through a loopback fake', () => {
     console.log(JSON.stringify({ metric: 'ec2_throttle_retry', attempts: 3, total_retry_delay_ms: waited }));
   });
 
-  test('throttled past maxAttempts: a retryable SpotRequestError', async () => {
+  test('throttled past maxAttempts: a retryable LaunchError', async () => {
     fake.hits.length = 0;
     fake.respond = () => ({ status: 503, body: ec2Error('RequestLimitExceeded', 'Request limit exceeded.') });
     const client = fakeClient(2);
-    const err = await fakeFleet(client).requestSpot(launch('job-x', 1)).catch((e: unknown) => e);
+    const err = await fakeFleet(client).launch(launch('job-x', 1)).catch((e: unknown) => e);
     client.destroy();
     expect(fake.hits).toHaveLength(2);
-    expect(err).toBeInstanceOf(SpotRequestError);
+    expect(err).toBeInstanceOf(LaunchError);
     expect(err).toMatchObject({ code: 'RequestLimitExceeded', permanent: false });
-    expect(isThrottling((err as SpotRequestError).cause)).toBe(true);
+    expect(isThrottling((err as LaunchError).cause)).toBe(true);
   });
 
   test.each([
@@ -428,13 +429,13 @@ describe('EC2 errors, through a loopback fake', () => {
     { code: 'UnauthorizedOperation', status: 403, permanent: true },
     { code: 'MaxSpotInstanceCountExceeded', status: 400, permanent: false },
     { code: 'InsufficientInstanceCapacity', status: 500, permanent: false },
-  ])('RequestSpotInstances answering $code → SpotRequestError(permanent: $permanent)', async ({ code, status, permanent }) => {
+  ])('RequestSpotInstances answering $code → LaunchError(permanent: $permanent)', async ({ code, status, permanent }) => {
     fake.hits.length = 0;
     fake.respond = () => ({ status, body: ec2Error(code) });
     const client = fakeClient(1);
-    const err = await fakeFleet(client).requestSpot(launch('job-e', 1)).catch((e: unknown) => e);
+    const err = await fakeFleet(client).launch(launch('job-e', 1)).catch((e: unknown) => e);
     client.destroy();
-    expect(err).toBeInstanceOf(SpotRequestError);
+    expect(err).toBeInstanceOf(LaunchError);
     expect(err).toMatchObject({ code, permanent });
     expect(fake.hits.map((h) => h.action)).toEqual(['RequestSpotInstances']);
   });

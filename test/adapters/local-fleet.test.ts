@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SpotRequestError } from '../../bot/adapters/aws-errors.js';
 import {
   containerEnvFrom,
   detectContainerCli,
@@ -22,7 +21,7 @@ import {
   type RunRecord,
 } from '../../bot/adapters/local-fleet.js';
 import { renderBootstrap } from '../../bot/core/bootstrap.js';
-import type { SpotLaunch } from '../../bot/ports.js';
+import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { groupMembers, processesIn } from '../harness/processes.js';
 
@@ -71,9 +70,9 @@ function fleetOn(workDir: string, stubs: StubBin, extra: Partial<LocalFleetOptio
   return new LocalFleet({ workDir, pathEnv: pathWith(stubs), terminateGraceMs: 3_000, ...extra });
 }
 
-function launchOf(jobId: string, attempt = 1, command: string[] = ['echo', 'hi']): SpotLaunch {
+function launchOf(jobId: string, attempt = 1, command: string[] = ['echo', 'hi']): LaunchPlan {
   const userData = renderBootstrap({ jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
-  return { jobId, attempt, instanceType: 't3.micro', userData, clientToken: `${jobId}.${attempt}.0` };
+  return { jobId, attempt, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.${attempt}.0` };
 }
 
 const notificationOf = (jobId: string, status: string) => (r: { path: string; query: Record<string, string> }) =>
@@ -158,7 +157,7 @@ describe('LocalFleet', () => {
     const fleet = fleetOn(workDir, quick);
     const launch = launchOf('job-run');
 
-    const placed = await fleet.requestSpot(launch);
+    const placed = await fleet.launch(launch);
     expect(placed).toEqual({ requestId: 'local-r-job-run-1', instanceId: 'local-i-job-run-1' });
     expect(placed).toEqual(localRunIds('job-run', 1));
     const record = await readRecordOf(workDir, 'job-run');
@@ -202,7 +201,7 @@ describe('LocalFleet', () => {
   test('a relative work folder (the default `.sched/runs`) works: the run still reports', async () => {
     const workDir = await newWorkDir();
     const fleet = fleetOn(relative(process.cwd(), workDir), quick);
-    await fleet.requestSpot(launchOf('job-relative'));
+    await fleet.launch(launchOf('job-relative'));
     groups.add((await readRecordOf(workDir, 'job-relative')).pgid!);
     const finished = await receiver.waitFor(notificationOf('job-relative', 'finished'), 10_000);
     expect(finished.query).toMatchObject({ attempt: '1', exit: '7' });
@@ -214,7 +213,7 @@ describe('LocalFleet', () => {
       containerCli: 'podman',
       spawnEnv: { HOME: scratch, SCHED_HOST_ACTIONS: 'on', SCHED_IMDS_URL: 'http://169.254.169.254', SCHED_CONTAINER_CLI: 'docker' },
     });
-    await fleet.requestSpot(launchOf('job-podman'));
+    await fleet.launch(launchOf('job-podman'));
     groups.add((await readRecordOf(workDir, 'job-podman')).pgid!);
     await receiver.waitFor(notificationOf('job-podman', 'finished'), 10_000);
     const [run] = await runsNamed(quick, 'job-podman');
@@ -227,18 +226,18 @@ describe('LocalFleet', () => {
     const workDir = await newWorkDir();
     const fleet = fleetOn(workDir, quick);
     const launch = launchOf('job-twice');
-    const [a, b] = await Promise.all([fleet.requestSpot(launch), fleet.requestSpot(launch)]);
+    const [a, b] = await Promise.all([fleet.launch(launch), fleet.launch(launch)]);
     groups.add((await readRecordOf(workDir, 'job-twice')).pgid!);
     await receiver.waitFor(notificationOf('job-twice', 'finished'), 10_000);
     const ended = await until(async () => {
       const record = await readRecordOf(workDir, 'job-twice');
       return record.state === 'ended' ? record : undefined;
     }, 'the run to end');
-    const c = await fleet.requestSpot(launch);
+    const c = await fleet.launch(launch);
     // A fleet that knows nothing in memory (a restart) finds the run on disk.
-    const d = await fleetOn(workDir, quick).requestSpot(launch);
+    const d = await fleetOn(workDir, quick).launch(launch);
     expect(new Set([a, b, c, d].map((ids) => JSON.stringify(ids))).size).toBe(1);
-    // A start spawns before requestSpot returns and rewrites the record first. None did: the record
+    // A start spawns before launch returns and rewrites the record first. None did: the record
     // is the first run's, ended; no process runs in the run's folder; and every process that ran
     // there (its reports arrive before it exits) started once.
     expect(await readRecordOf(workDir, 'job-twice')).toEqual(ended);
@@ -251,7 +250,7 @@ describe('LocalFleet', () => {
     const workDir = await newWorkDir();
     // A grace no slow machine comes near: a SIGKILL here would mean SIGTERM did not do it.
     const fleet = fleetOn(workDir, slow, { terminateGraceMs: 20_000 });
-    const { instanceId } = await fleet.requestSpot(launchOf('job-kill'));
+    const { instanceId } = await fleet.launch(launchOf('job-kill'));
     const record = await readRecordOf(workDir, 'job-kill');
     groups.add(record.pgid!);
     expect(record).toMatchObject({ state: 'running', pid: record.pgid, containerName: 'sched-job-kill-1' });
@@ -290,7 +289,7 @@ describe('LocalFleet', () => {
   test('cancelRequest only marks the request; the run goes on', async () => {
     const workDir = await newWorkDir();
     const fleet = fleetOn(workDir, slow);
-    const { requestId, instanceId } = await fleet.requestSpot(launchOf('job-cancel'));
+    const { requestId, instanceId } = await fleet.launch(launchOf('job-cancel'));
     groups.add((await readRecordOf(workDir, 'job-cancel')).pgid!);
     await fleet.cancelRequest(requestId);
     const snapshot = await fleet.observe();
@@ -302,13 +301,13 @@ describe('LocalFleet', () => {
   test('close() terminates every run and refuses new ones', async () => {
     const workDir = await newWorkDir();
     const fleet = fleetOn(workDir, slow);
-    await Promise.all([fleet.requestSpot(launchOf('job-close-a')), fleet.requestSpot(launchOf('job-close-b'))]);
+    await Promise.all([fleet.launch(launchOf('job-close-a')), fleet.launch(launchOf('job-close-b'))]);
     const records = await Promise.all(['job-close-a', 'job-close-b'].map((id) => readRecordOf(workDir, id)));
     for (const r of records) groups.add(r.pgid!);
     await fleet.close();
     for (const r of records) expect(await groupMembers(r.pgid!)).toEqual([]);
-    const refused = await fleet.requestSpot(launchOf('job-close-c')).catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(SpotRequestError);
+    const refused = await fleet.launch(launchOf('job-close-c')).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(LaunchError);
     expect(refused).toMatchObject({ code: 'ShuttingDown', permanent: false });
   });
 
@@ -321,7 +320,7 @@ describe('LocalFleet', () => {
       `import { LocalFleet } from ${JSON.stringify(join(REPO_ROOT, 'bot/adapters/local-fleet.ts'))};
 const launches = JSON.parse(process.argv[2]);
 const fleet = new LocalFleet({ workDir: ${JSON.stringify(workDir)}, pathEnv: ${JSON.stringify(pathWith(slow))} });
-for (const launch of launches) await fleet.requestSpot(launch);
+for (const launch of launches) await fleet.launch(launch);
 process.stdout.write('ready\\n');
 setInterval(() => {}, 1000);
 `,
@@ -381,7 +380,7 @@ setInterval(() => {}, 1000);
     expect(await processGone(process.pid)).toBe(false);
 
     // The live run is adopted: no second process for it, and terminate reaches it.
-    expect(await restarted.requestSpot(launchOf('job-alive'))).toEqual(localRunIds('job-alive', 1));
+    expect(await restarted.launch(launchOf('job-alive'))).toEqual(localRunIds('job-alive', 1));
     expect(await runsNamed(slow, 'job-alive')).toHaveLength(1);
     await restarted.terminateInstance(localRunIds('job-alive', 1).instanceId);
     expect(await groupMembers(alive.pgid!)).toEqual([]);
@@ -393,8 +392,8 @@ setInterval(() => {}, 1000);
     const workDir = await newWorkDir();
     const empty = await mkdtemp(join(scratch, 'empty-path-'));
     const fleet = new LocalFleet({ workDir, pathEnv: empty });
-    const err = await fleet.requestSpot(launchOf('job-nocli')).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SpotRequestError);
+    const err = await fleet.launch(launchOf('job-nocli')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LaunchError);
     expect(err).toMatchObject({ code: 'ContainerCliMissing', permanent: true, message: NO_CONTAINER_CLI_MESSAGE });
     expect(NO_CONTAINER_CLI_MESSAGE).toBe('neither docker nor podman is installed; install one to run jobs locally');
     expect(await readdir(workDir)).toEqual([]);
@@ -404,6 +403,6 @@ setInterval(() => {}, 1000);
   test('job ids that could leave the work folder are refused', async () => {
     const fleet = new LocalFleet({ workDir: await newWorkDir(), pathEnv: pathWith(quick) });
     const launch = { ...launchOf('job-x'), jobId: '../escape' };
-    await expect(fleet.requestSpot(launch)).rejects.toMatchObject({ code: 'InvalidParameterValue', permanent: true });
+    await expect(fleet.launch(launch)).rejects.toMatchObject({ code: 'InvalidParameterValue', permanent: true });
   });
 });

@@ -28,7 +28,7 @@ function job(overrides: Partial<Job> = {}): Job {
 }
 
 describe('buildCallbackPayload', () => {
-  it('maps a finished job onto exactly the fields of DESIGN.md', () => {
+  it('maps a finished job onto exactly the fields of README.md "Callbacks"', () => {
     const payload = buildCallbackPayload(
       job({
         exitCode: 0,

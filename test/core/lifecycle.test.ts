@@ -43,7 +43,7 @@ describe('decide: the happy path', () => {
     const d = decide(job, { kind: 'tick' }, at(60));
     expect(d.job.status).toBe(JobStatus.Requested);
     expect(d.job.attempt).toBe(1);
-    expect(d.effects).toContainEqual({ kind: 'requestSpot', jobId: job.id, attempt: 1, instanceType: 't3.micro', clientToken: `${job.id}.1.0` });
+    expect(d.effects).toContainEqual({ kind: 'launch', jobId: job.id, attempt: 1, market: 'spot', pools: [{ instanceType: 't3.micro' }], clientToken: `${job.id}.1.0` });
   });
 
   test('requested → launching → running → succeeded, with terminate and callback', () => {
@@ -83,7 +83,7 @@ describe('decide: interruptions and retries', () => {
     const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(5));
     expect(d.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
     expect(d.job.instanceId).toBeUndefined();
-    expect(kinds(d.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance', 'requestSpot']));
+    expect(kinds(d.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance', 'launch']));
   });
 
   test('retries spent → failed', () => {
@@ -91,7 +91,7 @@ describe('decide: interruptions and retries', () => {
     const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 4, state: 'missing' } }, at(600));
     expect(d.job.status).toBe('failed');
     expect(d.job.reason).toMatch(/retries spent/);
-    expect(kinds(d.effects)).not.toContain('requestSpot');
+    expect(kinds(d.effects)).not.toContain('launch');
   });
 
   test('--retries 0 fails on the first interruption', () => {
@@ -174,7 +174,7 @@ describe('decide: spot requests', () => {
     const later = decide(first.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds));
     expect(later.job).toMatchObject({ instanceTypeIndex: 1, abandonedRequestIds: ['sir-1'], attempt: 1 });
     expect(later.effects).toContainEqual({ kind: 'cancelSpotRequest', requestId: 'sir-1' });
-    expect(later.effects).toContainEqual(expect.objectContaining({ kind: 'requestSpot', instanceType: 'm6g.large', attempt: 1 }));
+    expect(later.effects).toContainEqual(expect.objectContaining({ kind: 'launch', pools: [{ instanceType: 'm6g.large' }], attempt: 1 }));
     // The abandoned request is never adopted again.
     expect(decide(later.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 1)).job.spotRequestId).toBeUndefined();
   });
@@ -190,7 +190,7 @@ describe('decide: spot requests', () => {
     const moved = decide(again.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds));
     expect(moved.job).toMatchObject({ instanceTypeIndex: 1, attempt: 1 });
     expect(moved.job.capacityRefusedSince).toBeUndefined();
-    expect(moved.effects).toContainEqual(expect.objectContaining({ kind: 'requestSpot', instanceType: 'm6g.large' }));
+    expect(moved.effects).toContainEqual(expect.objectContaining({ kind: 'launch', pools: [{ instanceType: 'm6g.large' }] }));
     const last = decide(moved.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10));
     expect(last.job.status).toBe('requested');
     const gaveUp = decide(last.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10 + DEFAULT_TIMINGS.capacityGiveUpSeconds));
@@ -212,7 +212,7 @@ describe('decide: spot requests', () => {
     const retry = decide(job, { kind: 'spotRequestFailed', attempt: 1, code: 'RequestLimitExceeded', message: 'slow down', permanent: false }, at(1));
     expect(retry.job.status).toBe('requested');
     expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds - 1)).effects)).toEqual([]);
-    expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds)).effects)).toContain('requestSpot');
+    expect(kinds(decide(retry.job, { kind: 'tick' }, at(1 + DEFAULT_TIMINGS.requestRetrySeconds)).effects)).toContain('launch');
   });
 
   test('a request that vanished before launching is an interruption: a new attempt, bounded by the retries', () => {
@@ -221,7 +221,7 @@ describe('decide: spot requests', () => {
     expect(decide(job, obs, at(10)).effects).toEqual([]);
     const d = decide(job, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
     expect(d.job).toMatchObject({ attempt: 2, interruptions: 1, status: 'requested' });
-    expect(kinds(d.effects)).toContain('requestSpot');
+    expect(kinds(d.effects)).toContain('launch');
     const spent = decide({ ...job, interruptions: job.spec.maxRetries }, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
     expect(spent.job.status).toBe('failed');
   });
@@ -358,7 +358,7 @@ describe('decide: properties', () => {
             expect(obs.kind === 'instance' && !LIVE.has(obs.instance.state)).toBe(true);
           }
           // Only non-terminal jobs request instances.
-          if (effects.some((e) => e.kind === 'requestSpot')) expect(isTerminal(next.status)).toBe(false);
+          if (effects.some((e) => e.kind === 'launch')) expect(isTerminal(next.status)).toBe(false);
           // One decision, one set of effects: nothing is asked for twice in one step.
           const asked = effects.filter((e) => e.kind !== 'notify').map((e) => JSON.stringify(e));
           expect(new Set(asked).size).toBe(asked.length);

@@ -145,7 +145,7 @@ describe('engine', () => {
     expect(w.engine.armedTimers).toBe(0);
     // The engine was never started: no reconcile pass ran, the timer alone did it.
     expect(w.engine.metrics.passes).toBe(0);
-    expect(w.fleet.calls.filter((c) => c.op === 'requestSpot')).toHaveLength(1);
+    expect(w.fleet.calls.filter((c) => c.op === 'launch')).toHaveLength(1);
   });
 
   test('a restarted engine re-arms timers and the poller catches due jobs it missed', async () => {
@@ -183,8 +183,8 @@ describe('engine', () => {
     const w = world();
     const job = await w.engine.createJob(newJob());
     // An instance of a job that does not exist, and one of an attempt that is over.
-    await w.fleet.requestSpot({ jobId: 'j-ghost', attempt: 1, instanceType: 't3.micro', userData: '', clientToken: 'ghost' });
-    await w.fleet.requestSpot({ jobId: job.id, attempt: 0, instanceType: 't3.micro', userData: '', clientToken: 'old' });
+    await w.fleet.launch({ jobId: 'j-ghost', attempt: 1, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData: '', clientToken: 'ghost' });
+    await w.fleet.launch({ jobId: job.id, attempt: 0, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData: '', clientToken: 'old' });
     // A job created after the pass listed the active jobs.
     const fresh = await w.engine.createJob(newJob());
     const listActive = w.store.listActive.bind(w.store);
@@ -239,7 +239,7 @@ describe('engine', () => {
     expect([pa.skipped, pb.skipped].sort()).toEqual([false, true]);
     // Both replicas act on the same job at once (a timer here, a notification there).
     await Promise.all([a.engine.apply(job.id, { kind: 'tick' }), b.engine.apply(job.id, { kind: 'tick' })]);
-    expect(fleet.calls.filter((c) => c.op === 'requestSpot')).toHaveLength(1);
+    expect(fleet.calls.filter((c) => c.op === 'launch')).toHaveLength(1);
     await Promise.all([
       a.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 }),
       b.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 }),

@@ -66,7 +66,7 @@ describe('scheduler', () => {
     expect(jobs.map((j) => j.id)).toEqual([firingJobId(created.id, new Date('2026-03-01T12:15:00Z'))]);
     expect(jobs[0]).toMatchObject({ scheduleId: created.id, owner: every15.owner });
     expect(['requested', 'launching']).toContain(jobs[0]!.status);
-    expect(fleet.calls.filter((c) => c.op === 'requestSpot')).toHaveLength(1);
+    expect(fleet.calls.filter((c) => c.op === 'launch')).toHaveLength(1);
     expect((await schedules.getSchedule(created.id))!.nextRunAt).toBe('2026-03-01T12:30:00.000Z');
   });
 

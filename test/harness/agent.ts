@@ -1,6 +1,6 @@
 /**
  * Runs the real bootstrap script (bot/core/bootstrap.ts) on this machine without letting it touch
- * the machine: see TESTING.md "Running the real bootstrap script in a test".
+ * the machine, with these pieces:
  *
  * - `makeStubBin` — a folder of fake host commands to put first on PATH: a `docker`/`podman`
  *   that records its argv and plays the container, and recorders for `shutdown`, `systemctl`,

@@ -1,6 +1,6 @@
 /**
- * A fake Slack Web API on loopback, for Bolt and `WebClient` pointed at it with `slackApiUrl`
- * (TESTING.md "Slack: Bolt for JavaScript 5.x, offline").
+ * A fake Slack Web API on loopback, for Bolt 5.x and `WebClient` pointed at it with `slackApiUrl`,
+ * so that the Slack tests never reach slack.com.
  *
  * - Records every request that reaches it in `calls` (refused ones too, with their HTTP status),
  *   with the arguments parsed from a form-encoded or JSON body. The token is never recorded:

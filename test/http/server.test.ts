@@ -13,7 +13,10 @@ const SECRET = 'notification-secret-for-tests';
 const API_TOKEN = 'api-token-0123456789abcdef';
 const JOB_ID = 'job-01HZX';
 
-/** The protocol of DESIGN.md, computed here independently of bot/security/hmac.ts. */
+/**
+ * The notification token, base64url(HMAC-SHA256(secret, "<job-id>.<attempt>")) as README.md
+ * "Instance notifications" states, computed here independently of bot/security/hmac.ts.
+ */
 function notificationToken(jobId: string, attempt: number, secret = SECRET): string {
   return createHmac('sha256', secret).update(`${jobId}.${attempt}`).digest('base64url');
 }

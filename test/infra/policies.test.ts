@@ -240,7 +240,7 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
       securityGroupIds: [INPUT.workerSecurityGroupId],
       instanceProfile: INPUT.workerInstanceProfileArn,
     });
-    await fleet.requestSpot({ jobId: 'j-1', attempt: 2, instanceType: 'm7g.medium', userData: '#!/bin/bash\n', clientToken: 'j-1.2', maxPrice: '0.05' });
+    await fleet.launch({ jobId: 'j-1', attempt: 2, market: 'spot', pools: [{ instanceType: 'm7g.medium' }], userData: '#!/bin/bash\n', clientToken: 'j-1.2', maxPrice: '0.05' });
     await fleet.observe();
     await fleet.terminateInstance('i-0123456789abcdef0');
     await fleet.cancelRequest('sir-12345678');

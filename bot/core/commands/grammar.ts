@@ -20,6 +20,7 @@ import { isHelpTopic, SCHED_USAGE, SUBCOMMANDS, suggestHelpTopic, USAGE, type Su
 import { closest } from './suggest.js';
 import { tokenize } from './tokenize.js';
 import { canonicalZone, resolveAt, resolveCron, resolveIn, show, zoneError } from './when.js';
+import { assertNever } from '../assert-never.js';
 
 export { helpText, SCHED_USAGE, SUBCOMMANDS, USAGE, type Subcommand } from './help.js';
 
@@ -101,7 +102,7 @@ function parseUnsafe(text: string, ctx: CommandContext): ParseResult {
     case 'help':
       return parseHelp(rest);
     default:
-      return assertNever(name);
+      return assertNever(name, 'subcommand');
   }
 }
 
@@ -381,8 +382,4 @@ function buildSpec(
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));
   return problems.length === before && checked.ok ? checked.spec : undefined;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected subcommand: ${String(value)}`);
 }

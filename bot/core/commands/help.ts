@@ -4,6 +4,7 @@
  * prints it as is and Slack shows it in a code block.
  */
 import { closest } from './suggest.js';
+import { assertNever } from '../assert-never.js';
 
 export const SUBCOMMANDS = ['run', 'list', 'status', 'cancel', 'logs', 'retry', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -69,7 +70,7 @@ export function helpText(topic?: string, defaults: HelpDefaults = {}): string {
     case 'cron':
       return CRON_HELP;
     default:
-      return assertNever(key);
+      return assertNever(key, 'help topic');
   }
 }
 
@@ -233,7 +234,3 @@ stops future firings.
 
 Example
   /sched run --cron "0 9 * * 1-5" --tz Europe/Paris acme/report --daily`;
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected help topic: ${String(value)}`);
-}

@@ -1,0 +1,31 @@
+/**
+ * A job as it is first stored: scheduled, no attempt yet, with its `created` event. Its agent
+ * script is checked now, so a job that could never start (its env and argv over EC2's user-data
+ * limit) is refused when it is created rather than when it is due.
+ */
+import { checkBootstrapFits } from './bootstrap.js';
+import { formatUtc } from './job-request.js';
+import { JobStatus, type Job, type NewJob } from './job.js';
+
+export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string): Job {
+  const { spec } = input;
+  checkBootstrapFits({ jobId: id, image: spec.image, command: spec.command, env: spec.env, notifyBaseUrl });
+  const createdAt = now.toISOString();
+  const runsLater = Date.parse(input.runAt) > now.getTime();
+  return {
+    id,
+    version: 1,
+    status: JobStatus.Scheduled,
+    spec,
+    owner: input.owner,
+    ...(input.origin && { origin: input.origin }),
+    ...(input.scheduleId && { scheduleId: input.scheduleId }),
+    runAt: input.runAt,
+    createdAt,
+    updatedAt: createdAt,
+    attempt: 0,
+    interruptions: 0,
+    instanceTypeIndex: 0,
+    events: [{ at: createdAt, kind: 'created', text: runsLater ? `scheduled for ${formatUtc(new Date(input.runAt))} UTC` : 'created; starting now' }],
+  };
+}
