@@ -5,6 +5,7 @@ import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
 import type { Effect, InstanceState, Observation } from '../../bot/core/observation.js';
 import { SPOT_STATUS_TABLE } from '../../bot/core/spot-status.js';
 import { makeJob } from '../harness/jobs.js';
+import { propertySeeds } from '../harness/property-seed.js';
 
 const T0 = new Date('2026-01-15T10:05:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -329,7 +330,7 @@ const stepsArb = fc.array(fc.tuple(obsArb, fc.integer({ min: 0, max: 1200 })), {
 
 const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
 
-describe('decide: properties', () => {
+describe.each(propertySeeds())('decide: properties (seed %i)', (seed) => {
   test('terminal stays terminal; attempts and interruptions never decrease; no live instance is left behind', () => {
     fc.assert(
       fc.property(jobArb, stepsArb, (start, steps) => {
@@ -365,7 +366,7 @@ describe('decide: properties', () => {
           job = next;
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed },
     );
   });
 
@@ -379,7 +380,7 @@ describe('decide: properties', () => {
         // Only terminate/cancel may repeat: they are idempotent on EC2.
         for (const effect of twice.effects) expect(['terminateInstance', 'cancelSpotRequest']).toContain(effect.kind);
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, seed },
     );
   });
 
@@ -390,7 +391,7 @@ describe('decide: properties', () => {
         decide(job, obs, at(100));
         expect(job).toEqual(copy);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed },
     );
   });
 });
