@@ -16,8 +16,8 @@ const anyOf = (/** @type {readonly string[]} */ names) => names.map((name) => na
 
 /**
  * The imports bot/core refuses in a file `depth` folders below it (0: `bot/core/job.ts`,
- * 1: `bot/core/commands/when.ts`). Patterns match the specifier as written, so "leaves bot/core"
- * is counted in `../`: from `commands/`, `../job.js` stays and `../../adapters/x.js` leaves. A
+ * 1: `bot/core/parsing/when.ts`). Patterns match the specifier as written, so "leaves bot/core"
+ * is counted in `../`: from `parsing/`, `../job.js` stays and `../../adapters/x.js` leaves. A
  * relative specifier must be canonical (`./x` or up to `depth` times `../`, then no `.` or `..`
  * segment) so that `./../../x` cannot slip past the count. The one way out is `bot/ports.ts`, by
  * type only: the port interfaces are core's contract with the adapters and leave nothing at run

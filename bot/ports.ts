@@ -34,7 +34,7 @@ export interface LaunchPlan {
   pools: LaunchPool[];
   /** Spot only: USD per hour as a decimal string; absent: the on-demand price caps it (EC2's default). */
   maxPrice?: string;
-  /** The rendered bootstrap script (plain text; the adapter encodes it). */
+  /** The rendered agent script (plain text; the adapter encodes it). */
   userData: string;
   /** Makes a retried call idempotent on AWS. */
   clientToken: string;

@@ -1,6 +1,6 @@
 /**
  * The `Fleet` port on this machine: the compute of the embedded default (README.md, "Quick start").
- * A "spot request" is fulfilled at once by running the job attempt's rendered bootstrap script —
+ * A "spot request" is fulfilled at once by running the job attempt's rendered agent script —
  * the very user data an EC2 instance would get — with bash, here, with Docker or Podman.
  *
  * One run per job attempt, in its own folder `<workDir>/<jobId>/<attempt>/`:

@@ -2,8 +2,8 @@
  * The words that confirm a `run`: what was created and, for a later or recurring job, the
  * resolved time(s) in UTC and in the zone it was read in. Shared by every surface.
  */
-import type { RunWhen } from '../core/commands/grammar.js';
-import { describeInstant, relativeTime } from '../core/commands/when.js';
+import type { RunWhen } from '../core/parsing/grammar.js';
+import { describeInstant, relativeTime } from '../core/parsing/when.js';
 import type { Job } from '../core/job.js';
 import type { Schedule } from '../ports.js';
 

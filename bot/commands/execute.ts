@@ -1,6 +1,6 @@
 /** Dispatches a parsed command to its use case; every refusal is an outcome, never a throw. */
 import { canUse } from '../core/access.js';
-import type { Command } from '../core/commands/grammar.js';
+import type { Command } from '../core/parsing/grammar.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { cancel } from './cancel.js';
 import { list } from './list.js';

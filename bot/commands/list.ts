@@ -1,6 +1,6 @@
 /** `list [--all]`: active jobs, the last day's finished ones, and schedules; yours unless --all. */
 import { canView } from '../core/access.js';
-import type { Command } from '../core/commands/grammar.js';
+import type { Command } from '../core/parsing/grammar.js';
 import type { JobOwner } from '../core/job.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 

@@ -1,6 +1,6 @@
 /** `retry JOB`: the same job again, now, as a new job; only its owner or an admin. */
 import { canManage } from '../core/access.js';
-import { USAGE } from '../core/commands/grammar.js';
+import { USAGE } from '../core/parsing/grammar.js';
 import { findTarget } from './targets.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 

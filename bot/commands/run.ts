@@ -1,6 +1,6 @@
 /** `run`: a job now or at a time, or a cron schedule; within the person's caps. */
 import { isAdmin } from '../core/access.js';
-import type { Command } from '../core/commands/grammar.js';
+import type { Command } from '../core/parsing/grammar.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 
 export async function run(command: Extract<Command, { kind: 'run' }>, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {

@@ -1,6 +1,6 @@
 /** `status JOB` and `logs JOB`: read-only; for the owner, admins and the job's own channel. */
 import { canView } from '../core/access.js';
-import { USAGE } from '../core/commands/grammar.js';
+import { USAGE } from '../core/parsing/grammar.js';
 import { findTarget } from './targets.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 

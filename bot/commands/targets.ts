@@ -1,5 +1,5 @@
 /** Resolves a JOB argument: a job id, or a schedule id (`s-…` with no firing suffix). */
-import { USAGE } from '../core/commands/grammar.js';
+import { USAGE } from '../core/parsing/grammar.js';
 import type { Job } from '../core/job.js';
 import type { Schedule } from '../ports.js';
 import type { CommandDeps, CommandOutcome } from './types.js';

@@ -29,7 +29,7 @@ export type JobRequestResult =
 
 /**
  * The env and argv travel inside the EC2 user data, which AWS caps at 16 KB before base64, and the
- * bootstrap script base64-encodes them again (+33 %) next to its own text. `payloadBytes` keeps
+ * agent script base64-encodes them again (+33 %) next to its own text. `payloadBytes` keeps
  * what a job brings well inside that budget.
  */
 export const JOB_REQUEST_LIMITS = {

@@ -10,7 +10,7 @@
  */
 import { quote } from 'shell-quote';
 import type { Schedule } from '../ports.js';
-import { describeInstant, nextFirings, relativeTime } from './commands/when.js';
+import { describeInstant, nextFirings, relativeTime } from './parsing/when.js';
 import { isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
 import { formatUtc } from './job-request.js';
 import { formatDuration } from './lifecycle.js';

@@ -3,13 +3,13 @@
  * script is checked now, so a job that could never start (its env and argv over EC2's user-data
  * limit) is refused when it is created rather than when it is due.
  */
-import { checkBootstrapFits } from './bootstrap.js';
+import { checkAgentScriptFits } from './agent-script.js';
 import { formatUtc } from './job-request.js';
 import { JobStatus, type Job, type NewJob } from './job.js';
 
 export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string): Job {
   const { spec } = input;
-  checkBootstrapFits({ jobId: id, image: spec.image, command: spec.command, env: spec.env, notifyBaseUrl });
+  checkAgentScriptFits({ jobId: id, image: spec.image, command: spec.command, env: spec.env, notifyBaseUrl });
   const createdAt = now.toISOString();
   const runsLater = Date.parse(input.runAt) > now.getTime();
   return {

@@ -41,7 +41,7 @@ export type AgentStatus = 'started' | 'finished' | 'interrupting';
  * - `spot`: the current attempt's spot request as described (absent from the snapshot: `spot` is
  *   not sent; the request may not be visible yet).
  * - `instance`: the current attempt's instance (state `missing` when EC2 no longer lists it).
- * - `agent`: the bootstrap script's notification (already authenticated and attempt-checked).
+ * - `agent`: the agent script's notification (already authenticated and attempt-checked).
  * - `spotRequested` / `spotRequestFailed`: the outcome of our own `launch` effect.
  * - `callbackResult`: the outcome of one callback delivery try.
  * - `cancel`: a user asked.

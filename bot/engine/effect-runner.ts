@@ -5,7 +5,7 @@
  * sees the resource again and repeats them.
  */
 import type { Logger } from 'pino';
-import { renderBootstrap } from '../core/bootstrap.js';
+import { renderAgentScript } from '../core/agent-script.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { coerceError, ValidationError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
@@ -53,7 +53,7 @@ export class EffectRunner {
 
   private async launch(job: Job, effect: Extract<Effect, { kind: 'launch' }>): Promise<Observation> {
     try {
-      const userData = renderBootstrap({
+      const userData = renderAgentScript({
         jobId: job.id,
         attempt: effect.attempt,
         image: job.spec.image,

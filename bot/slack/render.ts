@@ -11,7 +11,7 @@
  * Cancel button is `job_cancel` too, with the schedule id as value: `cancel` takes either id.
  */
 import type { types } from '@slack/bolt';
-import { helpText, type HelpDefaults } from '../core/commands/help.js';
+import { helpText, type HelpDefaults } from '../core/parsing/help.js';
 import { closingFacts, type JobAction, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewField, type ViewTone } from '../core/job-view.js';
 import type { JobOwner, JobStatus } from '../core/job.js';
 import { assertNever } from '../core/assert-never.js';

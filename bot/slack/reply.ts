@@ -1,8 +1,8 @@
 /** A command outcome as the Slack message that answers it. Pure. */
 import { confirmJob, confirmSchedule } from '../commands/confirm.js';
 import type { CommandOutcome } from '../commands/types.js';
-import type { RunWhen } from '../core/commands/grammar.js';
-import type { HelpDefaults } from '../core/commands/help.js';
+import type { RunWhen } from '../core/parsing/grammar.js';
+import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, scheduleView } from '../core/job-view.js';
 import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, type SlackMessage } from './render.js';
 import { assertNever } from '../core/assert-never.js';

@@ -1,8 +1,8 @@
 /** A command outcome as the lines the terminal prints. Pure; the terminal twin of slack/reply.ts. */
 import { confirmJob, confirmSchedule } from '../commands/confirm.js';
 import type { CommandOutcome } from '../commands/types.js';
-import { SCHED_USAGE, type RunWhen } from '../core/commands/grammar.js';
-import type { HelpDefaults } from '../core/commands/help.js';
+import { SCHED_USAGE, type RunWhen } from '../core/parsing/grammar.js';
+import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, printable, scheduleView } from '../core/job-view.js';
 import {
   renderErrorLines,

@@ -20,7 +20,7 @@ import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import { executeCommand } from '../commands/execute.js';
 import type { Actor, CommandDeps } from '../commands/types.js';
-import { parseCommand, USAGE, type Command, type CommandContext } from '../core/commands/grammar.js';
+import { parseCommand, USAGE, type Command, type CommandContext } from '../core/parsing/grammar.js';
 import { coerceError } from '../core/errors.js';
 import { printable } from '../core/job-view.js';
 import type { Clock, JobService, ScheduleService } from '../ports.js';

@@ -1,5 +1,5 @@
 /**
- * The local compute adapter runs the real rendered bootstrap script with bash, against the fake
+ * The local compute adapter runs the real rendered agent script with bash, against the fake
  * docker/podman of test/harness/agent.ts (first on PATH) and a loopback notification receiver
  * standing in for the bot. No container ever runs and nothing touches this machine: the script
  * gets SCHED_HOST_ACTIONS=off, and the shutdown/systemctl stubs prove it never reached for them.
@@ -20,7 +20,7 @@ import {
   type LocalFleetOptions,
   type RunRecord,
 } from '../../bot/adapters/local-fleet.js';
-import { renderBootstrap } from '../../bot/core/bootstrap.js';
+import { renderAgentScript } from '../../bot/core/agent-script.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { groupMembers, processesIn } from '../harness/processes.js';
@@ -71,7 +71,7 @@ function fleetOn(workDir: string, stubs: StubBin, extra: Partial<LocalFleetOptio
 }
 
 function launchOf(jobId: string, attempt = 1, command: string[] = ['echo', 'hi']): LaunchPlan {
-  const userData = renderBootstrap({ jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
+  const userData = renderAgentScript({ jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
   return { jobId, attempt, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.${attempt}.0` };
 }
 

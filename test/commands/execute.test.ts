@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { executeCommand } from '../../bot/commands/execute.js';
 import type { Actor, CommandDeps, CommandOutcome } from '../../bot/commands/types.js';
 import type { AccessPolicy } from '../../bot/core/access.js';
-import { parseCommand } from '../../bot/core/commands/grammar.js';
+import { parseCommand } from '../../bot/core/parsing/grammar.js';
 import { FakeClock } from '../harness/clock.js';
 import { memoryReplica } from '../harness/memory-engine.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_USER_DATA_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../bot/core/bootstrap.js';
+import { MAX_USER_DATA_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../bot/core/agent-script.js';
 import { ValidationError } from '../../bot/core/errors.js';
 import type { NewJob } from '../../bot/core/job.js';
 import { newJob } from '../../bot/core/new-job.js';

@@ -1,7 +1,7 @@
 /**
  * End to end, the embedded default: the bot as its own process (`npm start`) with no AWS and no
  * Slack — dynalite on disk under a temporary SCHED_DATA_DIR, local compute running the real
- * bootstrap script against the fake docker of test/harness/agent.ts (first on PATH), and a
+ * agent script against the fake docker of test/harness/agent.ts (first on PATH), and a
  * loopback callback receiver. Then the bot is stopped, killed and started again on the same data.
  *
  * A container gate (test/harness/container-gate.ts) in front of the fake docker holds a run until

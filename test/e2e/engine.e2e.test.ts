@@ -1,6 +1,6 @@
 /**
  * End to end: the bot runs as its own process (`npm start`) against moto for EC2 and DynamoDB;
- * the test plays AWS's part (it takes the user data from moto and runs the real bootstrap script
+ * the test plays AWS's part (it takes the user data from moto and runs the real agent script
  * with bash, terminates instances as AWS would) and a callback receiver on loopback.
  */
 import { DescribeSpotInstanceRequestsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';

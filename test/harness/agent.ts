@@ -1,5 +1,5 @@
 /**
- * Runs the real bootstrap script (bot/core/bootstrap.ts) on this machine without letting it touch
+ * Runs the real agent script (bot/core/agent-script.ts) on this machine without letting it touch
  * the machine, with these pieces:
  *
  * - `makeStubBin` — a folder of fake host commands to put first on PATH: a `docker`/`podman`
@@ -7,7 +7,7 @@
  *   `dnf`… that do nothing.
  * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action can be switched on.
  * - `startNotificationReceiver` — a loopback server recording the agent's notifications.
- * - `runBootstrap` — runs a script with bash in its own process group, with the stubs first on
+ * - `runAgentScript` — runs a script with bash in its own process group, with the stubs first on
  *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, reports any process of the group that
  *   outlives bash, and kills the group when it is done.
  * - `fakeClockEnv` — replaces the script's `sleep` with one that only moves bash's clock on.
@@ -17,8 +17,8 @@
  * const stubs = await makeStubBin({ dockerOutput: 'hello\n' });
  * const imds = await startFakeImds();
  * const bot = await startNotificationReceiver();
- * const script = renderBootstrap({ ..., notifyBaseUrl: bot.url });
- * const run = await runBootstrap(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url }, timeoutMs: 10_000 });
+ * const script = renderAgentScript({ ..., notifyBaseUrl: bot.url });
+ * const run = await runAgentScript(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url }, timeoutMs: 10_000 });
  * ```
  */
 import { spawn } from 'node:child_process';
@@ -353,7 +353,7 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
   };
 }
 
-export interface RunBootstrapOptions {
+export interface RunAgentScriptOptions {
   /** `makeStubBin().dir`: put first on PATH. */
   stubBin: string;
   /**
@@ -367,7 +367,7 @@ export interface RunBootstrapOptions {
   umask?: number;
 }
 
-export interface BootstrapRun {
+export interface AgentScriptRun {
   /** bash's exit code; null when it was killed (time limit). */
   code: number | null;
   stdout: string;
@@ -398,17 +398,17 @@ const ABSOLUTE_HOST_COMMAND = /\/(?:usr\/)?s?bin\/(?:shutdown|poweroff|reboot|ha
 
 function assertLoopbackImds(value: string | undefined): void {
   if (value === undefined) {
-    throw new Error('runBootstrap: env.SCHED_IMDS_URL is required (a loopback fake, or "off"), so the script can never reach 169.254.169.254');
+    throw new Error('runAgentScript: env.SCHED_IMDS_URL is required (a loopback fake, or "off"), so the script can never reach 169.254.169.254');
   }
   if (value === 'off') return;
   let host: string;
   try {
     host = new URL(value).hostname;
   } catch {
-    throw new Error(`runBootstrap: SCHED_IMDS_URL ${JSON.stringify(value)} is not a URL`);
+    throw new Error(`runAgentScript: SCHED_IMDS_URL ${JSON.stringify(value)} is not a URL`);
   }
   if (!/^127(?:\.\d{1,3}){3}$/.test(host) && host !== 'localhost' && host !== '[::1]') {
-    throw new Error(`runBootstrap: SCHED_IMDS_URL must point at loopback, got ${JSON.stringify(value)}`);
+    throw new Error(`runAgentScript: SCHED_IMDS_URL must point at loopback, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -446,12 +446,12 @@ async function waitForEmptyGroup(pgid: number, graceMs: number): Promise<string[
  * can be killed with it. When bash exits, whatever is left of the group gets `STRAY_GRACE_MS` to
  * go (reported as `strays` if it does not); then, or at the time limit, the group is killed.
  */
-export async function runBootstrap(script: string, opts: RunBootstrapOptions): Promise<BootstrapRun> {
+export async function runAgentScript(script: string, opts: RunAgentScriptOptions): Promise<AgentScriptRun> {
   assertLoopbackImds(opts.env.SCHED_IMDS_URL);
   if (ABSOLUTE_HOST_COMMAND.test(script)) {
-    throw new Error('runBootstrap: the script calls a host command by absolute path, which the PATH stubs cannot catch');
+    throw new Error('runAgentScript: the script calls a host command by absolute path, which the PATH stubs cannot catch');
   }
-  const dir = await mkdtemp(join(tmpdir(), 'sched-bootstrap-'));
+  const dir = await mkdtemp(join(tmpdir(), 'sched-agent-script-'));
   const file = join(dir, 'user-data.sh');
   await writeFile(file, script, { mode: 0o700 });
   const env: Record<string, string> = {

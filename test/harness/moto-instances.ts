@@ -1,9 +1,9 @@
 /**
  * Playing AWS's part against a bot on moto: find a job's spot requests, take the user data moto
- * holds and run it as the instance would (the real bootstrap script, stubbed host commands).
+ * holds and run it as the instance would (the real agent script, stubbed host commands).
  */
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSpotInstanceRequestsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { makeStubBin, runBootstrap, type StubBinOptions } from './agent.js';
+import { makeStubBin, runAgentScript, type StubBinOptions } from './agent.js';
 import { eventually } from './bot-process.js';
 import type { ContainerGate } from './container-gate.js';
 
@@ -33,13 +33,13 @@ export async function userDataOf(ec2: EC2Client, jobId: string, attempt: number)
 }
 
 /**
- * Runs the job's real bootstrap script as its instance would, against the bot. With a `gate`, the
+ * Runs the job's real agent script as its instance would, against the bot. With a `gate`, the
  * container's `run` passes through it (test/harness/container-gate.ts), so the test can hold it.
  */
 export async function runInstance(ec2: EC2Client, imdsUrl: string, jobId: string, attempt: number, container: StubBinOptions, gate?: ContainerGate) {
   const { script, instanceId } = await userDataOf(ec2, jobId, attempt);
   const stubs = await makeStubBin(container);
   const stubBin = gate ? `${gate.dir}:${stubs.dir}` : stubs.dir;
-  const run = runBootstrap(script, { stubBin, env: { SCHED_IMDS_URL: imdsUrl, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
+  const run = runAgentScript(script, { stubBin, env: { SCHED_IMDS_URL: imdsUrl, SCHED_IMDS_POLL_SECONDS: '1' }, timeoutMs: 60_000 });
   return { instanceId, stubs, run };
 }

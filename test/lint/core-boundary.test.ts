@@ -10,8 +10,8 @@ const eslint = new ESLint({ cwd: repo });
 
 const BOUNDARY_RULES = new Set(['no-restricted-imports', 'no-restricted-syntax', 'no-restricted-properties', 'no-restricted-globals']);
 const TOP = 'bot/core/__fixture__.ts';
-const SUB = 'bot/core/commands/__fixture__.ts';
-const DEEP = 'bot/core/commands/deeper/__fixture__.ts';
+const SUB = 'bot/core/parsing/__fixture__.ts';
+const DEEP = 'bot/core/parsing/deeper/__fixture__.ts';
 
 /** The boundary rules (and parse errors, whose ruleId is null) that `code` in `filePath` trips, in order. */
 async function boundaryErrors(code: string, filePath: string): Promise<(string | null)[]> {
@@ -36,7 +36,7 @@ const FORBIDDEN: [code: string, filePath: string, rules: string[]][] = [
   ["export { LocalFleet } from '../adapters/local-fleet.js';", TOP, ['no-restricted-imports']],
   // Non-canonical specifiers that would hide a climb.
   ["import './../../adapters/ec2-fleet.js';", SUB, ['no-restricted-imports']],
-  ["import '../commands/../../adapters/ec2-fleet.js';", SUB, ['no-restricted-imports']],
+  ["import '../parsing/../../adapters/ec2-fleet.js';", SUB, ['no-restricted-imports']],
   ["import '..';", TOP, ['no-restricted-imports']],
   // bot/ports.ts by value.
   ["import { JobStore } from '../ports.js';", TOP, ['no-restricted-imports']],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SUBCOMMANDS, USAGE } from '../../bot/core/commands/help.js';
+import { SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus, type JobStatus as Status } from '../../bot/core/job.js';
 import { JOB_VIEW_LIMITS, jobView, scheduleView, type JobView } from '../../bot/core/job-view.js';
 import {

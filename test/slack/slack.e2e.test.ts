@@ -1,7 +1,7 @@
 /**
  * Slack end to end, HTTP mode: the bot runs as its own process against moto and a fake Slack Web
  * API on loopback; the test sends signed slash commands and button clicks as Slack would, plays
- * the instance (the real bootstrap script from moto's user data) and reads what users see.
+ * the instance (the real agent script from moto's user data) and reads what users see.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { helpText, SUBCOMMANDS, USAGE } from '../../bot/core/commands/help.js';
+import { helpText, SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus } from '../../bot/core/job.js';
 import { jobView, scheduleView, type JobView, type ScheduleView } from '../../bot/core/job-view.js';
 import { renderJobMessage, renderJobStatus, renderScheduleMessage, unescapeSlackText, type SlackMessage } from '../../bot/slack/render.js';

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
-import { USAGE } from '../../bot/core/commands/help.js';
+import { USAGE } from '../../bot/core/parsing/help.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
 import type { JobService } from '../../bot/ports.js';

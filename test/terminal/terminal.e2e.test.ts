@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SCHED_USAGE, USAGE } from '../../bot/core/commands/help.js';
+import { SCHED_USAGE, USAGE } from '../../bot/core/parsing/help.js';
 import { makeStubBin, type StubBin } from '../harness/agent.js';
 import { eventually, freePort, reconcilePasses } from '../harness/bot-process.js';
 import { makeContainerGate, type ContainerGate } from '../harness/container-gate.js';

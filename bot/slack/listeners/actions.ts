@@ -1,7 +1,7 @@
 /** The Cancel / Retry / Logs buttons on a job message: the same use cases as the commands. */
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { executeCommand } from '../../commands/execute.js';
-import type { Command } from '../../core/commands/grammar.js';
+import type { Command } from '../../core/parsing/grammar.js';
 import { ACTION_IDS } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';

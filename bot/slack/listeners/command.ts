@@ -4,7 +4,7 @@
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { executeCommand } from '../../commands/execute.js';
-import { parseCommand } from '../../core/commands/grammar.js';
+import { parseCommand } from '../../core/parsing/grammar.js';
 import { unescapeSlackText } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';

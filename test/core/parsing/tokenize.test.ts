@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { quote } from 'shell-quote';
 import { describe, expect, it } from 'vitest';
-import { normaliseQuotes, tokenize } from '../../../bot/core/commands/tokenize.js';
+import { normaliseQuotes, tokenize } from '../../../bot/core/parsing/tokenize.js';
 import { anyStringUpTo, arrayUpTo, textUpTo } from '../../harness/arbitraries.js';
 
 function tokens(text: string): string[] {

@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderBootstrap, type BootstrapInput } from '../../bot/core/bootstrap.js';
+import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderAgentScript, type AgentScriptInput } from '../../bot/core/agent-script.js';
 import { ValidationError } from '../../bot/core/errors.js';
 import {
   fakeClockEnv,
   HOST_COMMAND_STUBS,
   makeStubBin,
-  runBootstrap,
+  runAgentScript,
   startFakeImds,
   startNotificationReceiver,
   STRAY_GRACE_MS,
-  type BootstrapRun,
+  type AgentScriptRun,
   type FakeImds,
   type NotificationReceiver,
   type ReceivedNotification,
@@ -23,7 +23,7 @@ import {
   type StubBinOptions,
 } from '../harness/agent.js';
 
-const BASE_INPUT: BootstrapInput = {
+const BASE_INPUT: AgentScriptInput = {
   jobId: 'job-1',
   attempt: 2,
   image: 'alpine:3.20',
@@ -33,7 +33,7 @@ const BASE_INPUT: BootstrapInput = {
   token: 'dG9rZW4.c2lnbmF0dXJl_-',
 };
 
-function expectedRunArgv(input: BootstrapInput): string[] {
+function expectedRunArgv(input: AgentScriptInput): string[] {
   return [
     'run',
     '--rm',
@@ -45,9 +45,9 @@ function expectedRunArgv(input: BootstrapInput): string[] {
   ];
 }
 
-function problemsOf(input: BootstrapInput): string[] {
+function problemsOf(input: AgentScriptInput): string[] {
   try {
-    renderBootstrap(input);
+    renderAgentScript(input);
   } catch (err) {
     expect(err).toBeInstanceOf(ValidationError);
     return (err as ValidationError).problems;
@@ -81,9 +81,9 @@ function hostileValues(marker: string): string[] {
   ];
 }
 
-describe('renderBootstrap (pure)', () => {
+describe('renderAgentScript (pure)', () => {
   it('renders a bash script', () => {
-    const script = renderBootstrap(BASE_INPUT);
+    const script = renderAgentScript(BASE_INPUT);
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
     expect(script).toContain("readonly JOB_ID='job-1'");
     expect(script).toContain('readonly ATTEMPT=2');
@@ -102,7 +102,7 @@ describe('renderBootstrap (pure)', () => {
     for (const notifyBaseUrl of ['ftp://example.com', 'file:///etc/passwd', 'not a url', 'javascript:alert(1)', 'http://x/?a=1', 'http://x/#f']) {
       expect(problemsOf({ ...BASE_INPUT, notifyBaseUrl }).join('\n')).toMatch(/notify URL/);
     }
-    expect(() => renderBootstrap({ ...BASE_INPUT, notifyBaseUrl: 'https://sched.example.com/base/' })).not.toThrow();
+    expect(() => renderAgentScript({ ...BASE_INPUT, notifyBaseUrl: 'https://sched.example.com/base/' })).not.toThrow();
   });
 
   it('rejects values a process cannot receive and images the CLI would read as options', () => {
@@ -121,11 +121,11 @@ describe('renderBootstrap (pure)', () => {
 
   it('refuses a script over EC2 user-data limit', () => {
     expect(MAX_USER_DATA_BYTES).toBe(16384);
-    const small = renderBootstrap({ ...BASE_INPUT, env: {} });
+    const small = renderAgentScript({ ...BASE_INPUT, env: {} });
     const fits = MAX_USER_DATA_BYTES - Buffer.byteLength(small);
     // base64 turns 3 bytes into 4, plus the quotes and separators of the new env entry.
     const maxValue = Math.floor((fits - 16) / 4) * 3;
-    expect(Buffer.byteLength(renderBootstrap({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue) } }))).toBeLessThanOrEqual(MAX_USER_DATA_BYTES);
+    expect(Buffer.byteLength(renderAgentScript({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue) } }))).toBeLessThanOrEqual(MAX_USER_DATA_BYTES);
     const problems = problemsOf({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue + 64) } });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/over EC2's user-data limit of 16384/);
@@ -134,7 +134,7 @@ describe('renderBootstrap (pure)', () => {
   it('never puts a raw job value in the script text', () => {
     const marker = '/tmp/sched-never-created';
     const hostile = hostileValues(marker).filter((v) => v.length >= 4);
-    const script = renderBootstrap({
+    const script = renderAgentScript({
       ...BASE_INPUT,
       image: 'registry.example.com/evil$(id):tag',
       command: hostile,
@@ -158,21 +158,21 @@ async function closedLoopbackUrl(): Promise<string> {
 }
 
 interface AgentRun {
-  run: BootstrapRun;
+  run: AgentScriptRun;
   stubs: StubBin;
   bot: NotificationReceiver;
-  input: BootstrapInput;
+  input: AgentScriptInput;
   /** The agent's notifications, as `status[:exit]`. */
   statuses: string[];
 }
 
-describe('the bootstrap script, executed with bash against stubs', () => {
+describe('the agent script, executed with bash against stubs', () => {
   let imds: FakeImds;
   let scratch: string;
 
   beforeAll(async () => {
     imds = await startFakeImds();
-    scratch = await mkdtemp(join(tmpdir(), 'sched-bootstrap-test-'));
+    scratch = await mkdtemp(join(tmpdir(), 'sched-agent-script-test-'));
   });
   afterAll(async () => {
     await imds?.close();
@@ -180,7 +180,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
   });
 
   async function runAgent(opts: {
-    input?: Partial<BootstrapInput>;
+    input?: Partial<AgentScriptInput>;
     stub?: StubBinOptions;
     env?: Record<string, string>;
     timeoutMs?: number;
@@ -195,7 +195,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
     });
     opts.prepare?.(bot);
     const input = { ...BASE_INPUT, notifyBaseUrl: bot.url, ...opts.input };
-    const run = await runBootstrap(renderBootstrap(input), {
+    const run = await runAgentScript(renderAgentScript(input), {
       stubBin: stubs.dir,
       env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', ...opts.env },
       timeoutMs: opts.timeoutMs ?? 10_000,
@@ -258,7 +258,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
   it('passes hostile env values, argv and image to the container byte for byte and executes none of them', async () => {
     const marker = join(scratch, 'pwned-fixed');
     const hostile = hostileValues(marker);
-    const input: Partial<BootstrapInput> = {
+    const input: Partial<AgentScriptInput> = {
       image: `img$(touch ${marker})\`touch ${marker}\`;x`,
       command: hostile,
       env: Object.fromEntries(hostile.map((v, i) => [`HOSTILE_${i}`, v])),
@@ -312,7 +312,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
         return { env, command, image: imageOk(value) ? value : `i${value}` };
       });
     // The largest single value that fits, and many arguments: the limits, whatever the draw.
-    const room = MAX_USER_DATA_BYTES - Buffer.byteLength(renderBootstrap({ ...BASE_INPUT, jobId: 'prop-000', env: {}, command: [], image: 'i', notifyBaseUrl: bot.url }));
+    const room = MAX_USER_DATA_BYTES - Buffer.byteLength(renderAgentScript({ ...BASE_INPUT, jobId: 'prop-000', env: {}, command: [], image: 'i', notifyBaseUrl: bot.url }));
     const largest = `$(touch ${marker})\n\`'"\\;|* `.repeat(room).slice(0, Math.floor((room - 16) / 4) * 3);
     const examples: [{ env: Record<string, string>; command: string[]; image: string }][] = [
       [{ env: { BIG: largest }, command: [], image: 'i' }],
@@ -324,10 +324,10 @@ describe('the bootstrap script, executed with bash against stubs', () => {
     await fc.assert(
       fc.asyncProperty(job, async ({ env, command, image }) => {
         runNumber += 1;
-        const input: BootstrapInput = { ...BASE_INPUT, jobId: `prop-${String(runNumber).padStart(3, '0')}`, env, command, image, notifyBaseUrl: bot.url };
+        const input: AgentScriptInput = { ...BASE_INPUT, jobId: `prop-${String(runNumber).padStart(3, '0')}`, env, command, image, notifyBaseUrl: bot.url };
         let script: string;
         try {
-          script = renderBootstrap(input);
+          script = renderAgentScript(input);
         } catch (err) {
           // Too large for user data is the only reason to refuse these values.
           expect((err as ValidationError).problems).toEqual([expect.stringMatching(/over EC2's user-data limit/)]);
@@ -335,7 +335,7 @@ describe('the bootstrap script, executed with bash against stubs', () => {
         }
         executed += 1;
         largestExecuted = Math.max(largestExecuted, ...[...Object.values(env), ...command, image].map((v) => Buffer.byteLength(v)));
-        const run = await runBootstrap(script, {
+        const run = await runAgentScript(script, {
           stubBin: stubs.dir,
           env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' },
           timeoutMs: 10_000,

@@ -11,7 +11,7 @@ import {
   type Command,
   type CommandContext,
   type RunWhen,
-} from '../../../bot/core/commands/grammar.js';
+} from '../../../bot/core/parsing/grammar.js';
 import type { JobSpec } from '../../../bot/core/job.js';
 import { anyStringUpTo, arrayUpTo, textUpTo } from '../../harness/arbitraries.js';
 

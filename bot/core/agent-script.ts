@@ -27,7 +27,7 @@
  */
 import { ValidationError } from './errors.js';
 
-export interface BootstrapInput {
+export interface AgentScriptInput {
   jobId: string;
   attempt: number;
   image: string;
@@ -63,12 +63,12 @@ export const NOTIFICATION_TOKEN_LENGTH = 43;
  * user-data limit), so a job is refused when it is created rather than when it is due. The size
  * depends on the token's length only, never its value.
  */
-export function checkBootstrapFits(input: Omit<BootstrapInput, 'attempt' | 'token'>): void {
-  renderBootstrap({ ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
+export function checkAgentScriptFits(input: Omit<AgentScriptInput, 'attempt' | 'token'>): void {
+  renderAgentScript({ ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
 }
 
 /** Renders the user-data script for one job attempt; throws `ValidationError` listing every problem. */
-export function renderBootstrap(input: BootstrapInput): string {
+export function renderAgentScript(input: AgentScriptInput): string {
   const problems = validate(input);
   if (problems.length > 0) throw new ValidationError(problems);
 
@@ -76,13 +76,13 @@ export function renderBootstrap(input: BootstrapInput): string {
   const size = new TextEncoder().encode(script).length;
   if (size > MAX_USER_DATA_BYTES) {
     throw new ValidationError([
-      `the rendered bootstrap script is ${size} bytes, over EC2's user-data limit of ${MAX_USER_DATA_BYTES}: shorten the env and command`,
+      `the rendered agent script is ${size} bytes, over EC2's user-data limit of ${MAX_USER_DATA_BYTES}: shorten the env and command`,
     ]);
   }
   return script;
 }
 
-function validate(input: BootstrapInput): string[] {
+function validate(input: AgentScriptInput): string[] {
   const problems: string[] = [];
   if (!JOB_ID_PATTERN.test(input.jobId)) {
     problems.push(`job id ${JSON.stringify(input.jobId)} must be non-empty and use only A-Z, a-z, 0-9, _ and -`);
@@ -144,10 +144,10 @@ function inertArray(values: string[]): string {
 }
 
 // jobId and attempt are validated above to characters that are inert in bash.
-function renderHead(input: BootstrapInput): string {
+function renderHead(input: AgentScriptInput): string {
   return `#!/bin/bash
 # Sched instance agent: job ${input.jobId}, attempt ${input.attempt}.
-# Rendered by bot/core/bootstrap.ts. Job values are base64 and are only ever decoded into
+# Rendered by bot/core/agent-script.ts. Job values are base64 and are only ever decoded into
 # variables, never parsed as shell code.
 set -u
 umask 077
