@@ -44,7 +44,7 @@ function engineOn(fleet: Fleet, store = new MemoryJobStore()) {
   });
 }
 
-const spec: NewJob['spec'] = { image: 'alpine:3.20', command: ['true'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 };
+const spec: NewJob['spec'] = { image: 'alpine:3.20', command: ['true'], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
 
 async function benchReconcileMemory(jobs: number): Promise<void> {
   const engine = engineOn(new MemoryFleet());

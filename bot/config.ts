@@ -98,7 +98,7 @@ export interface Config {
   pollSeconds: number;
   deployment: string;
   retentionDays: number;
-  defaultRetries: number;
+  defaultInterruptionsTolerated: number;
   /** Per-person caps for chat users (admins exempt). */
   limits: { activeJobsPerUser: number; schedulesPerUser: number };
   logLevel: string;
@@ -205,7 +205,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       pollSeconds: e.SCHED_POLL_SECONDS,
       deployment: e.SCHED_DEPLOYMENT,
       retentionDays: e.SCHED_RETENTION_DAYS,
-      defaultRetries: e.SCHED_DEFAULT_RETRIES,
+      defaultInterruptionsTolerated: e.SCHED_DEFAULT_RETRIES,
       limits: { activeJobsPerUser: e.SCHED_MAX_ACTIVE_JOBS_PER_USER, schedulesPerUser: e.SCHED_MAX_SCHEDULES_PER_USER },
       logLevel: e.SCHED_LOG_LEVEL,
       callbackAllowPrivate: e.SCHED_CALLBACK_ALLOW_PRIVATE,

@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
     logger: logger.child({ component: 'scheduler' }),
   });
 
-  const defaults = { instanceTypes: config.spot.instanceTypes, maxRetries: config.defaultRetries, maxPrice: config.spot.maxPrice };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice };
   // Bolt is loaded only when Slack is used: the embedded default starts faster without it.
   const slack =
     config.chat === 'slack'

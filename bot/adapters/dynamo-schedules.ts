@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.js';
+import { specFromStored } from '../core/job.js';
 import type { Schedule, ScheduleStore } from '../ports.js';
 import { ACTIVE_INDEX, ACTIVE_SHARD_ATTRIBUTE, ACTIVE_SORT_ATTRIBUTE, KEY_ATTRIBUTE } from './dynamo-schema.js';
 
@@ -78,7 +79,8 @@ export class DynamoScheduleStore implements ScheduleStore {
 
 function fromItem(item: Record<string, unknown>): Schedule {
   const { [KEY_ATTRIBUTE]: _key, scheduleId, kind: _kind, [ACTIVE_SHARD_ATTRIBUTE]: _shard, [ACTIVE_SORT_ATTRIBUTE]: _sort, ...rest } = item;
-  return { ...(rest as Omit<Schedule, 'id'>), id: scheduleId as string };
+  const schedule = rest as Omit<Schedule, 'id'>;
+  return { ...schedule, spec: specFromStored(schedule.spec), id: scheduleId as string };
 }
 
 /** The in-memory twin. */

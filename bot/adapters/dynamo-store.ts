@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.js';
-import { needsReconcile, type Job } from '../core/job.js';
+import { needsReconcile, specFromStored, type Job } from '../core/job.js';
 import type { Clock, JobStore } from '../ports.js';
 import {
   ACTIVE_INDEX,
@@ -300,7 +300,7 @@ function assertJobId(id: string): void {
 function fromItem(item: Record<string, unknown>): Job {
   const job: Record<string, unknown> = { ...item };
   for (const attribute of INDEX_ONLY_ATTRIBUTES) delete job[attribute];
-  return job as unknown as Job;
+  return { ...(job as unknown as Job), spec: specFromStored((job as unknown as Job).spec) };
 }
 
 /** `YYYY-MM-DD` days from `newest` back to `oldest`, both included; none when `oldest` is later. */

@@ -14,7 +14,7 @@ import type { JobSpec } from './job.js';
 export interface JobRequestDefaults {
   /** Used when the request names none; must not be empty for such a request to pass. */
   instanceTypes: string[];
-  maxRetries: number;
+  interruptionsTolerated: number;
   maxPrice?: string;
 }
 
@@ -121,7 +121,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const command = parseCommand(field('command'), problems);
   const instanceTypes = parseInstanceTypes(field('instance_types'), ctx.defaults.instanceTypes, problems);
   const maxPrice = parseMaxPrice(field('max_price'), problems) ?? ctx.defaults.maxPrice;
-  const maxRetries = parseRetries(field('retries'), problems) ?? ctx.defaults.maxRetries;
+  const interruptionsTolerated = parseRetries(field('retries'), problems) ?? ctx.defaults.interruptionsTolerated;
   const timeoutSeconds = parseTimeout(field('timeout'), problems);
   const name = parseName(field('name'), problems);
 
@@ -141,7 +141,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
     return { ok: false, problems };
   }
 
-  const spec: JobSpec = { image, command, env, instanceTypes, maxRetries };
+  const spec: JobSpec = { image, command, env, instanceTypes, interruptionsTolerated };
   if (callbackUrl !== undefined) spec.callbackUrl = callbackUrl;
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;

@@ -147,7 +147,7 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
   if (schedule.lastFiredAt) fields.push({ label: 'Last fired', value: `${utcMinute(schedule.lastFiredAt)} (${relativeTime(new Date(schedule.lastFiredAt), now)})` });
   fields.push(...specFields(schedule.spec));
   fields.push({ label: 'Instance types', value: schedule.spec.instanceTypes.join(', ') });
-  fields.push({ label: 'Retries', value: `${schedule.spec.maxRetries} interruptions per job` });
+  fields.push({ label: 'Retries', value: `${schedule.spec.interruptionsTolerated} interruptions per job` });
   const callback = callbackHost(schedule.spec);
   if (callback) fields.push({ label: 'Callback', value: `${callback}, when each job ends` });
 
@@ -234,7 +234,7 @@ function jobFields(job: Job, now: Date): ViewField[] {
 
   if (job.attempt > 0) {
     const interruptions = `${job.interruptions} ${job.interruptions === 1 ? 'interruption' : 'interruptions'}`;
-    fields.push({ label: 'Attempts', value: `${job.attempt} (${interruptions}, ${job.spec.maxRetries} tolerated)` });
+    fields.push({ label: 'Attempts', value: `${job.attempt} (${interruptions}, ${job.spec.interruptionsTolerated} tolerated)` });
   }
   if (job.exitCode !== undefined) fields.push({ label: 'Exit code', value: String(job.exitCode) });
 

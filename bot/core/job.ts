@@ -43,10 +43,20 @@ export interface JobSpec {
   /** Max spot price in USD per hour, as a decimal string (EC2's own format). */
   maxPrice?: string;
   /** Interruptions tolerated before the job fails. */
-  maxRetries: number;
+  interruptionsTolerated: number;
   /** Container run time limit. */
   timeoutSeconds?: number;
   name?: string;
+}
+
+/**
+ * A spec as read back from the store. Items written before the field was named for what it means
+ * carry `maxRetries`; the meaning (interruptions tolerated) never changed.
+ */
+export function specFromStored(stored: JobSpec & { maxRetries?: number }): JobSpec {
+  const { maxRetries, ...spec } = stored;
+  if (spec.interruptionsTolerated === undefined && maxRetries !== undefined) return { ...spec, interruptionsTolerated: maxRetries };
+  return spec;
 }
 
 /** Where a job was started: its updates are posted back there. */

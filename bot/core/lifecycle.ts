@@ -496,9 +496,9 @@ function interrupt(t: Transition, why: string): void {
   const { job } = t;
   const interruptions = job.interruptions + 1;
   t.set({ interruptions });
-  if (interruptions > job.spec.maxRetries) {
+  if (interruptions > job.spec.interruptionsTolerated) {
     // `finish` counts the cost and releases the attempt's resources: once, not here as well.
-    finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.maxRetries})`);
+    finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.interruptionsTolerated})`);
     return;
   }
   addInstanceCost(t);

@@ -57,7 +57,7 @@ export function toPublicJob(job: Job): PublicJob {
     callback: publicCallback(job),
     instance_types: [...spec.instanceTypes],
     max_price: spec.maxPrice ?? null,
-    retries: spec.maxRetries,
+    retries: spec.interruptionsTolerated,
     timeout: spec.timeoutSeconds ?? null,
     attempts: job.attempt,
     interruptions: job.interruptions,

@@ -8,7 +8,7 @@ import { CreateTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, type Dyn
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../bot/core/errors.js';
 import { CallbackState, JobStatus, needsReconcile, type Job } from '../../bot/core/job.js';
 import type { Clock, JobStore, LeaseStore } from '../../bot/ports.js';
@@ -59,7 +59,7 @@ function richJob(): Job {
       callbackUrl: 'https://hooks.example.com/sched?x=1&y=2',
       instanceTypes: ['c6g.large', 't3.micro'],
       maxPrice: '0.0312',
-      maxRetries: 0,
+      interruptionsTolerated: 0,
       timeoutSeconds: 3600,
       name: 'nightly ETL ✨',
     },
@@ -92,7 +92,7 @@ function richJob(): Job {
 }
 
 function minimalJob(): Job {
-  return makeJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 }, events: [] });
+  return makeJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 }, events: [] });
 }
 
 /** The next version of `job`, as the engine would write it. */
@@ -398,6 +398,17 @@ function dynamoOnly(name: string, clientFor: () => DynamoDBClient, emulatesTtl: 
         expect(ttl?.TimeToLiveStatus).toBe('DISABLED');
       }
       await store.ensureTable();
+    });
+
+    test('a job stored before interruptionsTolerated was named reads back with it (legacy maxRetries)', async () => {
+      await freshTable();
+      const job = makeJob();
+      await store.create(job);
+      const { interruptionsTolerated, ...legacySpec } = job.spec;
+      const item = { ...(await rawItem(job.id)), spec: { ...legacySpec, maxRetries: interruptionsTolerated + 4 } };
+      await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: tableName, Item: item }));
+      expect((await store.get(job.id))?.spec).toStrictEqual({ ...job.spec, interruptionsTolerated: interruptionsTolerated + 4 });
+      expect((await store.listActive()).find((j) => j.id === job.id)?.spec.interruptionsTolerated).toBe(interruptionsTolerated + 4);
     });
 
     test('two replicas creating the table at once both succeed', async () => {

@@ -15,7 +15,7 @@ function setup(access: AccessPolicy = { allowedUsers: [], allowedChannels: [], a
   const { engine, scheduler, fleet } = memoryReplica({ clock });
   const deps: CommandDeps = { jobs: engine, schedules: scheduler, access, clock, ...(limits && { limits }) };
   const exec = async (text: string, actor: Actor = ALICE): Promise<CommandOutcome> => {
-    const parsed = parseCommand(text, { now: clock.now(), userTimezone: 'UTC', defaults: { instanceTypes: ['t3.micro'], maxRetries: 3 } });
+    const parsed = parseCommand(text, { now: clock.now(), userTimezone: 'UTC', defaults: { instanceTypes: ['t3.micro'], interruptionsTolerated: 3 } });
     if (!parsed.ok) return { kind: 'invalid', error: parsed.error, usage: parsed.usage };
     return executeCommand(parsed.command, actor, deps);
   };

@@ -14,7 +14,7 @@ function job(overrides: Partial<Job> = {}): Job {
     id: 'job-7',
     version: 9,
     status: 'succeeded',
-    spec: { image: 'alpine:3', command: ['true'], env: { SECRET_ENV: 'do-not-leak' }, instanceTypes: ['t3.micro'], maxRetries: 3 },
+    spec: { image: 'alpine:3', command: ['true'], env: { SECRET_ENV: 'do-not-leak' }, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 },
     owner: { kind: 'api', id: 'ci' },
     runAt: '2025-01-01T00:00:00.000Z',
     createdAt: '2025-01-01T00:00:00.000Z',

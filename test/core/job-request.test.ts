@@ -5,7 +5,7 @@ import { JOB_REQUEST_FIELDS, parseJobRequest, type JobRequestContext } from '../
 import { textUpTo } from '../harness/arbitraries.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
-const ctx: JobRequestContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3.small'], maxRetries: 3 } };
+const ctx: JobRequestContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3.small'], interruptionsTolerated: 3 } };
 const DIGEST = 'sha256:' + 'a1b2c3d4'.repeat(8);
 
 function problemsOf(body: unknown, context: JobRequestContext = ctx): string[] {
@@ -19,7 +19,7 @@ describe('parseJobRequest: accepted bodies', () => {
     {
       name: 'only an image: runs now with the defaults',
       body: { docker_image: 'busybox' },
-      spec: { image: 'busybox', command: [], env: {}, instanceTypes: ['t3.micro', 't3.small'], maxRetries: 3 },
+      spec: { image: 'busybox', command: [], env: {}, instanceTypes: ['t3.micro', 't3.small'], interruptionsTolerated: 3 },
       runAt: NOW.toISOString(),
     },
     {
@@ -52,7 +52,7 @@ describe('parseJobRequest: accepted bodies', () => {
         command: ['python', 'run.py', '--flag=$(x)', ''],
         instanceTypes: ['c5.large', 'm7i-flex.2xlarge'],
         maxPrice: '0.05',
-        maxRetries: 0,
+        interruptionsTolerated: 0,
         timeoutSeconds: 7200,
         name: 'nightly ETL ✨',
       },
@@ -61,7 +61,7 @@ describe('parseJobRequest: accepted bodies', () => {
     {
       name: 'numeric timeout, string price, array of types',
       body: { docker_image: 'busybox', timeout: 600, max_price: '0.125', instance_types: ['t3.nano'], retries: 20 },
-      spec: { timeoutSeconds: 600, maxPrice: '0.125', instanceTypes: ['t3.nano'], maxRetries: 20 },
+      spec: { timeoutSeconds: 600, maxPrice: '0.125', instanceTypes: ['t3.nano'], interruptionsTolerated: 20 },
       runAt: NOW.toISOString(),
     },
     {
@@ -91,14 +91,14 @@ describe('parseJobRequest: accepted bodies', () => {
     {
       name: 'null means absent',
       body: { docker_image: 'busybox', datetime: null, callback: null, env_vars: null, retries: null, name: null },
-      spec: { env: {}, maxRetries: 3 },
+      spec: { env: {}, interruptionsTolerated: 3 },
       runAt: NOW.toISOString(),
     },
     {
       name: 'the default max price applies',
       body: { docker_image: 'busybox' },
-      context: { now: NOW, defaults: { instanceTypes: ['t3.micro'], maxRetries: 1, maxPrice: '0.02' } },
-      spec: { maxPrice: '0.02', maxRetries: 1, instanceTypes: ['t3.micro'] },
+      context: { now: NOW, defaults: { instanceTypes: ['t3.micro'], interruptionsTolerated: 1, maxPrice: '0.02' } },
+      spec: { maxPrice: '0.02', interruptionsTolerated: 1, instanceTypes: ['t3.micro'] },
       runAt: NOW.toISOString(),
     },
     {
@@ -116,7 +116,7 @@ describe('parseJobRequest: accepted bodies', () => {
 
   it('omits optional spec fields that were not given', () => {
     const result = parseJobRequest({ docker_image: 'busybox' }, ctx);
-    expect(result.ok && Object.keys(result.spec).sort()).toEqual(['command', 'env', 'image', 'instanceTypes', 'maxRetries']);
+    expect(result.ok && Object.keys(result.spec).sort()).toEqual(['command', 'env', 'image', 'instanceTypes', 'interruptionsTolerated']);
   });
 
   it('keeps a __proto__ env key as an own property without touching the prototype', () => {
@@ -186,7 +186,7 @@ describe('parseJobRequest: refused bodies', () => {
     {
       name: 'no instance types and no default',
       body: { docker_image: 'busybox' },
-      context: { now: NOW, defaults: { instanceTypes: [], maxRetries: 3 } },
+      context: { now: NOW, defaults: { instanceTypes: [], interruptionsTolerated: 3 } },
       problems: [/^instance_types: required, no default is configured$/],
     },
     { name: 'zero price', body: { docker_image: 'busybox', max_price: 0 }, problems: [/^max_price: must be greater than 0/] },

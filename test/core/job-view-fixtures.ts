@@ -92,7 +92,7 @@ export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
     status: 'active',
     expression: '0 9 * * 1-5',
     timezone: 'Europe/Paris',
-    spec: { image: 'acme/report', command: ['--daily'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3, name: 'weekday report' },
+    spec: { image: 'acme/report', command: ['--daily'], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3, name: 'weekday report' },
     owner: { kind: 'slack', id: 'U024BE7LH' },
     createdAt: '2026-01-10T08:00:00.000Z',
     updatedAt: '2026-01-10T08:00:00.000Z',
@@ -213,7 +213,7 @@ export const anySchedule: fc.Arbitrary<Schedule> = fc
       status: r.status,
       expression: r.expression,
       timezone: r.timezone,
-      spec: { image: 'acme/report', command: r.command, env: {}, instanceTypes: ['t3.micro'], maxRetries: 3, ...(r.name !== undefined ? { name: r.name } : {}) },
+      spec: { image: 'acme/report', command: r.command, env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3, ...(r.name !== undefined ? { name: r.name } : {}) },
       ...(r.cancelledBy !== undefined ? { cancelledBy: r.cancelledBy } : {}),
     }),
   );

@@ -88,7 +88,7 @@ describe('decide: interruptions and retries', () => {
   });
 
   test('retries spent → failed', () => {
-    const job = running({ interruptions: 3, attempt: 4, spec: { maxRetries: 3 } as Job['spec'] });
+    const job = running({ interruptions: 3, attempt: 4, spec: { interruptionsTolerated: 3 } as Job['spec'] });
     const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 4, state: 'missing' } }, at(600));
     expect(d.job.status).toBe('failed');
     expect(d.job.reason).toMatch(/retries spent/);
@@ -96,20 +96,20 @@ describe('decide: interruptions and retries', () => {
   });
 
   test('--retries 0 fails on the first interruption', () => {
-    const job = running({ spec: { maxRetries: 0 } as Job['spec'] });
+    const job = running({ spec: { interruptionsTolerated: 0 } as Job['spec'] });
     const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode: 'instance-terminated-no-capacity' } }, at(5));
     expect(d.job.status).toBe('failed');
   });
 
   test('retries spent: the attempt is released and its cost counted once, not once per step', () => {
-    const job = running({ pricePerHour: 3.6, spec: { maxRetries: 0 } as Job['spec'] });
+    const job = running({ pricePerHour: 3.6, spec: { interruptionsTolerated: 0 } as Job['spec'] });
     const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(600));
     expect(d.job).toMatchObject({ status: 'failed', interruptions: 1, costUsd: 0.6, cleanedUp: true });
     expect(kinds(d.effects).filter((k) => k !== 'notify')).toEqual(['cancelSpotRequest', 'terminateInstance']);
   });
 
   test('a vanished request with --retries 0: failed, cleaned up and withdrawn once; seen again, nothing more', () => {
-    const job = requested({ spec: { maxRetries: 0 } as Job['spec'] });
+    const job = requested({ spec: { interruptionsTolerated: 0 } as Job['spec'] });
     const missing: Observation = { kind: 'spot', request: { requestId: 'sir-1', jobId: job.id, attempt: 1, state: 'missing' } };
     const once = decide(job, missing, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
     expect(once.job).toMatchObject({ status: 'failed', cleanedUp: true });
@@ -223,7 +223,7 @@ describe('decide: spot requests', () => {
     const d = decide(job, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
     expect(d.job).toMatchObject({ attempt: 2, interruptions: 1, status: 'requested' });
     expect(kinds(d.effects)).toContain('launch');
-    const spent = decide({ ...job, interruptions: job.spec.maxRetries }, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
+    const spent = decide({ ...job, interruptions: job.spec.interruptionsTolerated }, obs, at(DEFAULT_TIMINGS.requestVisibilityGraceSeconds));
     expect(spent.job.status).toBe('failed');
   });
 
@@ -280,7 +280,7 @@ const jobArb = fc
     status: fc.constantFrom(...STATUSES),
     attempt: fc.integer({ min: 1, max: 4 }),
     interruptions: fc.integer({ min: 0, max: 3 }),
-    maxRetries: fc.integer({ min: 0, max: 3 }),
+    interruptionsTolerated: fc.integer({ min: 0, max: 3 }),
     spotRequestId: fc.option(fc.constantFrom('sir-1', 'sir-2'), { nil: undefined }),
     instanceId: fc.option(fc.constantFrom('i-1', 'i-2'), { nil: undefined }),
     callback: fc.boolean(),
@@ -291,7 +291,7 @@ const jobArb = fc
     makeJob({
       status: r.status,
       attempt: r.status === JobStatus.Scheduled ? 0 : r.attempt,
-      interruptions: Math.min(r.interruptions, r.maxRetries),
+      interruptions: Math.min(r.interruptions, r.interruptionsTolerated),
       spotRequestId: r.status === JobStatus.Scheduled ? undefined : r.spotRequestId,
       instanceId: r.status === JobStatus.Scheduled ? undefined : r.instanceId,
       requestedAt: T0.toISOString(),
@@ -299,7 +299,7 @@ const jobArb = fc
       startedAt: r.status === JobStatus.Running ? T0.toISOString() : undefined,
       runAt: T0.toISOString(),
       spec: {
-        maxRetries: r.maxRetries,
+        interruptionsTolerated: r.interruptionsTolerated,
         callbackUrl: r.callback ? 'https://example.com/cb' : undefined,
         timeoutSeconds: r.timeout,
         instanceTypes: ['t3.micro', 'm7g.large', 'c7g.large'].slice(0, r.types),
@@ -343,7 +343,7 @@ describe.each(propertySeeds())('decide: properties (seed %i)', (seed) => {
           if (isTerminal(job.status)) expect(next.status).toBe(job.status);
           expect(next.attempt).toBeGreaterThanOrEqual(job.attempt);
           expect(next.interruptions).toBeGreaterThanOrEqual(job.interruptions);
-          expect(next.interruptions).toBeLessThanOrEqual(job.spec.maxRetries + 1);
+          expect(next.interruptions).toBeLessThanOrEqual(job.spec.interruptionsTolerated + 1);
           expect(next.version).toBe(job.version);
           expect(next.events.length).toBeLessThanOrEqual(MAX_EVENTS);
           // The instance of an attempt that ends (job over, or a new attempt) is terminated.

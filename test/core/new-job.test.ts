@@ -7,7 +7,7 @@ import { notificationToken } from '../../bot/security/hmac.js';
 
 const NOW = new Date('2026-01-15T10:00:00.000Z');
 const input = (over: Partial<NewJob> = {}): NewJob => ({
-  spec: { image: 'alpine:3', command: ['echo', 'hi'], env: { A: '1' }, instanceTypes: ['t3.micro'], maxRetries: 3 },
+  spec: { image: 'alpine:3', command: ['echo', 'hi'], env: { A: '1' }, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 },
   runAt: NOW.toISOString(),
   owner: { kind: 'api', id: 'ci' },
   ...over,

@@ -56,7 +56,7 @@ function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet;
 }
 
 const newJob = (over: Partial<NewJob> = {}): NewJob => ({
-  spec: { image: 'alpine:3.20', command: ['echo', 'hi'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 2, callbackUrl: 'https://example.com/cb' },
+  spec: { image: 'alpine:3.20', command: ['echo', 'hi'], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 2, callbackUrl: 'https://example.com/cb' },
   runAt: '2026-03-01T12:00:00.000Z',
   owner: { kind: 'api', id: 'api' },
   ...over,
@@ -113,7 +113,7 @@ describe('engine', () => {
 
   test('an interruption starts a new attempt; the retry limit fails the job', async () => {
     const w = world();
-    const job = await w.engine.createJob(newJob({ spec: { ...newJob().spec, maxRetries: 1 } }));
+    const job = await w.engine.createJob(newJob({ spec: { ...newJob().spec, interruptionsTolerated: 1 } }));
     await w.engine.reconcileOnce();
     const first = (await w.engine.getJob(job.id))!.instanceId!;
     w.fleet.setInstanceState(first, 'terminated');
@@ -198,7 +198,7 @@ describe('engine', () => {
 
   test('the sweep judges on the stored job: one that moved on since the pass listed it keeps its request and instance', async () => {
     const w = world();
-    const job = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:05:00.000Z', spec: { ...newJob().spec, maxRetries: 0 } }));
+    const job = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:05:00.000Z', spec: { ...newJob().spec, interruptionsTolerated: 0 } }));
     const stale = await w.store.listActive(); // the job as a slow pass (or another replica) read it: scheduled
     w.clock.advance(300);
     await w.engine.apply(job.id, { kind: 'tick' }); // its timer: attempt 1 placed, instance up

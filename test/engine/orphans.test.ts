@@ -51,7 +51,7 @@ function world() {
 }
 
 const newJob = (instanceTypes = ['t3.micro']): NewJob => ({
-  spec: { image: 'alpine:3.20', command: ['true'], env: {}, instanceTypes, maxRetries: 1 },
+  spec: { image: 'alpine:3.20', command: ['true'], env: {}, instanceTypes, interruptionsTolerated: 1 },
   runAt: '2026-03-01T12:00:00.000Z',
   owner: { kind: 'api', id: 'api' },
 });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { DynamoScheduleStore, MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../../bot/adapters/dynamo-store.js';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
@@ -29,7 +30,7 @@ const START = new Date('2026-03-01T12:00:30.000Z');
 const every15: NewSchedule = {
   expression: '*/15 * * * *',
   timezone: 'UTC',
-  spec: { image: 'alpine:3.20', command: ['date'], env: {}, instanceTypes: ['t3.micro'], maxRetries: 1 },
+  spec: { image: 'alpine:3.20', command: ['date'], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 1 },
   owner: { kind: 'slack', id: 'U1' },
 };
 
@@ -143,6 +144,13 @@ describe('schedules in DynamoDB (dynalite)', () => {
     const created = await scheduler.createSchedule(every15);
     expect(await schedules.getSchedule(created.id)).toEqual(created);
     expect(await schedules.listActiveSchedules()).toEqual([created]);
+
+    // Written before the field was named for what it means: read back under its new name.
+    const key = { id: `schedule#${created.id}` };
+    const stored = (await DynamoDBDocumentClient.from(dynalite.client()).send(new GetCommand({ TableName: 'sched-test', Key: key }))).Item!;
+    const { interruptionsTolerated, ...legacySpec } = created.spec;
+    await DynamoDBDocumentClient.from(dynalite.client()).send(new PutCommand({ TableName: 'sched-test', Item: { ...stored, spec: { ...legacySpec, maxRetries: interruptionsTolerated } } }));
+    expect(await schedules.getSchedule(created.id)).toEqual(created);
     expect(await jobs.listActive()).toEqual([]);
     await expect(schedules.updateSchedule({ ...created, version: 5 })).rejects.toMatchObject({ code: 'conflict' });
 

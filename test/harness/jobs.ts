@@ -30,7 +30,7 @@ export function makeJob(overrides: JobOverrides = {}): Job {
       command: ['python', 'run.py'],
       env: { MODE: 'full' },
       instanceTypes: ['t3.micro'],
-      maxRetries: 3,
+      interruptionsTolerated: 3,
       ...spec,
     },
     owner: { kind: 'api', id: 'ci' },

@@ -45,7 +45,7 @@ const BANNER: TerminalStartOptions['banner'] = {
   apiUrl: 'http://127.0.0.1:8080',
   apiTokenSet: false,
 };
-const DEFAULTS = { instanceTypes: ['t3.micro'], maxRetries: 3 };
+const DEFAULTS = { instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
 
 let scratch: string;
 beforeEach(async () => {
@@ -132,7 +132,7 @@ describe('the terminal surface, piped (not a terminal)', () => {
 
   test('updates that arrive before the prompt opens wait for the banner', async () => {
     const { screen, start, engine } = setup({ tty: false });
-    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 }, runAt: '2026-03-01T12:00:00.000Z', owner: { kind: 'api', id: 'ci' } });
+    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 }, runAt: '2026-03-01T12:00:00.000Z', owner: { kind: 'api', id: 'ci' } });
     expect(screen.text).toBe('');
     await start();
     expect(screen.text.indexOf('Sched is running.')).toBe(0);
@@ -217,7 +217,7 @@ describe('the terminal surface, interactive (a TTY)', () => {
     input.write('list --a');
     await shown(screen, 'list --a');
     const before = screen.text.length;
-    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], maxRetries: 3 }, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'ci' } });
+    await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 }, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'ci' } });
     const after = screen.text.slice(before);
     expect(after).toContain('spot request issued');
     // Ends with the prompt and the typed text, drawn again after the update.

@@ -42,7 +42,7 @@ export interface CommandContext {
   now: Date;
   /** The user's IANA zone (Slack profile `tz`); an invalid one is ignored in favour of UTC. */
   userTimezone?: string;
-  defaults: { instanceTypes: string[]; maxRetries: number; maxPrice?: string };
+  defaults: { instanceTypes: string[]; interruptionsTolerated: number; maxPrice?: string };
 }
 
 export const COMMAND_LIMITS = {

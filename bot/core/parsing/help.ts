@@ -30,7 +30,7 @@ export const SCHED_USAGE =
 /** Defaults the operator configured; help shows them when the surface knows them. */
 export interface HelpDefaults {
   instanceTypes?: string[];
-  maxRetries?: number;
+  interruptionsTolerated?: number;
   maxPrice?: string;
 }
 
@@ -93,7 +93,7 @@ Examples
 
 function runHelp(defaults: HelpDefaults): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
-  const retries = defaults.maxRetries ?? 3;
+  const retries = defaults.interruptionsTolerated ?? 3;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
   return `${USAGE.run}
 

@@ -4,7 +4,7 @@ import type { UserZones } from '../user-zones.js';
 
 export interface SlackContext {
   deps: CommandDeps;
-  defaults: { instanceTypes: string[]; maxRetries: number; maxPrice?: string };
+  defaults: { instanceTypes: string[]; interruptionsTolerated: number; maxPrice?: string };
   zones: UserZones;
   /**
    * Keeps the reply channel of the command that created a job for a while (Slack's response_url

@@ -17,7 +17,7 @@ import { anyStringUpTo, arrayUpTo, textUpTo } from '../../harness/arbitraries.js
 
 /** Thursday 2026-03-05, 10:00 in New York (EST, UTC-5), 16:00 in Paris (CET, UTC+1). */
 const NOW = new Date('2026-03-05T15:00:00.000Z');
-const CTX: CommandContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3a.micro'], maxRetries: 3 } };
+const CTX: CommandContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3a.micro'], interruptionsTolerated: 3 } };
 const NY: CommandContext = { ...CTX, userTimezone: 'America/New_York' };
 
 function ok(text: string, ctx: CommandContext = CTX): Command {
@@ -38,7 +38,7 @@ function bad(text: string, ctx: CommandContext = CTX): { error: string; usage: s
   return result;
 }
 
-const DEFAULT_SPEC: JobSpec = { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro', 't3a.micro'], maxRetries: 3 };
+const DEFAULT_SPEC: JobSpec = { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro', 't3a.micro'], interruptionsTolerated: 3 };
 
 describe('parseCommand: subcommands', () => {
   it.each<[string, Command]>([
@@ -135,8 +135,8 @@ describe('parseCommand: run', () => {
     ['run --type=c7i.large alpine', { instanceTypes: ['c7i.large'] }],
     ['run --max-price 0.05 alpine', { maxPrice: '0.05' }],
     ['run --max-price $0.05 alpine', { maxPrice: '0.05' }],
-    ['run --retries 0 alpine', { maxRetries: 0 }],
-    ['run --retries=20 alpine', { maxRetries: 20 }],
+    ['run --retries 0 alpine', { interruptionsTolerated: 0 }],
+    ['run --retries=20 alpine', { interruptionsTolerated: 20 }],
     ['run --timeout 90s alpine', { timeoutSeconds: 90 }],
     ['run --timeout 1h30m alpine', { timeoutSeconds: 5400 }],
     ['run --timeout 600 alpine', { timeoutSeconds: 600 }],
@@ -167,7 +167,7 @@ describe('parseCommand: run', () => {
       callbackUrl: 'https://ci.example.com/h',
       instanceTypes: ['c7i.large', 'c6i.large'],
       maxPrice: '0.08',
-      maxRetries: 5,
+      interruptionsTolerated: 5,
       timeoutSeconds: 7200,
       name: 'etl',
     });
@@ -417,7 +417,7 @@ describe('help', () => {
   });
 
   it('shows the configured defaults when given', () => {
-    expect(helpText('run', { instanceTypes: ['c7i.large'], maxRetries: 5 })).toMatch(/default: c7i\.large[\s\S]*default: 5/);
+    expect(helpText('run', { instanceTypes: ['c7i.large'], interruptionsTolerated: 5 })).toMatch(/default: c7i\.large[\s\S]*default: 5/);
   });
 
   it('gives the overview without a topic', () => {
