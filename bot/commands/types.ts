@@ -38,4 +38,6 @@ export type CommandOutcome =
   /** The input was wrong: say what, show the usage line. Nothing changed. */
   | { kind: 'invalid'; error: string; usage: string }
   /** Not allowed: say why. Nothing changed. */
-  | { kind: 'denied'; reason: string };
+  | { kind: 'denied'; reason: string }
+  /** Someone else changed the item first (a lost conditional write): nothing changed; asking again may work. */
+  | { kind: 'conflict'; reason: string };

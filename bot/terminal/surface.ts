@@ -30,7 +30,7 @@ import { HistoryFile, HISTORY_SIZE } from './history.js';
 import { TerminalNotifier } from './notifier.js';
 import { ansiPaint } from './paint.js';
 import { renderErrorLines, renderNoticeLines, type Paint } from './render.js';
-import { renderOutcomeLines } from './reply.js';
+import { renderFailureLines, renderOutcomeLines } from './reply.js';
 
 export const PROMPT = 'sched> ';
 
@@ -144,7 +144,7 @@ export class TerminalSurface {
     this.pendingLines++;
     this.lines = this.lines
       .then(() => this.handleLine(line, deps))
-      .catch((err: unknown) => this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions())))
+      .catch((err: unknown) => this.console.reply(renderFailureLines(err, this.renderOptions())))
       .finally(() => {
         this.pendingLines--;
         if (this.pendingLines === 0 && this.state === 'prompting') this.console.showPrompt();
@@ -166,7 +166,7 @@ export class TerminalSurface {
       this.console.reply(await this.answer(text, deps));
     } catch (err) {
       // A failing store or a bug: said here, and the prompt lives on.
-      this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions()));
+      this.console.reply(renderFailureLines(err, this.renderOptions()));
     } finally {
       this.console.release();
     }
