@@ -10,12 +10,13 @@ import { list } from './list.js';
 import { retry } from './retry.js';
 import { run } from './run.js';
 import { logs, status } from './status.js';
+import { policyFor } from './policy.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 import { assertNever } from '../core/assert-never.js';
 
 export async function executeCommand(command: Command, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   if (command.kind === 'help') return { kind: 'help', topic: command.topic };
-  const access = canUse(deps.access, actor.userId, actor.channelId);
+  const access = canUse(policyFor(actor, deps.access), actor.userId, actor.channelId);
   if (!access.allowed) return { kind: 'denied', reason: access.reason };
   try {
     switch (command.kind) {

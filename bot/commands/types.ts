@@ -13,6 +13,11 @@ export interface Actor {
   userId: string;
   /** Slack channel the command came from. */
   channelId?: string;
+  /**
+   * The person at the machine Sched runs on (the terminal's user): may use Sched and see and
+   * manage every job, as an admin may. The per-person caps still apply to them.
+   */
+  operator?: boolean;
 }
 
 export interface CommandDeps {

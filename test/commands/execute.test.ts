@@ -146,4 +146,18 @@ describe('/sched use cases', () => {
     expect(failureText(new Error('the store is unreachable'))).toBe('Sched could not do that: the store is unreachable');
     expect(failureText('a string')).toBe('Sched could not do that: a string');
   });
+
+  test('the operator (the terminal\'s user) manages and sees every job, as an admin, but is capped', async () => {
+    const { exec } = setup(undefined, { activeJobsPerUser: 1, schedulesPerUser: 1 });
+    const OPERATOR: Actor = { surface: 'terminal', userId: 'ada', operator: true };
+    const theirs = await createdJobId(exec('run --in 1h alpine true'));
+    expect(await exec(`status ${theirs}`, OPERATOR)).toMatchObject({ kind: 'job-status' });
+    const all = await exec('list --all', OPERATOR);
+    expect(all.kind === 'list' && all.jobs.map((j) => j.id)).toEqual([theirs]);
+    expect(await exec('run --in 1h alpine true', OPERATOR)).toMatchObject({ kind: 'job-created' });
+    expect(await exec('run alpine true', OPERATOR)).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_MAX_ACTIVE_JOBS_PER_USER/) });
+    expect(await exec(`cancel ${theirs}`, OPERATOR)).toMatchObject({ kind: 'job-cancelled', job: { reason: 'cancelled by ada' } });
+    // Without the operator's standing, the same person is one user among others.
+    expect(await exec(`status ${theirs}`, { surface: 'terminal', userId: 'ada' })).toMatchObject({ kind: 'denied' });
+  });
 });
