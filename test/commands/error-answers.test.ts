@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import type { CommandDeps } from '../../bot/commands/types.js';
+import type { CommandDeps, SurfaceHost } from '../../bot/commands/types.js';
 import { ConflictError } from '../../bot/core/errors.js';
 import type { Job } from '../../bot/core/job.js';
 import type { JobService } from '../../bot/ports.js';
@@ -24,6 +24,10 @@ import { buttonBody, signedPost, slashCommandBody } from '../harness/slack-reque
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123456789';
 const DEFAULTS = { instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
+const HOST: SurfaceHost = {
+  facts: { compute: { kind: 'local', containerCli: 'docker' }, store: { kind: 'embedded', path: '/tmp/x/db' }, apiUrl: 'http://127.0.0.1:9', apiTokenSet: false },
+  requestStop: () => undefined,
+};
 const SPEC = { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
 
 /** Collects what is written. */
@@ -70,7 +74,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     saveMessageRef: async () => undefined,
   });
-  await surface.start(deps);
+  await surface.start(deps, HOST);
   server = createServer((req, res) => surface.eventsListener!(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   eventsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
@@ -108,7 +112,7 @@ async function terminalAnswer(line: string): Promise<string> {
   const input = new PassThrough();
   const screen = new Screen();
   const terminal = new TerminalSurface({ input, output: screen, clock: deps.clock, defaults: DEFAULTS, userId: 'ada', timezone: 'UTC' });
-  await terminal.start({ jobs: deps.jobs, schedules: deps.schedules, banner: { compute: { kind: 'local', containerCli: 'docker' }, store: { kind: 'embedded', path: '/tmp/x/db' }, apiUrl: 'http://127.0.0.1:9', apiTokenSet: false }, requestStop: () => undefined });
+  await terminal.start(deps, HOST);
   input.write(`${line}\n`);
   // Piped input is echoed after the prompt; the answer is the line after it.
   const answered = new RegExp(`sched> ${line}\\n(.*)\\n`);
