@@ -1,6 +1,6 @@
 /**
- * The composition root: configuration → adapters → engine → surfaces. The only place that reads
- * process.env or constructs SDK clients.
+ * The composition root: configuration → stores → fleet → engine → HTTP and chat surfaces, each
+ * step a function here. The only place that reads process.env or constructs SDK clients.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,95 +17,62 @@ import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
 import { checkContainerEngine, containerEnvFrom, detectContainerCli, LocalFleet, NO_CONTAINER_CLI_MESSAGE } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
-import type { Job } from './core/job.js';
 import { DEFAULT_TIMINGS } from './core/lifecycle.js';
 import { Engine } from './engine/engine.js';
 import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
-import { buildHttpServer } from './http/server.js';
+import { buildHttpServer, type HttpServerDeps } from './http/server.js';
+import type { ChatSurface, CommandDeps, HostFacts } from './commands/types.js';
+import type { SlackSurfaceOptions } from './slack/app.js';
 import type { Clock, Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 const systemClock: Clock = { now: () => new Date() };
 
+type Closer = () => Promise<void>;
+
 async function main(argv: string[]): Promise<void> {
-  const loaded = loadConfig(process.env, { stdinIsTTY: Boolean(process.stdin.isTTY) });
-  if (!loaded.ok) {
-    process.stderr.write(`sched: the configuration has ${loaded.problems.length} problem(s):\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    process.exit(2);
-  }
-  const config = loaded.config;
+  const config = configOrExit();
   if (argv.includes('--check-config')) {
     process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
     return;
   }
-
   // The terminal surface owns stdout: the JSON log goes to a file there.
   const logFile = config.chat === 'terminal' ? join(config.dataDir, 'sched.log') : undefined;
-  if (config.compute === 'local' && config.store === 'embedded') {
-    // No AWS here (the SDK only talks to the embedded store): its Node-version notice is noise.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  }
-  const logger = pino(
-    { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
-    logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : undefined,
-  );
-  const closers: (() => Promise<void>)[] = [];
+  const logger = openLogger(config, logFile);
+  // `<cli> version` may take seconds: it runs while the rest opens.
+  const computeChecked = checkCompute(config, logger);
+  const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice };
 
-  const dynamo = await openDynamo(config, closers);
-  const store = new DynamoJobStore({ client: dynamo.client, tableName: config.table, clock: systemClock, retentionDays: config.retentionDays });
-  if (dynamo.ensureTable) await store.ensureTable();
-  const lease = new DynamoLeaseStore({ client: dynamo.client, tableName: config.table, clock: systemClock });
-  const scheduler: Scheduler = new Scheduler({
-    store: new DynamoScheduleStore({ client: dynamo.client, tableName: config.table }),
-    createJob: (input, id): Promise<Job> => engine.createJob(input, id),
+  const stores = await openStores(config, closers);
+  // The scheduler and the Slack notifier call the engine, which is built after them (it takes
+  // the scheduler and the surface's notifier): they reach it through this, bound below.
+  const engineRef = new LateBound<Engine>('the engine');
+  const scheduler = new Scheduler({
+    store: stores.schedules,
+    createJob: (input, id) => engineRef.get().createJob(input, id),
     clock: systemClock,
     logger: logger.child({ component: 'scheduler' }),
   });
-
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice };
-  // Bolt is loaded only when Slack is used: the embedded default starts faster without it.
-  const slack =
-    config.chat === 'slack'
-      ? (await import('./slack/app.js')).createSlackSurface({
-          botToken: config.slack.botToken!,
-          appToken: config.slack.appToken,
-          signingSecret: config.slack.signingSecret,
-          apiUrl: config.slack.apiUrl,
-          defaults,
-          logger: logger.child({ component: 'slack' }),
-          saveMessageRef: (jobId, channel, ts) => engine.recordChatMessage(jobId, channel, ts),
-        })
-      : undefined;
-  const terminal =
-    config.chat === 'terminal'
-      ? new TerminalSurface({
-          input: process.stdin,
-          output: process.stdout,
-          clock: systemClock,
-          defaults,
-          historyFile: join(config.dataDir, 'history'),
-          color: process.env.NO_COLOR === undefined,
-          logger: logger.child({ component: 'terminal' }),
-        })
-      : undefined;
-
-  const engine: Engine = new Engine({
-    store,
-    fleet: openFleet(config, logger, closers),
-    callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
-    notifier: slack?.notifier ?? terminal?.notifier ?? new LogNotifier(logger.child({ component: 'jobs' })),
-    clock: systemClock,
-    logger: logger.child({ component: 'engine' }),
-    lease,
-    scheduler,
-    secret,
-    publicUrl: config.publicUrl,
-    pollSeconds: config.pollSeconds,
-    timings: { ...DEFAULT_TIMINGS, compute: config.compute },
-  });
-
+  const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef });
+  const engine = engineRef.bind(
+    new Engine({
+      store: stores.jobs,
+      fleet: openFleet(config, logger, closers),
+      callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
+      notifier: chat?.surface.notifier ?? new LogNotifier(logger.child({ component: 'jobs' })),
+      clock: systemClock,
+      logger: logger.child({ component: 'engine' }),
+      lease: stores.lease,
+      scheduler,
+      secret,
+      publicUrl: config.publicUrl,
+      pollSeconds: config.pollSeconds,
+      timings: { ...DEFAULT_TIMINGS, compute: config.compute },
+    }),
+  );
   const http = buildHttpServer({
     jobs: engine,
     secret,
@@ -114,29 +81,123 @@ async function main(argv: string[]): Promise<void> {
     clock: () => systemClock.now(),
     logger,
     metrics: () => engine.metrics.render(),
-    ...(slack?.eventsListener && { rawRoutes: { '/slack/events': slack.eventsListener } }),
+    ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),
   });
+
   await http.listen({ port: config.port, host: config.host });
   await engine.start();
   await scheduler.start();
-  await slack?.start({ jobs: engine, schedules: scheduler, access: config.access, clock: systemClock, limits: config.limits });
+  const shutdown = shutdownOnSignals(
+    logger,
+    [
+      ['scheduler', async () => scheduler.stop()],
+      [config.chat, async () => chat?.surface.stop()],
+      ['engine', () => engine.stop()],
+      ['http', () => http.close()],
+    ],
+    closers,
+  );
+  const compute = await computeChecked;
+  // The commands' dependencies, once, for whichever chat surface is configured.
+  const deps: CommandDeps = { jobs: engine, schedules: scheduler, access: config.access, clock: systemClock, limits: config.limits };
+  const store: HostFacts['store'] = config.store === 'embedded' ? { kind: 'embedded', path: join(config.dataDir, 'db') } : { kind: 'dynamodb', table: config.table };
+  const facts: HostFacts = { compute, store, apiUrl: http.listeningOrigin, apiTokenSet: config.apiToken !== undefined, logFile };
+  await chat?.surface.start(deps, { facts, requestStop: (reason) => void shutdown(reason) });
+  announceRunning(config, logger);
+}
+
+function announceRunning(config: Config, logger: Logger): void {
   logger.info({ port: config.port, compute: config.compute, store: config.store, chat: config.chat, publicUrl: config.publicUrl }, 'sched is running');
   if (!config.apiToken) logger.warn('SCHED_API_TOKEN is not set: the REST API refuses every request');
   if (config.compute === 'ec2' && /^https?:\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl)) {
     logger.warn({ publicUrl: config.publicUrl }, 'SCHED_PUBLIC_URL is a loopback address: EC2 instances cannot report to it (set it to an address they reach)');
   }
+}
 
+function configOrExit(): Config {
+  const loaded = loadConfig(process.env, { stdinIsTTY: Boolean(process.stdin.isTTY) });
+  if (loaded.ok) return loaded.config;
+  process.stderr.write(`sched: the configuration has ${loaded.problems.length} problem(s):\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(2);
+}
+
+function openLogger(config: Config, logFile: string | undefined): Logger {
+  if (config.compute === 'local' && config.store === 'embedded') {
+    // No AWS here (the SDK only talks to the embedded store): its Node-version notice is noise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  }
+  return pino(
+    { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
+    logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : undefined,
+  );
+}
+
+/** What runs the containers; for local compute, whether its engine answers (a warning if not). */
+async function checkCompute(config: Config, logger: Logger): Promise<HostFacts['compute']> {
+  if (config.compute === 'ec2') return { kind: 'ec2', region: config.aws.region };
+  const containerCli = detectContainerCli(process.env.PATH);
+  const engineProblem = containerCli ? await checkContainerEngine(containerCli, process.env.PATH, containerEnvFrom(process.env)) : undefined;
+  if (engineProblem) logger.warn({ containerCli, problem: engineProblem }, `${containerCli} does not answer: local jobs fail until it does`);
+  return { kind: 'local', containerCli, engineProblem };
+}
+
+async function openStores(config: Config, closers: Closer[]): Promise<{ jobs: DynamoJobStore; lease: DynamoLeaseStore; schedules: DynamoScheduleStore }> {
+  const dynamo = await openDynamo(config, closers);
+  const jobs = new DynamoJobStore({ client: dynamo.client, tableName: config.table, clock: systemClock, retentionDays: config.retentionDays });
+  if (dynamo.ensureTable) await jobs.ensureTable();
+  return {
+    jobs,
+    lease: new DynamoLeaseStore({ client: dynamo.client, tableName: config.table, clock: systemClock }),
+    schedules: new DynamoScheduleStore({ client: dynamo.client, tableName: config.table }),
+  };
+}
+
+/** The configured chat surface, if any, and the raw HTTP routes it serves (Slack's HTTP mode). */
+async function buildChatSurface(
+  config: Config,
+  opts: { defaults: SlackSurfaceOptions['defaults']; logger: Logger; engine: LateBound<Engine> },
+): Promise<{ surface: ChatSurface; rawRoutes?: HttpServerDeps['rawRoutes'] } | undefined> {
+  if (config.chat === 'slack') {
+    // Bolt is loaded only when Slack is used: the embedded default starts faster without it.
+    const { createSlackSurface } = await import('./slack/app.js');
+    const slack = createSlackSurface({
+      botToken: config.slack.botToken!,
+      appToken: config.slack.appToken,
+      signingSecret: config.slack.signingSecret,
+      apiUrl: config.slack.apiUrl,
+      defaults: opts.defaults,
+      logger: opts.logger.child({ component: 'slack' }),
+      saveMessageRef: (jobId, channel, ts) => opts.engine.get().recordChatMessage(jobId, channel, ts),
+    });
+    return { surface: slack, ...(slack.eventsListener && { rawRoutes: { '/slack/events': slack.eventsListener } }) };
+  }
+  if (config.chat === 'terminal') {
+    const terminal = new TerminalSurface({
+      input: process.stdin,
+      output: process.stdout,
+      clock: systemClock,
+      defaults: opts.defaults,
+      historyFile: join(config.dataDir, 'history'),
+      color: process.env.NO_COLOR === undefined,
+      logger: opts.logger.child({ component: 'terminal' }),
+    });
+    return { surface: terminal };
+  }
+  return undefined;
+}
+
+/**
+ * Stops Sched on SIGTERM or SIGINT, or when a surface asks: each part in order (a failing one is
+ * logged and passed), then the adapters' closers, last opened first; then exits. Returns the stop.
+ */
+function shutdownOnSignals(logger: Logger, parts: [name: string, stop: Closer][], closers: Closer[]): (reason: string) => Promise<void> {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    terminal?.close();
-    scheduler.stop();
-    await slack?.stop().catch((err) => logger.error({ err }, 'slack stop failed'));
-    await engine.stop().catch((err) => logger.error({ err }, 'engine stop failed'));
-    await http.close().catch((err) => logger.error({ err }, 'http close failed'));
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    for (const [name, stop] of parts) await stop().catch((err: unknown) => logger.error({ err }, `${name} stop failed`));
+    for (const close of [...closers].reverse()) await close().catch(() => undefined);
     logger.flush();
     process.exit(0);
   };
@@ -145,24 +206,30 @@ async function main(argv: string[]): Promise<void> {
   // its local runs are stopped. `stopping` makes the repeat a no-op.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  const containerCli = config.compute === 'local' ? detectContainerCli(process.env.PATH) : undefined;
-  const engineProblem = containerCli ? await checkContainerEngine(containerCli, process.env.PATH, containerEnvFrom(process.env)) : undefined;
-  if (engineProblem) logger.warn({ containerCli, problem: engineProblem }, `${containerCli} does not answer: local jobs fail until it does`);
-  await terminal?.start({
-    jobs: engine,
-    schedules: scheduler,
-    banner: {
-      compute: config.compute === 'local' ? { kind: 'local', containerCli, engineProblem } : { kind: 'ec2', region: config.aws.region },
-      store: config.store === 'embedded' ? { kind: 'embedded', path: join(config.dataDir, 'db') } : { kind: 'dynamodb', table: config.table },
-      apiUrl: http.listeningOrigin,
-      apiTokenSet: config.apiToken !== undefined,
-      logFile,
-    },
-    requestStop: (reason) => void shutdown(reason),
-  });
+  return shutdown;
 }
 
-async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Promise<{ client: DynamoDBClient; ensureTable: boolean }> {
+/**
+ * A reference bound once, after the objects that hold it are built: it breaks the one cycle of
+ * the composition (the engine takes the scheduler and the notifier, which both call the engine).
+ */
+class LateBound<T> {
+  private target?: T;
+
+  constructor(private readonly what: string) {}
+
+  bind(target: T): T {
+    this.target = target;
+    return target;
+  }
+
+  get(): T {
+    if (this.target === undefined) throw new Error(`${this.what} was used before it was built`);
+    return this.target;
+  }
+}
+
+async function openDynamo(config: Config, closers: Closer[]): Promise<{ client: DynamoDBClient; ensureTable: boolean }> {
   if (config.store === 'embedded') {
     const embedded = await startEmbeddedDynamo(join(config.dataDir, 'db'));
     closers.push(() => embedded.close());
@@ -174,7 +241,7 @@ async function openDynamo(config: Config, closers: (() => Promise<void>)[]): Pro
   return { client, ensureTable: config.aws.endpoint !== undefined };
 }
 
-function openFleet(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Fleet {
+function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
   if (config.compute === 'local') {
     const fleetLogger = logger.child({ component: 'local-fleet' });
     if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);

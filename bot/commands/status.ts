@@ -2,12 +2,13 @@
 import { canView } from '../core/access.js';
 import { USAGE } from '../core/parsing/grammar.js';
 import { findTarget } from './targets.js';
+import { policyFor } from './policy.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
 
 export async function status(command: { target: string }, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   const target = await findTarget(command.target, deps, 'status');
   if (target.kind === 'missing') return target.outcome;
-  const seen = canView(deps.access, actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
+  const seen = canView(policyFor(actor, deps.access), actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
   if (!seen.allowed) return { kind: 'denied', reason: `you cannot see ${command.target}: ${seen.reason}` };
   return target.kind === 'job' ? { kind: 'job-status', job: target.job } : { kind: 'schedule-status', schedule: target.schedule };
 }
@@ -15,7 +16,7 @@ export async function status(command: { target: string }, actor: Actor, deps: Co
 export async function logs(command: { target: string }, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   const target = await findTarget(command.target, deps, 'logs');
   if (target.kind === 'missing') return target.outcome;
-  const seen = canView(deps.access, actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
+  const seen = canView(policyFor(actor, deps.access), actor.userId, target.kind === 'job' ? target.job : target.schedule, actor.surface, actor.channelId);
   if (!seen.allowed) return { kind: 'denied', reason: `you cannot see ${command.target}: ${seen.reason}` };
   if (target.kind === 'schedule') {
     return { kind: 'invalid', error: `${command.target} is a schedule; its firings are jobs with their own logs (\`/sched list\`)`, usage: USAGE.logs };

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { CommandDeps } from '../commands/types.js';
+import type { ChatSurface, CommandDeps } from '../commands/types.js';
 import { jobView, viewEvent } from '../core/job-view.js';
 import type { Job, JobEvent } from '../core/job.js';
 import { SlackNotifier } from './notifier.js';
@@ -31,13 +31,10 @@ export interface SlackSurfaceOptions {
   saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
 }
 
-export interface SlackSurface {
-  notifier: SlackNotifier;
+export interface SlackSurface extends ChatSurface {
+  readonly notifier: SlackNotifier;
   /** HTTP mode: the request listener to serve at `/slack/events`. */
   eventsListener?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Registers listeners with the use cases and connects (Socket Mode). */
-  start(deps: CommandDeps): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
@@ -92,6 +89,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
   return {
     notifier,
     eventsListener: receiver ? (req, res) => receiver.requestListener(req, res) : undefined,
+    /** Registers listeners with the use cases and connects (Socket Mode). */
     async start(deps: CommandDeps) {
       const ctx: SlackContext = {
         deps,

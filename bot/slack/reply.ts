@@ -1,5 +1,6 @@
 /** A command outcome as the Slack message that answers it. Pure. */
 import { confirmJob, confirmSchedule } from '../commands/confirm.js';
+import { failureText } from '../commands/execute.js';
 import type { CommandOutcome } from '../commands/types.js';
 import type { RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
@@ -34,8 +35,14 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
     case 'invalid':
       return renderError(outcome.error, outcome.usage || 'see `/sched help`');
     case 'denied':
+    case 'conflict':
       return renderNotice(outcome.reason, 'failure');
     default:
       return assertNever(outcome, 'outcome');
   }
+}
+
+/** A command that failed for a reason that is not the user's: the words the terminal prints too. */
+export function renderFailure(thrown: unknown): SlackMessage {
+  return renderNotice(failureText(thrown), 'failure');
 }

@@ -1,16 +1,9 @@
 /** What the terminal says when Sched starts: what runs where, and how to begin. Pure. */
-import { NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from '../adapters/local-fleet.js';
+import { NO_CONTAINER_CLI_MESSAGE } from '../adapters/local-fleet.js';
+import type { HostFacts } from '../commands/types.js';
 import type { Paint } from './render.js';
 
-export interface BannerFacts {
-  /** `engineProblem`: the CLI is there but its engine does not answer (no Docker daemon, say). */
-  compute: { kind: 'local'; containerCli?: ContainerCli; engineProblem?: string } | { kind: 'ec2'; region?: string };
-  store: { kind: 'embedded'; path: string } | { kind: 'dynamodb'; table: string };
-  /** Base URL of the HTTP server (REST API, /healthz). */
-  apiUrl: string;
-  apiTokenSet: boolean;
-  /** Where the JSON log goes while the terminal owns stdout. */
-  logFile?: string;
+export interface BannerFacts extends HostFacts {
   /** Interactive: `exit` stops Sched. Otherwise leaving the prompt leaves Sched running. */
   interactive: boolean;
 }

@@ -1,5 +1,6 @@
 /** A command outcome as the lines the terminal prints. Pure; the terminal twin of slack/reply.ts. */
 import { confirmJob, confirmSchedule } from '../commands/confirm.js';
+import { failureText } from '../commands/execute.js';
 import type { CommandOutcome } from '../commands/types.js';
 import { SCHED_USAGE, type RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
@@ -73,8 +74,14 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
       // Some use-case refusals come without a usage line; the command's own is the right one.
       return renderErrorLines(outcome.error, outcome.usage || ctx.usage || SCHED_USAGE, options);
     case 'denied':
+    case 'conflict':
       return renderNoticeLines(outcome.reason, 'failure', options);
     default:
       return assertNever(outcome, 'outcome');
   }
+}
+
+/** A command that failed for a reason that is not the user's (a failing store, a bug); Slack says the same. */
+export function renderFailureLines(thrown: unknown, options: TerminalRenderOptions): string[] {
+  return renderNoticeLines(failureText(thrown), 'failure', options);
 }

@@ -13,24 +13,24 @@
  *   closed stdin never stops it by surprise.
  *
  * Who types is the machine's user (`os.userInfo()`), and the user's zone for `--at`/`--cron` is
- * the machine's. The person at this terminal owns the machine Sched runs on, so they may manage
- * every job (an admin in the access policy), as the operator may.
+ * the machine's. The person at this terminal owns the machine Sched runs on, so they may see and
+ * manage every job, as an admin may (`Actor.operator`); the per-person caps apply to them too.
  */
 import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import { executeCommand } from '../commands/execute.js';
-import type { Actor, CommandDeps } from '../commands/types.js';
+import type { Actor, ChatSurface, CommandDeps, SurfaceHost } from '../commands/types.js';
 import { parseCommand, USAGE, type Command, type CommandContext } from '../core/parsing/grammar.js';
 import { coerceError } from '../core/errors.js';
 import { printable } from '../core/job-view.js';
-import type { Clock, JobService, ScheduleService } from '../ports.js';
-import { renderBannerLines, type BannerFacts } from './banner.js';
+import type { Clock } from '../ports.js';
+import { renderBannerLines } from './banner.js';
 import { TerminalConsole, type ConsoleOutput } from './console.js';
 import { HistoryFile, HISTORY_SIZE } from './history.js';
 import { TerminalNotifier } from './notifier.js';
 import { ansiPaint } from './paint.js';
 import { renderErrorLines, renderNoticeLines, type Paint } from './render.js';
-import { renderOutcomeLines } from './reply.js';
+import { renderFailureLines, renderOutcomeLines } from './reply.js';
 
 export const PROMPT = 'sched> ';
 
@@ -52,17 +52,9 @@ export interface TerminalSurfaceOptions {
   logger?: { warn(obj: object, msg: string): void };
 }
 
-export interface TerminalStartOptions {
-  jobs: JobService;
-  schedules: ScheduleService;
-  banner: Omit<BannerFacts, 'interactive'>;
-  /** Stops Sched as SIGTERM would; called on an interactive `exit`, Ctrl-D or Ctrl-C. */
-  requestStop(reason: string): void;
-}
-
 type State = 'created' | 'prompting' | 'left' | 'closed';
 
-export class TerminalSurface {
+export class TerminalSurface implements ChatSurface {
   readonly notifier: TerminalNotifier;
   private readonly console: TerminalConsole;
   private readonly paint?: Paint;
@@ -88,19 +80,16 @@ export class TerminalSurface {
     options.output.on('error', () => undefined);
   }
 
-  /** Prints the banner and whatever updates waited for it, then opens the prompt. */
-  async start(start: TerminalStartOptions): Promise<void> {
+  /**
+   * Prints the banner (`host.facts`) and whatever updates waited for it, then opens the prompt.
+   * `host.requestStop` is called on an interactive `exit`, Ctrl-D or Ctrl-C.
+   */
+  async start(deps: CommandDeps, host: SurfaceHost): Promise<void> {
     if (this.state !== 'created') throw new Error('the terminal surface starts once');
     this.state = 'prompting';
     const history = this.options.historyFile
       ? new HistoryFile(this.options.historyFile, (err) => this.options.logger?.warn({ err: coerceError(err) }, 'the prompt history could not be read or saved'))
       : undefined;
-    const deps: CommandDeps = {
-      jobs: start.jobs,
-      schedules: start.schedules,
-      access: { allowedUsers: [], allowedChannels: [], admins: [this.userId] },
-      clock: this.options.clock,
-    };
     const rl = createInterface({
       input: this.options.input,
       output: this.options.output,
@@ -119,14 +108,18 @@ export class TerminalSurface {
     // Raw mode turns Ctrl-C into a key, not a signal: it must stop Sched as the signal would.
     rl.on('SIGINT', () => {
       this.console.endPromptLine('^C');
-      this.stop(start, 'Ctrl-C');
+      this.requestStop(host, 'Ctrl-C');
     });
-    rl.on('close', () => this.inputClosed(start));
+    rl.on('close', () => this.inputClosed(host));
 
-    this.console.reply(renderBannerLines({ ...start.banner, interactive: this.interactive }, this.paint));
+    this.console.reply(renderBannerLines({ ...host.facts, interactive: this.interactive }, this.paint));
     this.console.attach(rl);
     this.console.release();
     this.console.showPrompt();
+  }
+
+  async stop(): Promise<void> {
+    this.close();
   }
 
   /** Closes the prompt for good (Sched is stopping) and restores the terminal. */
@@ -144,7 +137,7 @@ export class TerminalSurface {
     this.pendingLines++;
     this.lines = this.lines
       .then(() => this.handleLine(line, deps))
-      .catch((err: unknown) => this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions())))
+      .catch((err: unknown) => this.console.reply(renderFailureLines(err, this.renderOptions())))
       .finally(() => {
         this.pendingLines--;
         if (this.pendingLines === 0 && this.state === 'prompting') this.console.showPrompt();
@@ -166,7 +159,7 @@ export class TerminalSurface {
       this.console.reply(await this.answer(text, deps));
     } catch (err) {
       // A failing store or a bug: said here, and the prompt lives on.
-      this.console.reply(renderNoticeLines(`Sched could not do that: ${coerceError(err).message}`, 'failure', this.renderOptions()));
+      this.console.reply(renderFailureLines(err, this.renderOptions()));
     } finally {
       this.console.release();
     }
@@ -177,7 +170,7 @@ export class TerminalSurface {
     const parsed = parseCommand(text, { now: this.options.clock.now(), userTimezone: this.timezone, defaults: this.options.defaults });
     if (!parsed.ok) return renderErrorLines(parsed.error, parsed.usage, options);
     const { command } = parsed;
-    const actor: Actor = { surface: 'terminal', userId: this.userId };
+    const actor: Actor = { surface: 'terminal', userId: this.userId, operator: true };
     const outcome = await executeCommand(command, actor, deps);
     return renderOutcomeLines(outcome, {
       ...options,
@@ -193,7 +186,7 @@ export class TerminalSurface {
     this.rl?.close();
   }
 
-  private inputClosed(start: TerminalStartOptions): void {
+  private inputClosed(host: SurfaceHost): void {
     if (this.state !== 'prompting') return;
     this.state = 'left';
     this.console.endPromptLine();
@@ -201,7 +194,7 @@ export class TerminalSurface {
     // Commands already typed (or piped) are answered first.
     void this.lines.finally(() => {
       if (this.interactive) {
-        this.stop(start, 'exit');
+        this.requestStop(host, 'exit');
         return;
       }
       this.console.reply(
@@ -210,10 +203,10 @@ export class TerminalSurface {
     });
   }
 
-  private stop(start: TerminalStartOptions, reason: string): void {
+  private requestStop(host: SurfaceHost, reason: string): void {
     if (this.stopRequested) return;
     this.stopRequested = true;
-    start.requestStop(reason);
+    host.requestStop(reason);
   }
 
   private renderOptions(): { paint?: Paint } {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { executeCommand } from '../../bot/commands/execute.js';
+import { executeCommand, failureText } from '../../bot/commands/execute.js';
 import type { Actor, CommandDeps, CommandOutcome } from '../../bot/commands/types.js';
 import type { AccessPolicy } from '../../bot/core/access.js';
+import { ConflictError } from '../../bot/core/errors.js';
 import { parseCommand } from '../../bot/core/parsing/grammar.js';
 import { FakeClock } from '../harness/clock.js';
 import { memoryReplica } from '../harness/memory-engine.js';
@@ -125,5 +126,38 @@ describe('/sched use cases', () => {
     expect(await exec('help', BOB)).toMatchObject({ kind: 'help' });
     expect(fleet.requests.size).toBe(0);
     expect(await exec('run alpine true', ADMIN)).toMatchObject({ kind: 'job-created' });
+  });
+
+  test('domain errors are answers: a lost conditional write is a conflict; anything else stays thrown', async () => {
+    const { exec, engine, scheduler } = setup();
+    const id = await createdJobId(exec('run alpine sleep 60'));
+    engine.cancelJob = async () => {
+      throw new ConflictError(`job ${id} is not at version 2`);
+    };
+    expect(await exec(`cancel ${id}`)).toEqual({ kind: 'conflict', reason: `${id} changed while Sched was answering, so nothing was done; try again` });
+    scheduler.createSchedule = async () => {
+      throw new ConflictError('schedule s-x exists');
+    };
+    expect(await exec('run --cron "0 9 * * *" alpine date')).toEqual({ kind: 'conflict', reason: 'another change came first while Sched was answering, so nothing was done; try again' });
+    engine.listRecentJobs = async () => {
+      throw new Error('the store is unreachable');
+    };
+    await expect(exec('list')).rejects.toThrow('the store is unreachable');
+    expect(failureText(new Error('the store is unreachable'))).toBe('Sched could not do that: the store is unreachable');
+    expect(failureText('a string')).toBe('Sched could not do that: a string');
+  });
+
+  test('the operator (the terminal\'s user) manages and sees every job, as an admin, but is capped', async () => {
+    const { exec } = setup(undefined, { activeJobsPerUser: 1, schedulesPerUser: 1 });
+    const OPERATOR: Actor = { surface: 'terminal', userId: 'ada', operator: true };
+    const theirs = await createdJobId(exec('run --in 1h alpine true'));
+    expect(await exec(`status ${theirs}`, OPERATOR)).toMatchObject({ kind: 'job-status' });
+    const all = await exec('list --all', OPERATOR);
+    expect(all.kind === 'list' && all.jobs.map((j) => j.id)).toEqual([theirs]);
+    expect(await exec('run --in 1h alpine true', OPERATOR)).toMatchObject({ kind: 'job-created' });
+    expect(await exec('run alpine true', OPERATOR)).toMatchObject({ kind: 'denied', reason: expect.stringMatching(/SCHED_MAX_ACTIVE_JOBS_PER_USER/) });
+    expect(await exec(`cancel ${theirs}`, OPERATOR)).toMatchObject({ kind: 'job-cancelled', job: { reason: 'cancelled by ada' } });
+    // Without the operator's standing, the same person is one user among others.
+    expect(await exec(`status ${theirs}`, { surface: 'terminal', userId: 'ada' })).toMatchObject({ kind: 'denied' });
   });
 });

@@ -11,11 +11,13 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { MemoryScheduleStore } from '../../bot/adapters/dynamo-schedules.js';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
+import { OPEN_POLICY } from '../../bot/core/access.js';
 import { USAGE } from '../../bot/core/parsing/help.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
+import type { CommandDeps, HostFacts } from '../../bot/commands/types.js';
 import type { JobService } from '../../bot/ports.js';
-import { TerminalSurface, type TerminalStartOptions } from '../../bot/terminal/surface.js';
+import { TerminalSurface } from '../../bot/terminal/surface.js';
 import { FakeClock } from '../harness/clock.js';
 
 class FakeTtyInput extends PassThrough {
@@ -39,7 +41,7 @@ class Screen extends Writable {
   }
 }
 
-const BANNER: TerminalStartOptions['banner'] = {
+const BANNER: HostFacts = {
   compute: { kind: 'local', containerCli: 'docker' },
   store: { kind: 'embedded', path: '/tmp/x/db' },
   apiUrl: 'http://127.0.0.1:8080',
@@ -84,7 +86,7 @@ function setup(opts: { tty: boolean; historyFile?: string }) {
     pollSeconds: 30,
   });
   const requestStop = vi.fn<(reason: string) => void>();
-  const start = (jobs: JobService = engine) => surface.start({ jobs, schedules: scheduler, banner: BANNER, requestStop });
+  const start = (jobs: JobService = engine, deps: Partial<CommandDeps> = {}) => surface.start({ jobs, schedules: scheduler, access: OPEN_POLICY, clock, ...deps }, { facts: BANNER, requestStop });
   return { clock, input, screen, surface, engine, start, requestStop };
 }
 
@@ -148,6 +150,21 @@ describe('the terminal surface, piped (not a terminal)', () => {
       expect(screen.text).toContain('Your jobs');
       expect(requestStop).not.toHaveBeenCalled();
     }
+  });
+
+  test('the per-person caps hold at the terminal as on Slack; an admin is exempt', async () => {
+    const limits = { activeJobsPerUser: 1, schedulesPerUser: 1 };
+    const capped = setup({ tty: false });
+    await capped.start(capped.engine, { limits });
+    capped.input.write('run --in 1h alpine true\nrun alpine true\n');
+    await shown(capped.screen, '✗ you already have 1 jobs that have not ended (the limit is 1, SCHED_MAX_ACTIVE_JOBS_PER_USER); cancel some or let them finish');
+    expect(capped.screen.text.match(/Job j-[a-z2-7]{12} is scheduled/g)).toHaveLength(1);
+
+    const admin = setup({ tty: false });
+    await admin.start(admin.engine, { limits, access: { ...OPEN_POLICY, admins: ['ada'] } });
+    admin.input.write('run --in 1h alpine true\nrun alpine true\n');
+    await shown(admin.screen, 'Its updates follow here.', 2);
+    expect(admin.screen.text).not.toContain('SCHED_MAX_ACTIVE_JOBS_PER_USER');
   });
 
   test('a failing service is answered and the prompt lives on', async () => {

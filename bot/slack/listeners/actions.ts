@@ -1,10 +1,10 @@
 /** The Cancel / Retry / Logs buttons on a job message: the same use cases as the commands. */
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { executeCommand } from '../../commands/execute.js';
 import type { Command } from '../../core/parsing/grammar.js';
 import { ACTION_IDS } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
+import { executeOrExplain } from './execute.js';
 
 const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
   [ACTION_IDS.cancel]: 'cancel',
@@ -22,7 +22,7 @@ export function buttonListener(ctx: SlackContext) {
     if (!kind || !target) return;
     const command: Command = { kind, target };
     const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
-    const outcome = await executeCommand(command, actor, ctx.deps);
+    const outcome = await executeOrExplain(command, actor, ctx.deps, respond);
     ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind}`, target, outcome: outcome.kind });
     if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
     const message = renderOutcome(outcome, { now: ctx.deps.clock.now() });

@@ -3,11 +3,11 @@
  * answer with an ephemeral reply. The job's own message is posted by the notifier.
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { executeCommand } from '../../commands/execute.js';
 import { parseCommand } from '../../core/parsing/grammar.js';
 import { unescapeSlackText } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
+import { executeOrExplain } from './execute.js';
 
 export function slashCommandListener(ctx: SlackContext) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -18,7 +18,7 @@ export function slashCommandListener(ctx: SlackContext) {
     const parsed = parseCommand(unescapeSlackText(command.text ?? ''), { now, userTimezone: zone, defaults: ctx.defaults });
     const actor = { surface: 'slack' as const, userId: command.user_id, channelId: command.channel_id };
     const outcome = parsed.ok
-      ? await executeCommand(parsed.command, actor, ctx.deps)
+      ? await executeOrExplain(parsed.command, actor, ctx.deps, respond)
       : ({ kind: 'invalid', error: parsed.error, usage: parsed.usage } as const);
     ctx.audit({ user: command.user_id, channel: command.channel_id, command: parsed.ok ? parsed.command.kind : 'unparsed', target: parsed.ok && 'target' in parsed.command ? parsed.command.target : undefined, outcome: outcome.kind, id: idOf(outcome) });
     const when = parsed.ok && parsed.command.kind === 'run' ? parsed.command.when : undefined;

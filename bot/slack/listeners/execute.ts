@@ -1,0 +1,19 @@
+/**
+ * Runs a use case for a listener. A failure that is not the user's (a store that does not answer,
+ * a bug) is still answered, ephemerally and in the terminal's words, before it goes on to Bolt's
+ * error handler, which logs it: a command is never left without a reply.
+ */
+import type { RespondFn } from '@slack/bolt';
+import { executeCommand } from '../../commands/execute.js';
+import type { Actor, CommandDeps, CommandOutcome } from '../../commands/types.js';
+import type { Command } from '../../core/parsing/grammar.js';
+import { renderFailure } from '../reply.js';
+
+export async function executeOrExplain(command: Command, actor: Actor, deps: CommandDeps, respond: RespondFn): Promise<CommandOutcome> {
+  try {
+    return await executeCommand(command, actor, deps);
+  } catch (err) {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...renderFailure(err) } as Parameters<RespondFn>[0]).catch(() => undefined);
+    throw err;
+  }
+}
