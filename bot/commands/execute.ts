@@ -58,6 +58,8 @@ export function outcomeOfError(thrown: unknown, command: Command): CommandOutcom
 }
 
 /** What every chat surface says when a command fails for a reason that is not the user's. */
-export function failureText(thrown: unknown): string {
+export function failureText(thrown: unknown, audience: 'operator' | 'member'): string {
+  // Only the operator (the terminal) sees the message: it can name tables, hosts and addresses.
+  if (audience === 'member') return 'Sched could not do that: something failed inside Sched (its log says what); try again in a moment';
   return `Sched could not do that: ${coerceError(thrown).message}`;
 }

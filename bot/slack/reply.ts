@@ -42,7 +42,7 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
   }
 }
 
-/** A command that failed for a reason that is not the user's: the words the terminal prints too. */
+/** A command that failed for a reason that is not the user's: said without the internals the operator's terminal shows. */
 export function renderFailure(thrown: unknown): SlackMessage {
-  return renderNotice(failureText(thrown), 'failure');
+  return renderNotice(failureText(thrown, 'member'), 'failure');
 }

@@ -83,5 +83,5 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
 
 /** A command that failed for a reason that is not the user's (a failing store, a bug); Slack says the same. */
 export function renderFailureLines(thrown: unknown, options: TerminalRenderOptions): string[] {
-  return renderNoticeLines(failureText(thrown), 'failure', options);
+  return renderNoticeLines(failureText(thrown, 'operator'), 'failure', options);
 }

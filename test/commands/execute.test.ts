@@ -143,8 +143,9 @@ describe('/sched use cases', () => {
       throw new Error('the store is unreachable');
     };
     await expect(exec('list')).rejects.toThrow('the store is unreachable');
-    expect(failureText(new Error('the store is unreachable'))).toBe('Sched could not do that: the store is unreachable');
-    expect(failureText('a string')).toBe('Sched could not do that: a string');
+    expect(failureText(new Error('the store is unreachable'), 'operator')).toBe('Sched could not do that: the store is unreachable');
+    expect(failureText('a string', 'operator')).toBe('Sched could not do that: a string');
+    expect(failureText(new Error('table sched-jobs at 10.0.0.5'), 'member')).not.toMatch(/sched-jobs|10\.0\.0\.5/);
   });
 
   test('the operator (the terminal\'s user) manages and sees every job, as an admin, but is capped', async () => {
