@@ -8,6 +8,7 @@
  * that way, and the original read fields with `.get()`.
  */
 import { validateCallbackUrlSyntax } from './callback.js';
+import { isInstanceType } from './facts.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from './job.js';
 
@@ -65,8 +66,6 @@ export const JOB_REQUEST_FIELDS = [
 ] as const;
 
 export const ENV_KEY_REGEX = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Shaped like `t3.micro`, `m7i-flex.2xlarge`, `u-6tb1.metal`, `r7iz.metal-16xl`. */
-export const INSTANCE_TYPE_REGEX = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
 const PRICE_REGEX = /^(?:0|[1-9]\d{0,5})(?:\.\d{1,6})?$/;
 const BARE_SECONDS_REGEX = /^[1-9]\d{0,7}$/;
@@ -304,7 +303,7 @@ function parseInstanceTypes(value: unknown, defaults: string[], problems: string
   const before = problems.length;
   const seen = new Set<string>();
   for (const type of types) {
-    if (typeof type !== 'string' || type.length > 32 || !INSTANCE_TYPE_REGEX.test(type)) {
+    if (typeof type !== 'string' || !isInstanceType(type)) {
       problems.push(
         `instance_types: ${typeof type === 'string' ? quote(type) : typeName(type)} is not an instance type like "t3.micro"`,
       );

@@ -60,6 +60,12 @@ describe('readSettings', () => {
     expect(problems).toContain('set vpcId too');
   });
 
+  test('instance types with a dash in the size are instance types', () => {
+    const settings = settingsFrom({ botInstanceType: 'm7i.metal-24xl', workerInstanceTypes: ['m7i.metal-24xl', 'c6i.metal-32xl'] });
+    expect(settings.bot.instanceType).toBe('m7i.metal-24xl');
+    expect(settings.workers.instanceTypes).toEqual(['m7i.metal-24xl', 'c6i.metal-32xl']);
+  });
+
   test('a stack name becomes a deployment name the bot accepts', () => {
     expect(deploymentForStack('prod')).toBe('sched-prod');
     expect(deploymentForStack('Org/Very.Long-Stack_Name-That-Goes-On-And-On')).toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
