@@ -32,3 +32,16 @@ export const SUBNET_ID = /^subnet-[0-9a-f]+$/;
 export function isPositivePrice(text: string): boolean {
   return /^\d+(\.\d+)?$/.test(text) && Number(text) > 0;
 }
+
+/**
+ * Tag keys on spot requests and their instances. No ':' in them: instance-metadata tags cannot
+ * carry it. The IAM policy allows tagging with these keys and `Name` only, and scopes every
+ * destructive action to `deployment`.
+ */
+export const SCHED_TAG_KEYS = {
+  jobId: 'sched-job-id',
+  attempt: 'sched-attempt',
+  deployment: 'sched-deployment',
+} as const;
+/** The console's name tag, which the bot sets too. */
+export const NAME_TAG_KEY = 'Name';
