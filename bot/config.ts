@@ -4,7 +4,19 @@
  * README (its "Configuration" table) and the tests.
  */
 import { z } from 'zod';
-import { DEPLOYMENT_NAME, SLACK_CHANNEL_ID, SLACK_USER_ID, SUBNET_ID, isInstanceType, isPositivePrice } from './core/facts.js';
+import {
+  DEFAULT_INTERRUPTIONS_TOLERATED,
+  DEFAULT_PORT,
+  DEFAULT_WORKER_INSTANCE_TYPES,
+  DEPLOYMENT_NAME,
+  MAX_INTERRUPTIONS_TOLERATED,
+  RETENTION_DAYS,
+  SLACK_CHANNEL_ID,
+  SLACK_USER_ID,
+  SUBNET_ID,
+  isInstanceType,
+  isPositivePrice,
+} from './core/facts.js';
 
 const csv = z
   .string()
@@ -37,7 +49,7 @@ const optional = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const envSchema = z.object({
-  SCHED_PORT: int(8080, 0, 65535),
+  SCHED_PORT: int(DEFAULT_PORT, 0, 65535),
   SCHED_HOST: optional,
   SCHED_PUBLIC_URL: optional,
   SCHED_SECRET: optional,
@@ -56,8 +68,8 @@ const envSchema = z.object({
   SCHED_INSTANCE_PROFILE: optional,
   SCHED_CALLBACK_ALLOW_PRIVATE: bool(false),
   SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT_NAME, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
-  SCHED_RETENTION_DAYS: int(30, 1, 3650),
-  SCHED_DEFAULT_RETRIES: int(3, 0, 20),
+  SCHED_RETENTION_DAYS: int(RETENTION_DAYS.default, RETENTION_DAYS.min, RETENTION_DAYS.max),
+  SCHED_DEFAULT_RETRIES: int(DEFAULT_INTERRUPTIONS_TOLERATED, 0, MAX_INTERRUPTIONS_TOLERATED),
   SCHED_MAX_ACTIVE_JOBS_PER_USER: int(20, 1, 100000),
   SCHED_MAX_SCHEDULES_PER_USER: int(10, 0, 100000),
   SCHED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -156,7 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   if (e.SCHED_API_TOKEN && e.SCHED_API_TOKEN.length < MIN_SECRET_LENGTH) {
     problems.push(`SCHED_API_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
   }
-  const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : ['m7g.medium', 'm6g.medium', 't4g.medium'];
+  const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : [...DEFAULT_WORKER_INSTANCE_TYPES];
   for (const type of instanceTypes) {
     if (!isInstanceType(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
   }

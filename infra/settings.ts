@@ -4,7 +4,7 @@
  * every key here is `require`d.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { DEPLOYMENT_NAME, SLACK_CHANNEL_ID, SLACK_USER_ID, SUBNET_ID, isInstanceType, isPositivePrice } from '../bot/core/facts.js';
+import { DEPLOYMENT_NAME, RETENTION_DAYS, SLACK_CHANNEL_ID, SLACK_USER_ID, SUBNET_ID, isInstanceType, isPositivePrice } from '../bot/core/facts.js';
 import { architectureOf } from './images.js';
 
 export interface Settings {
@@ -89,7 +89,10 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
   }
 
   const retentionDays = config.requireNumber('retentionDays');
-  check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, `retentionDays: ${retentionDays} must be a whole number from 1 to 3650`);
+  check(
+    Number.isInteger(retentionDays) && retentionDays >= RETENTION_DAYS.min && retentionDays <= RETENTION_DAYS.max,
+    `retentionDays: ${retentionDays} must be a whole number from ${RETENTION_DAYS.min} to ${RETENTION_DAYS.max}`,
+  );
   const tableDeletionProtection = config.requireBoolean('tableDeletionProtection');
 
   const slack = { botToken: config.requireSecret('slackBotToken'), appToken: config.requireSecret('slackAppToken') };

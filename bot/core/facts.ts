@@ -45,3 +45,14 @@ export const SCHED_TAG_KEYS = {
 } as const;
 /** The console's name tag, which the bot sets too. */
 export const NAME_TAG_KEY = 'Name';
+
+/** Jobs' instance types when the operator names none: Graviton, one architecture. */
+export const DEFAULT_WORKER_INSTANCE_TYPES: readonly string[] = ['m7g.medium', 'm6g.medium', 't4g.medium'];
+/** Spot interruptions a job tolerates when it does not say. */
+export const DEFAULT_INTERRUPTIONS_TOLERATED = 3;
+/** The most interruptions a job, or the operator's default, may tolerate. */
+export const MAX_INTERRUPTIONS_TOLERATED = 20;
+/** The bot's HTTP port (notifications, REST API, health). */
+export const DEFAULT_PORT = 8080;
+/** Days a finished job stays in the table before its TTL deletes it, and the bounds of the setting. */
+export const RETENTION_DAYS = { default: 30, min: 1, max: 3650 } as const;

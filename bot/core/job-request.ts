@@ -8,7 +8,7 @@
  * that way, and the original read fields with `.get()`.
  */
 import { validateCallbackUrlSyntax } from './callback.js';
-import { isInstanceType } from './facts.js';
+import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from './facts.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from './job.js';
 
@@ -44,7 +44,7 @@ export const JOB_REQUEST_LIMITS = {
   /** UTF-8 bytes of env keys, values and argv together. */
   payloadBytes: 6144,
   instanceTypes: 10,
-  retries: 20,
+  retries: MAX_INTERRUPTIONS_TOLERATED,
   /** Far beyond any sensible container run; it only rules out absurd numbers. */
   timeoutSeconds: 30 * 24 * 3600,
   nameLength: 80,

@@ -4,6 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_PORT, DEFAULT_WORKER_INSTANCE_TYPES, RETENTION_DAYS } from '../../bot/core/facts.js';
 import { amazonLinuxParameter, architectureOf, ecsOptimizedParameter } from '../../infra/images.js';
 import { deploymentForStack, readSettings } from '../../infra/settings.js';
 import { readProjectFile, stackConfig } from './pulumi-program.js';
@@ -31,6 +32,13 @@ describe('readSettings', () => {
       retentionDays: 30,
       tableDeletionProtection: true,
     });
+  });
+
+  test('Pulumi.yaml\u2019s defaults are the bot\u2019s own (bot/core/facts.ts)', () => {
+    const settings = settingsFrom({});
+    expect(settings.port).toBe(DEFAULT_PORT);
+    expect(settings.workers.instanceTypes).toEqual(DEFAULT_WORKER_INSTANCE_TYPES);
+    expect(settings.retentionDays).toBe(RETENTION_DAYS.default);
   });
 
   test('reports every problem at once', () => {

@@ -3,6 +3,7 @@
  * error) and a help page per subcommand and topic. Plain text, ≤ 80 columns, so that the terminal
  * prints it as is and Slack shows it in a code block.
  */
+import { DEFAULT_INTERRUPTIONS_TOLERATED } from '../facts.js';
 import { closest } from './suggest.js';
 import { assertNever } from '../assert-never.js';
 
@@ -93,7 +94,7 @@ Examples
 
 function runHelp(defaults: HelpDefaults): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
-  const retries = defaults.interruptionsTolerated ?? 3;
+  const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
   return `${USAGE.run}
 
