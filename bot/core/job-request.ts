@@ -12,7 +12,8 @@ import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from './facts.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from './job.js';
 
-export interface JobRequestDefaults {
+/** The operator's defaults for what a job leaves out, on every surface (REST, Slack, terminal). */
+export interface JobDefaults {
   /** Used when the request names none; must not be empty for such a request to pass. */
   instanceTypes: string[];
   interruptionsTolerated: number;
@@ -21,7 +22,7 @@ export interface JobRequestDefaults {
 
 export interface JobRequestContext {
   now: Date;
-  defaults: JobRequestDefaults;
+  defaults: JobDefaults;
 }
 
 export type JobRequestResult =

@@ -15,7 +15,7 @@
  * names what was wrong and the usage line of the subcommand.
  */
 import type { JobSpec } from '../job.js';
-import { parseJobRequest } from '../job-request.js';
+import { parseJobRequest, type JobDefaults } from '../job-request.js';
 import { isHelpTopic, SCHED_USAGE, SUBCOMMANDS, suggestHelpTopic, USAGE, type Subcommand } from './help.js';
 import { closest } from './suggest.js';
 import { tokenize } from './tokenize.js';
@@ -42,7 +42,7 @@ export interface CommandContext {
   now: Date;
   /** The user's IANA zone (Slack profile `tz`); an invalid one is ignored in favour of UTC. */
   userTimezone?: string;
-  defaults: { instanceTypes: string[]; interruptionsTolerated: number; maxPrice?: string };
+  defaults: JobDefaults;
 }
 
 export const COMMAND_LIMITS = {

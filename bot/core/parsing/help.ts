@@ -4,6 +4,7 @@
  * prints it as is and Slack shows it in a code block.
  */
 import { DEFAULT_INTERRUPTIONS_TOLERATED } from '../facts.js';
+import type { JobDefaults } from '../job-request.js';
 import { closest } from './suggest.js';
 import { assertNever } from '../assert-never.js';
 
@@ -29,11 +30,7 @@ export const SCHED_USAGE =
   '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]';
 
 /** Defaults the operator configured; help shows them when the surface knows them. */
-export interface HelpDefaults {
-  instanceTypes?: string[];
-  interruptionsTolerated?: number;
-  maxPrice?: string;
-}
+export type HelpDefaults = Partial<JobDefaults>;
 
 export function isHelpTopic(topic: string): topic is HelpTopic {
   return (SUBCOMMANDS as readonly string[]).includes(topic) || (HELP_TOPICS as readonly string[]).includes(topic);
