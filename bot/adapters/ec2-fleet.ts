@@ -24,8 +24,8 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { SCHED_TAG_KEYS } from '../core/facts.js';
-import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan, type Launched } from '../ports.js';
+import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import { LaunchError, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
