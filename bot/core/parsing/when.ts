@@ -9,7 +9,8 @@
 import * as chrono from 'chrono-node';
 import { CronPattern } from 'croner';
 import { nextFirings as nextCronFirings } from '../cron.js';
-import { formatUtc, parseDuration } from '../job-request.js';
+import { formatUtc } from '../job-request.js';
+import { parseDuration } from '../job-request-fields.js';
 import { formatDuration } from '../lifecycle.js';
 import { closest } from './suggest.js';
 
