@@ -6,7 +6,8 @@
 import type { JobSpec } from '../job.js';
 import { parseJobRequest } from '../job-request.js';
 import type { CommandContext, RunWhen } from './grammar.js';
-import { canonicalZone, resolveAt, resolveCron, resolveIn, show, zoneError } from './when.js';
+import { resolveAt, resolveCron, resolveIn, show, zoneError } from './when.js';
+import { canonicalZone } from './zones.js';
 
 /** One `run` option: how it is spelled, what its value is called, whether it may repeat. */
 interface RunOption {
