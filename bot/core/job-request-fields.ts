@@ -4,6 +4,7 @@
  * they share with bot/core/job-request.ts, which assembles a request from them. Each validator
  * appends its problems, prefixed with the REST field name, and returns undefined on any.
  */
+import { ENV_KEY_PATTERN } from './agent-script.js';
 import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from './facts.js';
 
 /**
@@ -30,7 +31,6 @@ export const JOB_REQUEST_LIMITS = {
   listedRepeats: 20,
 } as const;
 
-export const ENV_KEY_REGEX = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PRICE_REGEX = /^(?:0|[1-9]\d{0,5})(?:\.\d{1,6})?$/;
 const BARE_SECONDS_REGEX = /^[1-9]\d{0,7}$/;
 /** Units largest first, each at most once, so "1h30m" reads one way only ("1h30" would not). */
@@ -71,8 +71,8 @@ export function parseEnv(value: unknown, problems: string[]): Record<string, str
   for (const [key, entry] of entries) {
     if (key.length > JOB_REQUEST_LIMITS.envKeyLength) {
       entryProblems.push(`env_vars: name ${quote(key)} is longer than ${JOB_REQUEST_LIMITS.envKeyLength} characters`);
-    } else if (!ENV_KEY_REGEX.test(key)) {
-      entryProblems.push(`env_vars: name ${quote(key)} must match ${ENV_KEY_REGEX.source}`);
+    } else if (!ENV_KEY_PATTERN.test(key)) {
+      entryProblems.push(`env_vars: name ${quote(key)} must match ${ENV_KEY_PATTERN.source}`);
     }
     if (typeof entry !== 'string') {
       entryProblems.push(`env_vars.${safeLabel(key)}: value must be a string, got ${typeName(entry)}`);
@@ -249,7 +249,7 @@ export function quote(text: string): string {
 }
 
 function safeLabel(key: string): string {
-  return ENV_KEY_REGEX.test(key) && key.length <= 60 ? key : quote(key);
+  return ENV_KEY_PATTERN.test(key) && key.length <= 60 ? key : quote(key);
 }
 
 export function listRepeated(problems: string[], found: string[], what: string): void {
