@@ -4,11 +4,19 @@
  * README (its "Configuration" table) and the tests.
  */
 import { z } from 'zod';
-
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
-const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
-const DEPLOYMENT = /^[a-z0-9][a-z0-9-]{0,31}$/;
+import {
+  DEFAULT_INTERRUPTIONS_TOLERATED,
+  DEFAULT_PORT,
+  DEFAULT_WORKER_INSTANCE_TYPES,
+  DEPLOYMENT_NAME,
+  MAX_INTERRUPTIONS_TOLERATED,
+  RETENTION_DAYS,
+  SLACK_CHANNEL_ID,
+  SLACK_USER_ID,
+  SUBNET_ID,
+  isInstanceType,
+  isPositivePrice,
+} from './core/facts.js';
 
 const csv = z
   .string()
@@ -41,7 +49,7 @@ const optional = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const envSchema = z.object({
-  SCHED_PORT: int(8080, 0, 65535),
+  SCHED_PORT: int(DEFAULT_PORT, 0, 65535),
   SCHED_HOST: optional,
   SCHED_PUBLIC_URL: optional,
   SCHED_SECRET: optional,
@@ -59,9 +67,9 @@ const envSchema = z.object({
   SCHED_SECURITY_GROUP_IDS: csv,
   SCHED_INSTANCE_PROFILE: optional,
   SCHED_CALLBACK_ALLOW_PRIVATE: bool(false),
-  SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
-  SCHED_RETENTION_DAYS: int(30, 1, 3650),
-  SCHED_DEFAULT_RETRIES: int(3, 0, 20),
+  SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT_NAME, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
+  SCHED_RETENTION_DAYS: int(RETENTION_DAYS.default, RETENTION_DAYS.min, RETENTION_DAYS.max),
+  SCHED_DEFAULT_RETRIES: int(DEFAULT_INTERRUPTIONS_TOLERATED, 0, MAX_INTERRUPTIONS_TOLERATED),
   SCHED_MAX_ACTIVE_JOBS_PER_USER: int(20, 1, 100000),
   SCHED_MAX_SCHEDULES_PER_USER: int(10, 0, 100000),
   SCHED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -160,14 +168,14 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   if (e.SCHED_API_TOKEN && e.SCHED_API_TOKEN.length < MIN_SECRET_LENGTH) {
     problems.push(`SCHED_API_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
   }
-  const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : ['m7g.medium', 'm6g.medium', 't4g.medium'];
+  const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : [...DEFAULT_WORKER_INSTANCE_TYPES];
   for (const type of instanceTypes) {
-    if (!INSTANCE_TYPE.test(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
+    if (!isInstanceType(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
   }
-  if (e.SCHED_MAX_PRICE !== undefined && !(/^\d+(\.\d+)?$/.test(e.SCHED_MAX_PRICE) && Number(e.SCHED_MAX_PRICE) > 0)) {
+  if (e.SCHED_MAX_PRICE !== undefined && !isPositivePrice(e.SCHED_MAX_PRICE)) {
     problems.push(`SCHED_MAX_PRICE: must be a positive number of USD per hour, got "${e.SCHED_MAX_PRICE}"`);
   }
-  for (const id of e.SCHED_SUBNET_IDS) if (!/^subnet-[0-9a-f]+$/.test(id)) problems.push(`SCHED_SUBNET_IDS: "${id}" is not a subnet id`);
+  for (const id of e.SCHED_SUBNET_IDS) if (!SUBNET_ID.test(id)) problems.push(`SCHED_SUBNET_IDS: "${id}" is not a subnet id`);
   for (const id of e.SCHED_SECURITY_GROUP_IDS) if (!/^sg-[0-9a-f]+$/.test(id)) problems.push(`SCHED_SECURITY_GROUP_IDS: "${id}" is not a security group id`);
   const publicUrl = (e.SCHED_PUBLIC_URL ?? `http://127.0.0.1:${e.SCHED_PORT}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(publicUrl)) problems.push(`SCHED_PUBLIC_URL: must be an http(s) URL, got "${publicUrl}"`);
@@ -175,11 +183,11 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
     if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) problems.push(`${name}: must be an http(s) URL`);
   }
   for (const [name, ids, pattern] of [
-    ['SCHED_ALLOWED_USERS', e.SCHED_ALLOWED_USERS, SLACK_USER],
-    ['SCHED_ADMINS', e.SCHED_ADMINS, SLACK_USER],
-    ['SCHED_ALLOWED_CHANNELS', e.SCHED_ALLOWED_CHANNELS, SLACK_CHANNEL],
+    ['SCHED_ALLOWED_USERS', e.SCHED_ALLOWED_USERS, SLACK_USER_ID],
+    ['SCHED_ADMINS', e.SCHED_ADMINS, SLACK_USER_ID],
+    ['SCHED_ALLOWED_CHANNELS', e.SCHED_ALLOWED_CHANNELS, SLACK_CHANNEL_ID],
   ] as const) {
-    for (const id of ids) if (!pattern.test(id)) problems.push(`${name}: "${id}" is not a Slack ${pattern === SLACK_USER ? 'user' : 'channel'} id`);
+    for (const id of ids) if (!pattern.test(id)) problems.push(`${name}: "${id}" is not a Slack ${pattern === SLACK_USER_ID ? 'user' : 'channel'} id`);
   }
   if (chat === 'slack') {
     if (!e.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN: required with SCHED_CHAT=slack');

@@ -1,11 +1,12 @@
 /**
  * The interfaces the engine needs from the world. Core and engine depend on these only; adapters
- * implement them; `main.ts` wires one implementation of each.
+ * implement them; `main.ts` wires one implementation of each. The data they carry are core types
+ * (bot/core); this file declares only interfaces and the error a launch throws.
  */
-import type { Job, NewJob } from './core/job.js';
-
-export type { NewJob };
-import type { InstanceView, LaunchPool, Market, SpotRequestView } from './core/observation.js';
+import type { CallbackPayload } from './core/callback.js';
+import type { ChatOrigin, Job, JobOwner, NewJob } from './core/job.js';
+import type { AgentStatus, FleetSnapshot, LaunchPool, Market } from './core/observation.js';
+import type { NewSchedule, Schedule } from './core/schedule.js';
 
 /** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */
 export interface JobStore {
@@ -66,12 +67,6 @@ export class LaunchError extends Error {
   }
 }
 
-/** Everything of this deployment that the compute side currently lists. */
-export interface FleetSnapshot {
-  requests: SpotRequestView[];
-  instances: InstanceView[];
-}
-
 /** Where containers run: EC2, or this machine in the embedded default. */
 export interface Fleet {
   /** Launches one attempt's instance; throws `LaunchError`. Idempotent per `clientToken`. */
@@ -82,19 +77,6 @@ export interface Fleet {
   cancelRequest(requestId: string): Promise<void>;
   /** Idempotent: an unknown or already terminated instance is not an error. */
   terminateInstance(instanceId: string): Promise<void>;
-}
-
-/** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
-export interface CallbackPayload {
-  job_id: string;
-  status: string;
-  exit_code: number | null;
-  attempts: number;
-  interruptions: number;
-  started_at: string | null;
-  finished_at: string | null;
-  cost_usd: number | null;
-  name: string | null;
 }
 
 export type CallbackOutcome =
@@ -119,7 +101,7 @@ export interface Clock {
 /** A notification from the instance agent, already authenticated. */
 export interface AgentReport {
   jobId: string;
-  status: import('./core/observation.js').AgentStatus;
+  status: AgentStatus;
   attempt: number;
   exitCode?: number;
   logTail?: string;
@@ -140,40 +122,12 @@ export interface JobService {
   updateCallback(id: string, callbackUrl: string | undefined): Promise<Job>;
   cancelJob(id: string, by: string): Promise<Job>;
   /** A new job with the same spec as `id` (which must have ended), owned by `owner`, due now. */
-  retryJob(id: string, owner: import('./core/job.js').JobOwner, origin?: import('./core/job.js').ChatOrigin): Promise<Job>;
+  retryJob(id: string, owner: JobOwner, origin?: ChatOrigin): Promise<Job>;
   /** Remembers the chat message that shows a job, so updates edit it (also after a restart). */
   recordChatMessage(jobId: string, channel: string, messageTs: string): Promise<void>;
   /** Every job that has not ended (or still needs reconciling), soonest due first. */
   listActiveJobs(): Promise<Job[]>;
   agentReport(report: AgentReport): Promise<AgentReportResult>;
-}
-
-/** A cron schedule: each firing starts one job, whose id derives from (schedule, firing time). */
-export interface Schedule {
-  id: string;
-  version: number;
-  status: 'active' | 'cancelled';
-  /** Five-field cron expression as the user wrote it. */
-  expression: string;
-  /** IANA zone the expression is read in. */
-  timezone: string;
-  spec: import('./core/job.js').JobSpec;
-  owner: import('./core/job.js').JobOwner;
-  origin?: import('./core/job.js').ChatOrigin;
-  createdAt: string;
-  updatedAt: string;
-  /** ISO UTC of the next firing while active. */
-  nextRunAt?: string;
-  lastFiredAt?: string;
-  cancelledBy?: string;
-}
-
-export interface NewSchedule {
-  expression: string;
-  timezone: string;
-  spec: import('./core/job.js').JobSpec;
-  owner: import('./core/job.js').JobOwner;
-  origin?: import('./core/job.js').ChatOrigin;
 }
 
 /** Schedules, persisted beside the jobs; same conditional-write rules as `JobStore`. */

@@ -14,12 +14,14 @@
  *   group and profile, as spot: the bot cannot start an instance with any other role.
  */
 
+import { NAME_TAG_KEY, SCHED_TAG_KEYS } from '../bot/core/facts.js';
+
 /**
- * Tag keys the bot puts on spot requests and, once it sees them, on their instances. They must
- * equal what bot/adapters/ec2-fleet.ts writes; the policy test replays that adapter's calls.
+ * Tag keys the bot puts on spot requests and, once it sees them, on their instances: the keys
+ * bot/adapters/ec2-fleet.ts writes (from bot/core/facts.ts); the policy test replays that
+ * adapter's calls.
  */
-export const DEPLOYMENT_TAG_KEY = 'sched-deployment';
-export const JOB_TAG_KEYS = ['sched-job-id', 'sched-attempt', DEPLOYMENT_TAG_KEY, 'Name'] as const;
+export const JOB_TAG_KEYS = [...Object.values(SCHED_TAG_KEYS), NAME_TAG_KEY] as const;
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
@@ -73,9 +75,9 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
   const ec2 = (resource: string) => `arn:${input.partition}:ec2:${input.region}:${input.accountId}:${resource}`;
   const spotRequests = ec2('spot-instances-request/*');
   const instances = ec2('instance/*');
-  const thisDeployment = { [`aws:RequestTag/${DEPLOYMENT_TAG_KEY}`]: input.deployment };
+  const thisDeployment = { [`aws:RequestTag/${SCHED_TAG_KEYS.deployment}`]: input.deployment };
   const onlyJobTagKeys = { 'aws:TagKeys': [...JOB_TAG_KEYS] };
-  const taggedForThisDeployment = { [`aws:ResourceTag/${DEPLOYMENT_TAG_KEY}`]: input.deployment };
+  const taggedForThisDeployment = { [`aws:ResourceTag/${SCHED_TAG_KEYS.deployment}`]: input.deployment };
   const runsAsWorker = { 'ec2:InstanceProfile': input.workerInstanceProfileArn };
 
   return {

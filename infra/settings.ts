@@ -4,6 +4,7 @@
  * every key here is `require`d.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { DEPLOYMENT_NAME, RETENTION_DAYS, SLACK_CHANNEL_ID, SLACK_USER_ID, SUBNET_ID, isInstanceType, isPositivePrice } from '../bot/core/facts.js';
 import { architectureOf } from './images.js';
 
 export interface Settings {
@@ -20,16 +21,11 @@ export interface Settings {
   slack: { botToken: pulumi.Output<string>; appToken: pulumi.Output<string> };
 }
 
-// The same shapes bot/config.ts accepts, checked here so a typo fails the preview, not the boot.
-const DEPLOYMENT = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+// The shapes bot/config.ts accepts come from bot/core/facts.ts and are checked here too, so a typo
+// fails the preview, not the boot. These the bot never reads.
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const AMI = /^ami-[0-9a-f]{8,17}$/;
 const VPC = /^vpc-[0-9a-f]+$/;
-const SUBNET = /^subnet-[0-9a-f]+$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
-const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
-const PRICE = /^\d+(\.\d+)?$/;
 
 /** The deployment name an unset `deployment` stands for. */
 export function deploymentForStack(stack: string): string {
@@ -57,43 +53,46 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
   const region = config.require('region');
   check(REGION.test(region), `region: "${region}" is not an AWS region`);
   const deployment = optional('deployment') ?? deploymentForStack(stack);
-  check(DEPLOYMENT.test(deployment), `deployment: "${deployment}" must be lowercase letters, digits and dashes, at most 32`);
+  check(DEPLOYMENT_NAME.test(deployment), `deployment: "${deployment}" must be lowercase letters, digits and dashes, at most 32`);
 
   const port = config.requireNumber('port');
   check(Number.isInteger(port) && port >= 1024 && port <= 65535, `port: ${port} must be a whole number from 1024 to 65535 (the bot runs unprivileged)`);
 
   const botInstanceType = config.require('botInstanceType');
-  check(INSTANCE_TYPE.test(botInstanceType), `botInstanceType: "${botInstanceType}" is not an instance type`);
+  check(isInstanceType(botInstanceType), `botInstanceType: "${botInstanceType}" is not an instance type`);
   const botAmi = optional('botAmi');
   check(botAmi === undefined || AMI.test(botAmi), `botAmi: "${botAmi}" is not an AMI id`);
 
   const workerInstanceTypes = list('workerInstanceTypes');
   check(workerInstanceTypes.length > 0, 'workerInstanceTypes: at least one instance type is needed');
-  for (const type of workerInstanceTypes) check(INSTANCE_TYPE.test(type), `workerInstanceTypes: "${type}" is not an instance type`);
+  for (const type of workerInstanceTypes) check(isInstanceType(type), `workerInstanceTypes: "${type}" is not an instance type`);
   const architectures = new Set(workerInstanceTypes.map(architectureOf));
   check(architectures.size <= 1, `workerInstanceTypes: ${workerInstanceTypes.join(', ')} mix arm64 and x86_64; one worker image cannot run on both`);
   const workerMaxPrice = optional('workerMaxPrice');
-  check(workerMaxPrice === undefined || (PRICE.test(workerMaxPrice) && Number(workerMaxPrice) > 0), `workerMaxPrice: "${workerMaxPrice}" must be a positive number of USD per hour`);
+  check(workerMaxPrice === undefined || isPositivePrice(workerMaxPrice), `workerMaxPrice: "${workerMaxPrice}" must be a positive number of USD per hour`);
   const workerAmi = optional('workerAmi');
   check(workerAmi === undefined || AMI.test(workerAmi), `workerAmi: "${workerAmi}" is not an AMI id`);
 
   const vpcId = optional('vpcId');
   check(vpcId === undefined || VPC.test(vpcId), `vpcId: "${vpcId}" is not a VPC id`);
   const subnetIds = list('subnetIds');
-  for (const id of subnetIds) check(SUBNET.test(id), `subnetIds: "${id}" is not a subnet id`);
+  for (const id of subnetIds) check(SUBNET_ID.test(id), `subnetIds: "${id}" is not a subnet id`);
   check(subnetIds.length === 0 || vpcId !== undefined, 'subnetIds: set vpcId too, the VPC these subnets are in');
 
   const slackAccess = { allowedUsers: list('allowedUsers'), allowedChannels: list('allowedChannels'), admins: list('admins') };
   for (const [key, ids, pattern, kind] of [
-    ['allowedUsers', slackAccess.allowedUsers, SLACK_USER, 'user id (U012AB3CD)'],
-    ['admins', slackAccess.admins, SLACK_USER, 'user id (U012AB3CD)'],
-    ['allowedChannels', slackAccess.allowedChannels, SLACK_CHANNEL, 'channel id (C012AB3CD)'],
+    ['allowedUsers', slackAccess.allowedUsers, SLACK_USER_ID, 'user id (U012AB3CD)'],
+    ['admins', slackAccess.admins, SLACK_USER_ID, 'user id (U012AB3CD)'],
+    ['allowedChannels', slackAccess.allowedChannels, SLACK_CHANNEL_ID, 'channel id (C012AB3CD)'],
   ] as const) {
     for (const id of ids) check(pattern.test(id), `${key}: "${id}" is not a Slack ${kind}`);
   }
 
   const retentionDays = config.requireNumber('retentionDays');
-  check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, `retentionDays: ${retentionDays} must be a whole number from 1 to 3650`);
+  check(
+    Number.isInteger(retentionDays) && retentionDays >= RETENTION_DAYS.min && retentionDays <= RETENTION_DAYS.max,
+    `retentionDays: ${retentionDays} must be a whole number from ${RETENTION_DAYS.min} to ${RETENTION_DAYS.max}`,
+  );
   const tableDeletionProtection = config.requireBoolean('tableDeletionProtection');
 
   const slack = { botToken: config.requireSecret('slackBotToken'), appToken: config.requireSecret('slackAppToken') };

@@ -18,6 +18,11 @@ describe('configuration', () => {
     expect(result.ok && result.config).toMatchObject({ compute: 'ec2', store: 'dynamodb', chat: 'slack', host: '0.0.0.0' });
   });
 
+  test('instance types with a dash in the size are instance types', () => {
+    const result = loadConfig({ SCHED_INSTANCE_TYPES: 'm7i.metal-24xl,c6i.metal-32xl' }, { stdinIsTTY: false });
+    expect(result.ok && result.config.spot.instanceTypes).toEqual(['m7i.metal-24xl', 'c6i.metal-32xl']);
+  });
+
   test('every problem is reported at once', () => {
     const result = loadConfig(
       { SCHED_PORT: 'eighty', SCHED_COMPUTE: 'ec2', SCHED_POLL_SECONDS: '0', SCHED_INSTANCE_TYPES: 'T3 MICRO' },

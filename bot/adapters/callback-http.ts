@@ -20,8 +20,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { validateCallbackUrlSyntax } from '../core/callback.js';
-import type { CallbackOutcome, CallbackPayload, CallbackSender } from '../ports.js';
+import { validateCallbackUrlSyntax, type CallbackPayload } from '../core/callback.js';
+import type { CallbackOutcome, CallbackSender } from '../ports.js';
 import { signCallback } from '../security/hmac.js';
 
 export interface ResolvedAddress {

@@ -7,7 +7,8 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.js';
 import { specFromStored } from '../core/job.js';
-import type { Schedule, ScheduleStore } from '../ports.js';
+import type { Schedule } from '../core/schedule.js';
+import type { ScheduleStore } from '../ports.js';
 import { ACTIVE_INDEX, ACTIVE_SHARD_ATTRIBUTE, ACTIVE_SORT_ATTRIBUTE, KEY_ATTRIBUTE } from './dynamo-schema.js';
 
 /** The active-index partition of schedules (job shards are `active#N`). */

@@ -23,19 +23,10 @@ import {
   type Tag,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan, type Launched } from '../ports.js';
+import { SCHED_TAG_KEYS } from '../core/facts.js';
+import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import { LaunchError, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
-
-/**
- * Tag keys on requests and instances. No ':' in them: instance-metadata tags cannot carry it.
- * The infrastructure's IAM conditions use `deployment` too.
- */
-export const SCHED_TAG_KEYS = {
-  jobId: 'sched-job-id',
-  attempt: 'sched-attempt',
-  deployment: 'sched-deployment',
-} as const;
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
 export const DESCRIBE_PAGE_SIZE = 1000;

@@ -26,8 +26,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants, accessSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
-import type { InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan } from '../ports.js';
+import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/observation.js';
+import { LaunchError, type Fleet, type LaunchPlan } from '../ports.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup } from './local-process.js';
 
 export type ContainerCli = 'docker' | 'podman';

@@ -3,8 +3,8 @@
  * until terminated. Tests drive the states no emulator produces (capacity waits, interruption
  * codes) through `setRequestStatus` and `setInstanceState`.
  */
-import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import type { Fleet, FleetSnapshot, LaunchPlan, Launched } from '../ports.js';
+import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import type { Fleet, LaunchPlan, Launched } from '../ports.js';
 
 export class MemoryFleet implements Fleet {
   readonly requests = new Map<string, SpotRequestView & { userData: string; clientToken: string }>();

@@ -5,7 +5,7 @@
 import type { RunWhen } from '../core/parsing/grammar.js';
 import { describeInstant, relativeTime } from '../core/parsing/when.js';
 import type { Job } from '../core/job.js';
-import type { Schedule } from '../ports.js';
+import type { Schedule } from '../core/schedule.js';
 
 export function confirmJob(job: Job, when: RunWhen | undefined, now: Date): string {
   if (job.status === 'scheduled') {

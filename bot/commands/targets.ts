@@ -1,7 +1,7 @@
 /** Resolves a JOB argument: a job id, or a schedule id (`s-…` with no firing suffix). */
 import { USAGE } from '../core/parsing/grammar.js';
 import type { Job } from '../core/job.js';
-import type { Schedule } from '../ports.js';
+import type { Schedule } from '../core/schedule.js';
 import type { CommandDeps, CommandOutcome } from './types.js';
 
 export type Target = { kind: 'job'; job: Job } | { kind: 'schedule'; schedule: Schedule } | { kind: 'missing'; outcome: CommandOutcome };

@@ -5,7 +5,8 @@
 import type { AccessPolicy } from '../core/access.js';
 import type { Job } from '../core/job.js';
 import type { ListView } from '../core/job-view.js';
-import type { Clock, JobService, Notifier, Schedule, ScheduleService } from '../ports.js';
+import type { Schedule } from '../core/schedule.js';
+import type { Clock, JobService, Notifier, ScheduleService } from '../ports.js';
 
 /** Who is asking, and from where. */
 export interface Actor {

@@ -3,8 +3,20 @@
  * which URLs are acceptable at all. The HTTP half (signing, the SSRF guard, the request) lives in
  * bot/adapters/callback-http.ts.
  */
-import type { CallbackPayload } from '../ports.js';
 import { knownCost, type Job } from './job.js';
+
+/** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
+export interface CallbackPayload {
+  job_id: string;
+  status: string;
+  exit_code: number | null;
+  attempts: number;
+  interruptions: number;
+  started_at: string | null;
+  finished_at: string | null;
+  cost_usd: number | null;
+  name: string | null;
+}
 
 /**
  * The public contract of README.md ("Callbacks"). Unknown values are `null`, never absent, so

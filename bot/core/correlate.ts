@@ -3,8 +3,7 @@
  * wants (orphans). Pure: the engine passes the snapshot and the active jobs in.
  */
 import { isTerminal, type Job } from './job.js';
-import { LIVE_INSTANCE_STATES, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
-import type { FleetSnapshot } from '../ports.js';
+import { LIVE_INSTANCE_STATES, type FleetSnapshot, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
 
 export interface SnapshotIndex {
   requestsByJob: Map<string, SpotRequestView[]>;

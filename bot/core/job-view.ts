@@ -9,7 +9,7 @@
  * are often secrets. Callback URLs show their host only: their path may carry a token.
  */
 import { quote } from 'shell-quote';
-import type { Schedule } from '../ports.js';
+import type { Schedule } from './schedule.js';
 import { describeInstant, nextFirings, relativeTime } from './parsing/when.js';
 import { isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
 import { formatUtc } from './job-request.js';

@@ -33,6 +33,12 @@ export interface InstanceView {
   pricePerHour?: number;
 }
 
+/** Everything of this deployment that the compute side currently lists. */
+export interface FleetSnapshot {
+  requests: SpotRequestView[];
+  instances: InstanceView[];
+}
+
 export type AgentStatus = 'started' | 'finished' | 'interrupting';
 
 /**

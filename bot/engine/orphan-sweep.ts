@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import { findOrphans, stillOrphaned } from '../core/correlate.js';
 import type { Job } from '../core/job.js';
-import type { Fleet, FleetSnapshot, JobStore } from '../ports.js';
+import type { FleetSnapshot } from '../core/observation.js';
+import type { Fleet, JobStore } from '../ports.js';
 import type { EngineMetrics } from './metrics.js';
 
 export interface OrphanSweepDeps {

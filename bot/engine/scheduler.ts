@@ -14,7 +14,8 @@ import { coerceError, ConflictError, NotFoundError, ValidationError } from '../c
 import type { Job, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
 import { retryOnConflict } from './retry-on-conflict.js';
-import type { Clock, NewSchedule, Schedule, ScheduleService, ScheduleStore } from '../ports.js';
+import type { NewSchedule, Schedule } from '../core/schedule.js';
+import type { Clock, ScheduleService, ScheduleStore } from '../ports.js';
 
 export interface SchedulerDeps {
   store: ScheduleStore;

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { validateCallbackUrlSyntax } from '../core/callback.js';
-import { parseJobRequest, type JobRequestDefaults } from '../core/job-request.js';
+import { parseJobRequest, type JobDefaults } from '../core/job-request.js';
 import type { JobService } from '../ports.js';
 import { constantTimeEqual } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';
@@ -16,7 +16,7 @@ export interface RestApiDeps {
   jobs: JobService;
   /** Absent or empty: the API refuses every request (there is no anonymous mode). */
   apiToken?: string;
-  defaults: JobRequestDefaults;
+  defaults: JobDefaults;
   clock: () => Date;
 }
 

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { JobRequestDefaults } from '../core/job-request.js';
+import type { JobDefaults } from '../core/job-request.js';
 import type { JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute } from './error-replies.js';
 import { registerHealthRoutes } from './health.js';
@@ -18,7 +18,7 @@ export interface HttpServerDeps {
   secret: string;
   /** SCHED_API_TOKEN; absent: the REST API refuses every request. */
   apiToken?: string;
-  defaults: JobRequestDefaults;
+  defaults: JobDefaults;
   clock: () => Date;
   logger: Logger;
   /** Prometheus text exposition for `GET /metrics`; absent: 404. */

@@ -10,7 +10,7 @@ import {
   nonPublicRange,
   type ResolvedAddress,
 } from '../../bot/adapters/callback-http.js';
-import type { CallbackPayload } from '../../bot/ports.js';
+import type { CallbackPayload } from '../../bot/core/callback.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 
 const SECRET = 'callback-test-secret-5f1e';

@@ -20,7 +20,8 @@ import {
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createEc2Client } from '../../bot/adapters/aws-clients.js';
 import { isThrottling } from '../../bot/adapters/aws-errors.js';
-import { Ec2Fleet, SCHED_TAG_KEYS, type Ec2FleetOptions } from '../../bot/adapters/ec2-fleet.js';
+import { Ec2Fleet, type Ec2FleetOptions } from '../../bot/adapters/ec2-fleet.js';
+import { SCHED_TAG_KEYS } from '../../bot/core/facts.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { TEST_CREDENTIALS, TEST_REGION, startMoto, type Moto } from '../harness/moto.js';
 

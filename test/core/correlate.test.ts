@@ -2,8 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { findOrphans, indexSnapshot, observationsFor, stillOrphaned } from '../../bot/core/correlate.js';
 import { decide } from '../../bot/core/lifecycle.js';
 import { JobStatus, type Job } from '../../bot/core/job.js';
-import type { InstanceView, SpotRequestView } from '../../bot/core/observation.js';
-import type { FleetSnapshot } from '../../bot/ports.js';
+import type { FleetSnapshot, InstanceView, SpotRequestView } from '../../bot/core/observation.js';
 import { makeJob } from '../harness/jobs.js';
 
 describe('orphans', () => {

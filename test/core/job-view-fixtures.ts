@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { ALL_STATUSES, CallbackState, JobStatus, type Job, type JobEventKind, type JobStatus as Status } from '../../bot/core/job.js';
-import type { Schedule } from '../../bot/ports.js';
+import type { Schedule } from '../../bot/core/schedule.js';
 import { makeJob } from '../harness/jobs.js';
 import { arrayUpTo, textUpTo } from '../harness/arbitraries.js';
 

@@ -2,11 +2,12 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
-import { JobStatus, type Job, type JobEvent } from '../../bot/core/job.js';
+import { JobStatus, type Job, type JobEvent, type NewJob } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { eventually } from '../harness/bot-process.js';
 import { FakeClock } from '../harness/clock.js';
-import type { CallbackOutcome, CallbackPayload, CallbackSender, JobStore, NewJob, Notifier } from '../../bot/ports.js';
+import type { CallbackPayload } from '../../bot/core/callback.js';
+import type { CallbackOutcome, CallbackSender, JobStore, Notifier } from '../../bot/ports.js';
 import { notificationToken } from '../../bot/security/hmac.js';
 
 const SECRET = 'engine-test-secret-0123456789abcdefghijkl';

@@ -4,8 +4,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
-import { JobStatus } from '../../bot/core/job.js';
-import type { FleetSnapshot, NewJob } from '../../bot/ports.js';
+import { JobStatus, type NewJob } from '../../bot/core/job.js';
+import type { FleetSnapshot } from '../../bot/core/observation.js';
 import { FakeClock } from '../harness/clock.js';
 import { memoryReplica } from '../harness/memory-engine.js';
 

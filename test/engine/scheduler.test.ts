@@ -6,7 +6,8 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { firingJobId, nextFiring } from '../../bot/core/cron.js';
 import { FakeClock } from '../harness/clock.js';
-import type { JobStore, NewSchedule, ScheduleStore } from '../../bot/ports.js';
+import type { NewSchedule } from '../../bot/core/schedule.js';
+import type { JobStore, ScheduleStore } from '../../bot/ports.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
 import { memoryReplica } from '../harness/memory-engine.js';
 

@@ -3,10 +3,10 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../bot/core/errors.js';
-import type { Job } from '../../bot/core/job.js';
+import type { Job, NewJob } from '../../bot/core/job.js';
 import { buildHttpServer, type HttpServerDeps } from '../../bot/http/server.js';
 import { MASKED_ENV_VALUE } from '../../bot/http/public-job.js';
-import type { AgentReport, AgentReportResult, JobService, NewJob } from '../../bot/ports.js';
+import type { AgentReport, AgentReportResult, JobService } from '../../bot/ports.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const SECRET = 'notification-secret-for-tests';

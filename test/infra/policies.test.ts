@@ -16,8 +16,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { describe, expect, test, vi } from 'vitest';
 import { ACTIVE_INDEX, BY_DAY_INDEX } from '../../bot/adapters/dynamo-schema.js';
-import { Ec2Fleet, SCHED_TAG_KEYS } from '../../bot/adapters/ec2-fleet.js';
-import { DEPLOYMENT_TAG_KEY, JOB_TAG_KEYS, botPolicy, ec2TrustPolicy, type BotPolicyInput } from '../../infra/policies.js';
+import { Ec2Fleet } from '../../bot/adapters/ec2-fleet.js';
+import { SCHED_TAG_KEYS } from '../../bot/core/facts.js';
+import { JOB_TAG_KEYS, botPolicy, ec2TrustPolicy, type BotPolicyInput } from '../../infra/policies.js';
 import { isAllowed, requestTagContext, resourceTagContext, type RequestContext } from './iam-simulator.js';
 
 const ACCOUNT = '123456789012';
@@ -45,7 +46,7 @@ const policy = botPolicy(INPUT);
 const statements = policy.Statement;
 const withAction = (action: string) => statements.filter((s) => s.Action.includes(action));
 
-const THIS_DEPLOYMENT = { [DEPLOYMENT_TAG_KEY]: INPUT.deployment };
+const THIS_DEPLOYMENT = { [SCHED_TAG_KEYS.deployment]: INPUT.deployment };
 const WORKER = { 'ec2:InstanceProfile': INPUT.workerInstanceProfileArn };
 const BOT_HOST_PROFILE = { 'ec2:InstanceProfile': `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-bot-profile-1111111` };
 
@@ -89,7 +90,7 @@ describe('conditions on this deployment', () => {
     for (const action of ['ec2:TerminateInstances', 'ec2:CancelSpotInstanceRequests']) {
       expect(withAction(action)).not.toHaveLength(0);
       for (const statement of withAction(action)) {
-        expect(statement.Condition?.StringEquals?.[`aws:ResourceTag/${DEPLOYMENT_TAG_KEY}`], statement.Sid).toBe(INPUT.deployment);
+        expect(statement.Condition?.StringEquals?.[`aws:ResourceTag/${SCHED_TAG_KEYS.deployment}`], statement.Sid).toBe(INPUT.deployment);
       }
     }
   });
@@ -98,7 +99,7 @@ describe('conditions on this deployment', () => {
     for (const action of ['ec2:CreateTags', 'ec2:RequestSpotInstances']) {
       expect(withAction(action)).not.toHaveLength(0);
       for (const statement of withAction(action)) {
-        expect(statement.Condition?.StringEquals?.[`aws:RequestTag/${DEPLOYMENT_TAG_KEY}`], statement.Sid).toBe(INPUT.deployment);
+        expect(statement.Condition?.StringEquals?.[`aws:RequestTag/${SCHED_TAG_KEYS.deployment}`], statement.Sid).toBe(INPUT.deployment);
       }
     }
   });
@@ -144,31 +145,31 @@ describe('what the bot role can and cannot do', () => {
 
   test('it cannot terminate untagged instances, other deployments\u2019 instances, or tagged non-workers', () => {
     expect(can('ec2:TerminateInstances', instance, { ...WORKER })).toBe(false);
-    expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext({ [DEPLOYMENT_TAG_KEY]: 'sched-dev' }), ...WORKER })).toBe(false);
+    expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext({ [SCHED_TAG_KEYS.deployment]: 'sched-dev' }), ...WORKER })).toBe(false);
     expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext(THIS_DEPLOYMENT), ...BOT_HOST_PROFILE })).toBe(false);
     expect(can('ec2:TerminateInstances', instance, { ...resourceTagContext(THIS_DEPLOYMENT), ...WORKER })).toBe(true);
   });
 
   test('it cannot tag a foreign instance into its deployment (the first step to terminating it)', () => {
-    const tags = requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }]);
+    const tags = requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]);
     expect(can('ec2:CreateTags', instance, { ...tags, ...BOT_HOST_PROFILE })).toBe(false);
     expect(can('ec2:CreateTags', instance, { ...tags })).toBe(false);
     expect(can('ec2:CreateTags', instance, { ...tags, ...WORKER })).toBe(true);
-    expect(can('ec2:CreateTags', instance, { ...requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }, { Key: 'owner', Value: 'x' }]), ...WORKER })).toBe(false);
+    expect(can('ec2:CreateTags', instance, { ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }, { Key: 'owner', Value: 'x' }]), ...WORKER })).toBe(false);
   });
 
   test('it cannot cancel spot requests that are not its deployment\u2019s', () => {
     expect(can('ec2:CancelSpotInstanceRequests', spotRequest)).toBe(false);
-    expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext({ [DEPLOYMENT_TAG_KEY]: 'other' }))).toBe(false);
+    expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext({ [SCHED_TAG_KEYS.deployment]: 'other' }))).toBe(false);
     expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext(THIS_DEPLOYMENT))).toBe(true);
   });
 
   test('it cannot request spot capacity without its deployment tag, or with tag keys of its own choosing', () => {
     const request = ec2Arn('spot-instances-request/*');
     expect(can('ec2:RequestSpotInstances', request)).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: 'other' }]))).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }, { Key: 'CostCenter', Value: 'x' }]))).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: DEPLOYMENT_TAG_KEY, Value: INPUT.deployment }]))).toBe(true);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: 'other' }]))).toBe(false);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }, { Key: 'CostCenter', Value: 'x' }]))).toBe(false);
+    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]))).toBe(true);
   });
 
   test('it cannot launch another image, into another subnet or group, with another profile, or on demand', () => {

@@ -4,6 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_PORT, DEFAULT_WORKER_INSTANCE_TYPES, RETENTION_DAYS } from '../../bot/core/facts.js';
 import { amazonLinuxParameter, architectureOf, ecsOptimizedParameter } from '../../infra/images.js';
 import { deploymentForStack, readSettings } from '../../infra/settings.js';
 import { readProjectFile, stackConfig } from './pulumi-program.js';
@@ -33,6 +34,13 @@ describe('readSettings', () => {
     });
   });
 
+  test('Pulumi.yaml\u2019s defaults are the bot\u2019s own (bot/core/facts.ts)', () => {
+    const settings = settingsFrom({});
+    expect(settings.port).toBe(DEFAULT_PORT);
+    expect(settings.workers.instanceTypes).toEqual(DEFAULT_WORKER_INSTANCE_TYPES);
+    expect(settings.retentionDays).toBe(RETENTION_DAYS.default);
+  });
+
   test('reports every problem at once', () => {
     const problems = (() => {
       try {
@@ -58,6 +66,12 @@ describe('readSettings', () => {
     }
     expect(problems).toContain('mix arm64 and x86_64');
     expect(problems).toContain('set vpcId too');
+  });
+
+  test('instance types with a dash in the size are instance types', () => {
+    const settings = settingsFrom({ botInstanceType: 'm7i.metal-24xl', workerInstanceTypes: ['m7i.metal-24xl', 'c6i.metal-32xl'] });
+    expect(settings.bot.instanceType).toBe('m7i.metal-24xl');
+    expect(settings.workers.instanceTypes).toEqual(['m7i.metal-24xl', 'c6i.metal-32xl']);
   });
 
   test('a stack name becomes a deployment name the bot accepts', () => {

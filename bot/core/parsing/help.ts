@@ -3,6 +3,8 @@
  * error) and a help page per subcommand and topic. Plain text, ≤ 80 columns, so that the terminal
  * prints it as is and Slack shows it in a code block.
  */
+import { DEFAULT_INTERRUPTIONS_TOLERATED } from '../facts.js';
+import type { JobDefaults } from '../job-request.js';
 import { closest } from './suggest.js';
 import { assertNever } from '../assert-never.js';
 
@@ -28,11 +30,7 @@ export const SCHED_USAGE =
   '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]';
 
 /** Defaults the operator configured; help shows them when the surface knows them. */
-export interface HelpDefaults {
-  instanceTypes?: string[];
-  interruptionsTolerated?: number;
-  maxPrice?: string;
-}
+export type HelpDefaults = Partial<JobDefaults>;
 
 export function isHelpTopic(topic: string): topic is HelpTopic {
   return (SUBCOMMANDS as readonly string[]).includes(topic) || (HELP_TOPICS as readonly string[]).includes(topic);
@@ -93,7 +91,7 @@ Examples
 
 function runHelp(defaults: HelpDefaults): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
-  const retries = defaults.interruptionsTolerated ?? 3;
+  const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
   return `${USAGE.run}
 

@@ -1,10 +1,11 @@
 /** What every Slack listener needs, built once by the Slack surface. */
 import type { CommandDeps } from '../../commands/types.js';
+import type { JobDefaults } from '../../core/job-request.js';
 import type { UserZones } from '../user-zones.js';
 
 export interface SlackContext {
   deps: CommandDeps;
-  defaults: { instanceTypes: string[]; interruptionsTolerated: number; maxPrice?: string };
+  defaults: JobDefaults;
   zones: UserZones;
   /**
    * Keeps the reply channel of the command that created a job for a while (Slack's response_url

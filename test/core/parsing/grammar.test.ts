@@ -133,6 +133,7 @@ describe('parseCommand: run', () => {
     ['run --type c7i.large alpine', { instanceTypes: ['c7i.large'] }],
     ['run --type c7i.large,c6i.large alpine', { instanceTypes: ['c7i.large', 'c6i.large'] }],
     ['run --type=c7i.large alpine', { instanceTypes: ['c7i.large'] }],
+    ['run --type m7i.metal-24xl alpine', { instanceTypes: ['m7i.metal-24xl'] }],
     ['run --max-price 0.05 alpine', { maxPrice: '0.05' }],
     ['run --max-price $0.05 alpine', { maxPrice: '0.05' }],
     ['run --retries 0 alpine', { interruptionsTolerated: 0 }],

@@ -1,0 +1,30 @@
+/** A cron schedule and what creating one takes; the scheduler in bot/engine fires them. */
+import type { ChatOrigin, JobOwner, JobSpec } from './job.js';
+
+/** A cron schedule: each firing starts one job, whose id derives from (schedule, firing time). */
+export interface Schedule {
+  id: string;
+  version: number;
+  status: 'active' | 'cancelled';
+  /** Five-field cron expression as the user wrote it. */
+  expression: string;
+  /** IANA zone the expression is read in. */
+  timezone: string;
+  spec: JobSpec;
+  owner: JobOwner;
+  origin?: ChatOrigin;
+  createdAt: string;
+  updatedAt: string;
+  /** ISO UTC of the next firing while active. */
+  nextRunAt?: string;
+  lastFiredAt?: string;
+  cancelledBy?: string;
+}
+
+export interface NewSchedule {
+  expression: string;
+  timezone: string;
+  spec: JobSpec;
+  owner: JobOwner;
+  origin?: ChatOrigin;
+}
