@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { systemClock } from './clock.js';
 import { loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
@@ -23,10 +24,8 @@ import { Engine } from './engine/engine.js';
 import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer } from './http/server.js';
-import type { Clock, Fleet } from './ports.js';
+import type { Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-
-const systemClock: Clock = { now: () => new Date() };
 
 async function main(argv: string[]): Promise<void> {
   const loaded = loadConfig(process.env, { stdinIsTTY: Boolean(process.stdin.isTTY) });
@@ -111,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
     secret,
     apiToken: config.apiToken,
     defaults,
-    clock: () => systemClock.now(),
+    clock: systemClock,
     logger,
     metrics: () => engine.metrics.render(),
     ...(slack?.eventsListener && { rawRoutes: { '/slack/events': slack.eventsListener } }),

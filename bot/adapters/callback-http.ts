@@ -21,7 +21,8 @@ import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { validateCallbackUrlSyntax } from '../core/callback.js';
-import type { CallbackOutcome, CallbackPayload, CallbackSender } from '../ports.js';
+import { systemClock } from '../clock.js';
+import type { CallbackOutcome, CallbackPayload, CallbackSender, Clock } from '../ports.js';
 import { signCallback } from '../security/hmac.js';
 
 export interface ResolvedAddress {
@@ -39,8 +40,8 @@ export interface HttpCallbackSenderOptions {
   allowPrivate: boolean;
   /** Budget for one delivery, resolution included, until the response headers arrive. Default 10 s. */
   timeoutMs?: number;
-  /** Wall clock in ms, for `X-Sched-Timestamp`. */
-  now?: () => number;
+  /** For `X-Sched-Timestamp`; default: the system clock. */
+  clock?: Clock;
   userAgent?: string;
   /** Default: the system resolver (`dns.lookup`, all addresses). */
   resolve?: HostResolver;
@@ -235,7 +236,7 @@ export class HttpCallbackSender implements CallbackSender {
   readonly #secret: string;
   readonly #allowPrivate: boolean;
   readonly #timeoutMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #userAgent: string;
   readonly #resolve: HostResolver;
 
@@ -244,7 +245,7 @@ export class HttpCallbackSender implements CallbackSender {
     this.#secret = options.secret;
     this.#allowPrivate = options.allowPrivate;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#userAgent = options.userAgent ?? DEFAULT_CALLBACK_USER_AGENT;
     this.#resolve = options.resolve ?? systemResolve;
   }
@@ -267,7 +268,7 @@ export class HttpCallbackSender implements CallbackSender {
         return { ok: false, error: target.reason, permanent: target.permanent };
       }
       const body = JSON.stringify(payload);
-      const timestamp = Math.floor(this.#now() / 1000);
+      const timestamp = Math.floor(this.#clock.now().getTime() / 1000);
       // The outcome is known at the response headers, but the body is still being drained: the
       // deadline keeps bounding that, so a receiver that trickles bytes cannot pin a socket.
       requestOwnsTimer = true;

@@ -24,7 +24,8 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import type { InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan, type Launched } from '../ports.js';
+import { systemClock } from '../clock.js';
+import { LaunchError, type Clock, type Fleet, type FleetSnapshot, type LaunchPlan, type Launched } from '../ports.js';
 import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
 
 /**
@@ -59,6 +60,8 @@ export interface Ec2FleetOptions {
   /** Worker instance profile, by name or by ARN (`arn:…`). */
   instanceProfile?: string;
   logger?: FleetLogger;
+  /** Ages the cached spot prices; default: the system clock. */
+  clock?: Clock;
 }
 
 const silentLogger: FleetLogger = { warn: () => {} };
@@ -81,6 +84,7 @@ export class Ec2Fleet implements Fleet {
   private readonly securityGroupIds: readonly string[];
   private readonly instanceProfile: string | undefined;
   private readonly logger: FleetLogger;
+  private readonly clock: Clock;
   /**
    * Instances this process tagged that Describe has not yet listed by tag (EC2 tags are eventually
    * consistent). Without it, every tick until then would tag them again.
@@ -100,6 +104,7 @@ export class Ec2Fleet implements Fleet {
     // An empty string from configuration means "no profile", like an absent one.
     this.instanceProfile = opts.instanceProfile ? opts.instanceProfile : undefined;
     this.logger = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**
@@ -187,7 +192,7 @@ export class Ec2Fleet implements Fleet {
    * unknown cost.
    */
   private async priceInstances(requests: SpotInstanceRequest[], instances: InstanceView[]): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const keyOf = new Map<string, string>();
     const wanted = new Set<string>();
     for (const request of requests) {

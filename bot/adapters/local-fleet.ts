@@ -27,7 +27,8 @@ import { constants, accessSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import type { InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type FleetSnapshot, type LaunchPlan } from '../ports.js';
+import { systemClock } from '../clock.js';
+import { LaunchError, type Clock, type Fleet, type FleetSnapshot, type LaunchPlan } from '../ports.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup } from './local-process.js';
 
 export type ContainerCli = 'docker' | 'podman';
@@ -58,6 +59,8 @@ export interface LocalFleetOptions {
   terminateGraceMs?: number;
   /** A run that ended is listed this long, so the engine sees it terminated; default 1 h (EC2 too). */
   forgetAfterMs?: number;
+  /** Stamps `startedAt`/`endedAt` and ages ended runs; default: the system clock. */
+  clock?: Clock;
 }
 
 type RunState = 'starting' | 'running' | 'ended';
@@ -221,6 +224,7 @@ export class LocalFleet implements Fleet {
   private readonly spawnEnv: Record<string, string>;
   private readonly terminateGraceMs: number;
   private readonly forgetAfterMs: number;
+  private readonly clock: Clock;
   /** By instance id. Ended runs stay until `forgetAfterMs` has passed. */
   private readonly runs = new Map<string, Run>();
   /** Launches in progress by instance id, so two at once for one attempt start one process. */
@@ -238,6 +242,7 @@ export class LocalFleet implements Fleet {
     this.spawnEnv = { ...opts.spawnEnv };
     this.terminateGraceMs = opts.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
     this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**
@@ -267,7 +272,7 @@ export class LocalFleet implements Fleet {
   async observe(): Promise<FleetSnapshot> {
     await this.load();
     await Promise.all([...this.runs.values()].map((run) => this.refresh(run)));
-    const forgetBefore = Date.now() - this.forgetAfterMs;
+    const forgetBefore = this.clock.now().getTime() - this.forgetAfterMs;
     const requests: SpotRequestView[] = [];
     const instances: InstanceView[] = [];
     for (const [instanceId, { record }] of this.runs) {
@@ -371,7 +376,7 @@ export class LocalFleet implements Fleet {
         containerName: `sched-${launch.jobId}-${launch.attempt}`,
         requestState: 'active',
         state: 'starting',
-        startedAt: new Date().toISOString(),
+        startedAt: this.clock.now().toISOString(),
       },
     };
     // Recorded before the process exists: a crash now leaves a `starting` record (read as lost),
@@ -437,7 +442,7 @@ export class LocalFleet implements Fleet {
   }
 
   private markEnded(run: Run, reason: EndReason): void {
-    Object.assign(run.record, { state: 'ended', endReason: reason, endedAt: new Date().toISOString() });
+    Object.assign(run.record, { state: 'ended', endReason: reason, endedAt: this.clock.now().toISOString() });
   }
 
   /** For runs this process is not the parent of (started before a restart): is bash still there? */
@@ -520,7 +525,7 @@ export class LocalFleet implements Fleet {
 
   private async loadRecords(): Promise<void> {
     await mkdir(this.workDir, { recursive: true, mode: 0o700 });
-    const forgetBefore = Date.now() - this.forgetAfterMs;
+    const forgetBefore = this.clock.now().getTime() - this.forgetAfterMs;
     for (const jobDir of await readdir(this.workDir, { withFileTypes: true })) {
       if (!jobDir.isDirectory() || !JOB_ID_PATTERN.test(jobDir.name)) continue;
       const attempts = await readdir(join(this.workDir, jobDir.name), { withFileTypes: true });
@@ -574,10 +579,11 @@ async function readRecord(dir: string): Promise<RunRecord | undefined> {
 }
 
 async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  // A grace period, not a time of day: the monotonic clock, which no wall-clock step can skew.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (!(await processGroupAlive(pgid))) return true;
-    if (Date.now() >= deadline) return false;
+    if (performance.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -26,7 +26,8 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
-import type { Notifier } from '../ports.js';
+import { systemClock } from '../clock.js';
+import type { Clock, Notifier } from '../ports.js';
 import { classifyCallFailure } from './web-api-errors.js';
 
 /** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
@@ -66,8 +67,8 @@ export interface SlackNotifierOptions {
     /** How long a terminal state keeps being retried. Default 10 minutes. */
     finalStateRetryMs?: number;
   };
-  /** Milliseconds since the epoch; default `Date.now`. */
-  now?: () => number;
+  /** Default: the system clock. */
+  clock?: Clock;
   /**
    * Told when Slack refuses a job's updates for good (the bot is not in the channel, the channel
    * is gone): the caller can still tell the person who started the job some other way.
@@ -135,7 +136,7 @@ export class SlackNotifier implements Notifier {
   private readonly retryMaxMs: number;
   private readonly intermediateRetries: number;
   private readonly finalStateRetryMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private stopped = false;
   readonly stats: SlackNotifierStats = { calls: 0, rateLimited: 0, failed: 0, dropped: 0 };
 
@@ -145,7 +146,7 @@ export class SlackNotifier implements Notifier {
     this.retryMaxMs = options.retry?.maxMs ?? 60_000;
     this.intermediateRetries = options.retry?.intermediateRetries ?? 3;
     this.finalStateRetryMs = options.retry?.finalStateRetryMs ?? 10 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Records the change and returns; the channel's worker sends it. Never throws. */
@@ -399,6 +400,11 @@ export class SlackNotifier implements Notifier {
   private backoffMs(failures: number): number {
     const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  /** Milliseconds since the epoch, by the clock. */
+  private now(): number {
+    return this.clock.now().getTime();
   }
 
   /** Back in turn order if it has more to send; forgotten if not. */

@@ -11,6 +11,7 @@ import {
   type ResolvedAddress,
 } from '../../bot/adapters/callback-http.js';
 import type { CallbackPayload } from '../../bot/ports.js';
+import { FakeClock } from '../harness/clock.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 
 const SECRET = 'callback-test-secret-5f1e';
@@ -166,7 +167,7 @@ function fixedResolver(...addresses: string[]): HostResolver & { calls: string[]
 }
 
 function sender(options: Partial<ConstructorParameters<typeof HttpCallbackSender>[0]> = {}): HttpCallbackSender {
-  return new HttpCallbackSender({ secret: SECRET, allowPrivate: true, now: () => NOW_MS, resolve: noResolve, ...options });
+  return new HttpCallbackSender({ secret: SECRET, allowPrivate: true, clock: new FakeClock(new Date(NOW_MS)), resolve: noResolve, ...options });
 }
 
 // ---------------------------------------------------------------------------------------------
