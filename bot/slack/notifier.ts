@@ -24,6 +24,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { backoffDelayMs, Jitter } from '../core/backoff.js';
 import { coerceError } from '../core/errors.js';
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
 import { systemClock } from '../clock.js';
@@ -396,10 +397,9 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  /** Exponential, capped, with jitter so channels that failed together do not retry together. */
+  /** Exponential, capped, with equal jitter so channels that failed together do not retry together. */
   private backoffMs(failures: number): number {
-    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return Math.round(backoffDelayMs(failures, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: Jitter.Equal }, Math.random));
   }
 
   /** Milliseconds since the epoch, by the clock. */
