@@ -1,5 +1,5 @@
 /** What the terminal says when Sched starts: what runs where, and how to begin. Pure. */
-import { NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from '../adapters/local-fleet.js';
+import { NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from '../adapters/container-engine.js';
 import type { Paint } from './render.js';
 
 export interface BannerFacts {
