@@ -3,13 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  checkCallbackTarget,
-  HttpCallbackSender,
-  type HostResolver,
-  nonPublicRange,
-  type ResolvedAddress,
-} from '../../bot/adapters/callback-http.js';
+import { HttpCallbackSender } from '../../bot/adapters/callback-http.js';
+import { checkCallbackTarget, type HostResolver, nonPublicRange, type ResolvedAddress } from '../../bot/adapters/callback-target.js';
 import type { CallbackPayload } from '../../bot/ports.js';
 import { FakeClock } from '../harness/clock.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
