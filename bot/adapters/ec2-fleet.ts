@@ -1,3 +1,4 @@
+// Over 300 lines, not split: the spot-pools work rewrites this adapter next (launch across pools).
 /**
  * The `Fleet` port on EC2: one-time spot instance requests, observed in bulk by tag.
  *
