@@ -1,7 +1,7 @@
 /**
  * Callbacks, the pure half: what is sent when a job ends, how often delivery is retried, and
- * which URLs are acceptable at all. The HTTP half (signing, the SSRF guard, the request) lives in
- * bot/adapters/callback-http.ts.
+ * which URLs are acceptable at all. The HTTP half lives in bot/adapters: the SSRF guard in
+ * callback-target.ts, signing and the request in callback-http.ts.
  */
 import type { CallbackPayload } from '../ports.js';
 import { knownCost, type Job } from './job.js';
