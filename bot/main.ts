@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { systemClock } from './clock.js';
 import { loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
@@ -14,7 +15,8 @@ import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
 import { DynamoJobStore } from './adapters/dynamo-store.js';
 import { Ec2Fleet } from './adapters/ec2-fleet.js';
 import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
-import { checkContainerEngine, containerEnvFrom, detectContainerCli, LocalFleet, NO_CONTAINER_CLI_MESSAGE } from './adapters/local-fleet.js';
+import { checkContainerEngine, containerEnvFrom, detectContainerCli, NO_CONTAINER_CLI_MESSAGE } from './adapters/container-engine.js';
+import { LocalFleet } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import { DEFAULT_TIMINGS } from './core/lifecycle.js';
@@ -24,10 +26,8 @@ import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer, type HttpServerDeps } from './http/server.js';
 import type { ChatSurface, CommandDeps, HostFacts } from './commands/types.js';
 import type { SlackSurfaceOptions } from './slack/app.js';
-import type { Clock, Fleet } from './ports.js';
+import type { Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-
-const systemClock: Clock = { now: () => new Date() };
 
 type Closer = () => Promise<void>;
 
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     secret,
     apiToken: config.apiToken,
     defaults,
-    clock: () => systemClock.now(),
+    clock: systemClock,
     logger,
     metrics: () => engine.metrics.render(),
     ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),

@@ -93,6 +93,7 @@ export interface Notifier {
   jobChanged(job: Job, events: Job['events']): Promise<void>;
 }
 
+/** The time of day, injected: `systemClock` (bot/clock.ts) in the bot, a fake one in tests. */
 export interface Clock {
   now(): Date;
 }

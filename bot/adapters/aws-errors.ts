@@ -5,6 +5,9 @@
  * The sets are disjoint (a test checks it): a code means one thing. Retrying throttled calls is
  * the SDK's job (adaptive retry mode, see aws-clients.ts); these sets decide what the *bot* does
  * once the SDK has given up: wait for the next tick, treat the resource as gone, or fail the job.
+ *
+ * EC2 first (sets of codes, for the fleet), then DynamoDB (error names, for the stores and the
+ * lease, which branch on the one name a conditional write or a table call answers with).
  */
 import { LaunchError } from '../ports.js';
 
@@ -156,6 +159,32 @@ export function isServerFault(err: unknown): boolean {
   if ((err as { $fault?: unknown }).$fault === 'server') return true;
   const status = httpStatus(err);
   return status !== undefined && status >= 500;
+}
+
+/**
+ * DynamoDB error names the adapters branch on. The SDK sets `name` from the service's `__type`,
+ * which DynamoDB, moto and dynalite all send.
+ */
+export const DynamoErrorName = {
+  ConditionalCheckFailed: 'ConditionalCheckFailedException',
+  ResourceNotFound: 'ResourceNotFoundException',
+  ResourceInUse: 'ResourceInUseException',
+  Validation: 'ValidationException',
+  /** dynalite's answer to operations it lacks (UpdateTimeToLive, transactions). */
+  UnknownOperation: 'UnknownOperationException',
+} as const;
+export type DynamoErrorName = (typeof DynamoErrorName)[keyof typeof DynamoErrorName];
+
+/** Whether `err` is the DynamoDB error called `name`. */
+export function isDynamoError(err: unknown, name: DynamoErrorName): boolean {
+  return err instanceof Error && err.name === name;
+}
+
+/** An emulator that does not implement an operation; the real service never answers this way. */
+export function isNotImplemented(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === DynamoErrorName.UnknownOperation || /NotImplemented/i.test(err.name)) return true;
+  return httpStatus(err) === 501;
 }
 
 /** Anything a launch call threw, as the port's `LaunchError`, classified by the sets above. */

@@ -6,7 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, LeaseStore } from '../ports.js';
-import { DynamoErrorName, isDynamoError } from './dynamo-store.js';
+import { DynamoErrorName, isDynamoError } from './aws-errors.js';
 
 /** Options of {@link DynamoLeaseStore}. */
 export interface DynamoLeaseStoreOptions {

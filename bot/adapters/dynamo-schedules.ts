@@ -3,12 +3,13 @@
  * listed through the same sparse index as jobs, under their own partition value, so no second
  * index and no scan.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.js';
 import { specFromStored } from '../core/job.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ScheduleStore } from '../ports.js';
+import { DynamoErrorName, isDynamoError } from './aws-errors.js';
 import { ACTIVE_INDEX, ACTIVE_SHARD_ATTRIBUTE, ACTIVE_SORT_ATTRIBUTE, KEY_ATTRIBUTE } from './dynamo-schema.js';
 
 /** The active-index partition of schedules (job shards are `active#N`). */
@@ -72,7 +73,7 @@ export class DynamoScheduleStore implements ScheduleStore {
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new ConflictError(`schedule ${schedule.id} changed or exists`);
+      if (isDynamoError(err, DynamoErrorName.ConditionalCheckFailed)) throw new ConflictError(`schedule ${schedule.id} changed or exists`);
       throw err;
     }
   }

@@ -32,32 +32,7 @@ import {
   createTableInput,
   createdDayOf,
 } from './dynamo-schema.js';
-
-/**
- * DynamoDB error names the adapters branch on, sorted in one place. The SDK sets `name` from the
- * service's `__type`, which DynamoDB, moto and dynalite all send.
- */
-export const DynamoErrorName = {
-  ConditionalCheckFailed: 'ConditionalCheckFailedException',
-  ResourceNotFound: 'ResourceNotFoundException',
-  ResourceInUse: 'ResourceInUseException',
-  Validation: 'ValidationException',
-  /** dynalite's answer to operations it lacks (UpdateTimeToLive, transactions). */
-  UnknownOperation: 'UnknownOperationException',
-} as const;
-
-/** Whether `err` is the DynamoDB error called `name`. */
-export function isDynamoError(err: unknown, name: string): boolean {
-  return err instanceof Error && err.name === name;
-}
-
-/** An emulator that does not implement an operation; the real service never answers this way. */
-export function isNotImplemented(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === DynamoErrorName.UnknownOperation || /NotImplemented/i.test(err.name)) return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 501;
-}
+import { DynamoErrorName, isDynamoError, isNotImplemented } from './aws-errors.js';
 
 /** Options of {@link DynamoJobStore}. */
 export interface DynamoJobStoreOptions {

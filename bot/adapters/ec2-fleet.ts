@@ -1,3 +1,4 @@
+// Over 300 lines, not split: the spot-pools work rewrites this adapter next (launch across pools).
 /**
  * The `Fleet` port on EC2: one-time spot instance requests, observed in bulk by tag.
  *
@@ -25,7 +26,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { SCHED_TAG_KEYS } from '../core/facts.js';
 import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
+import { systemClock } from '../clock.js';
+import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
@@ -50,6 +52,8 @@ export interface Ec2FleetOptions {
   /** Worker instance profile, by name or by ARN (`arn:…`). */
   instanceProfile?: string;
   logger?: FleetLogger;
+  /** Ages the cached spot prices; default: the system clock. */
+  clock?: Clock;
 }
 
 const silentLogger: FleetLogger = { warn: () => {} };
@@ -72,6 +76,7 @@ export class Ec2Fleet implements Fleet {
   private readonly securityGroupIds: readonly string[];
   private readonly instanceProfile: string | undefined;
   private readonly logger: FleetLogger;
+  private readonly clock: Clock;
   /**
    * Instances this process tagged that Describe has not yet listed by tag (EC2 tags are eventually
    * consistent). Without it, every tick until then would tag them again.
@@ -91,6 +96,7 @@ export class Ec2Fleet implements Fleet {
     // An empty string from configuration means "no profile", like an absent one.
     this.instanceProfile = opts.instanceProfile ? opts.instanceProfile : undefined;
     this.logger = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**
@@ -178,7 +184,7 @@ export class Ec2Fleet implements Fleet {
    * unknown cost.
    */
   private async priceInstances(requests: SpotInstanceRequest[], instances: InstanceView[]): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const keyOf = new Map<string, string>();
     const wanted = new Set<string>();
     for (const request of requests) {

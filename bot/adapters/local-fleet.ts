@@ -1,3 +1,4 @@
+// Over 300 lines: one class, because launch, observe, terminate and restart recovery share the runs map.
 /**
  * The `Fleet` port on this machine: the compute of the embedded default (README.md, "Quick start").
  * A "spot request" is fulfilled at once by running the job attempt's rendered agent script —
@@ -21,19 +22,19 @@
  *   `terminated` — whether it ended by itself, was terminated, or vanished while the bot was down.
  *   The engine has already had `finished` from the agent when a run ends normally; otherwise the
  *   terminated instance is an interruption, retried under the job's usual rules.
+ *
+ * Finding the container CLI is container-engine.ts's part; reading and writing `run.json`,
+ * local-runs.ts's.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { constants, accessSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/observation.js';
-import { LaunchError, type Fleet, type LaunchPlan } from '../ports.js';
-import { processGroupAlive, processStartMarker, signalProcessGroup } from './local-process.js';
-
-export type ContainerCli = 'docker' | 'podman';
-
-/** What users read, at start and on every job, when this machine cannot run containers. */
-export const NO_CONTAINER_CLI_MESSAGE = 'neither docker nor podman is installed; install one to run jobs locally';
+import { systemClock } from '../clock.js';
+import { LaunchError, type Clock, type Fleet, type LaunchPlan } from '../ports.js';
+import { detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
+import { processGroupAlive, processStartMarker, signalProcessGroup, waitUntilGone } from './local-process.js';
+import { localRunIds, readRecord, writeRecord, type EndReason, type RunRecord } from './local-runs.js';
 
 /** Structured logging; pino's `logger.info(obj, msg)` fits. */
 export interface LocalFleetLogger {
@@ -50,7 +51,7 @@ export interface LocalFleetOptions {
   /** PATH for finding the CLI and for the script; the bot's own PATH, passed in by main.ts. */
   pathEnv?: string;
   /**
-   * The rest of the script's environment (see `containerEnvFrom`). Nothing else is inherited.
+   * The rest of the script's environment (see `containerEnvFrom` in container-engine.ts). Nothing else is inherited.
    * It cannot turn host actions or metadata back on.
    */
   spawnEnv?: Record<string, string>;
@@ -58,37 +59,8 @@ export interface LocalFleetOptions {
   terminateGraceMs?: number;
   /** A run that ended is listed this long, so the engine sees it terminated; default 1 h (EC2 too). */
   forgetAfterMs?: number;
-}
-
-type RunState = 'starting' | 'running' | 'ended';
-/** `exited`: bash ended by itself; `terminated`: by `terminateInstance`; `lost`: found gone. */
-type EndReason = 'exited' | 'terminated' | 'lost';
-
-/** The persisted record of one run (`run.json`). */
-export interface RunRecord {
-  format: 1;
-  jobId: string;
-  attempt: number;
-  requestId: string;
-  instanceId: string;
-  clientToken: string;
-  instanceType: string;
-  containerCli: ContainerCli;
-  containerName: string;
-  requestState: 'active' | 'cancelled';
-  state: RunState;
-  /** bash's pid, which is also its process group id (it runs detached). */
-  pid?: number;
-  pgid?: number;
-  /** Tells this process from a later one that reuses the pid (see local-process.ts). */
-  startMarker?: string;
-  startedAt: string;
-  endedAt?: string;
-  endReason?: EndReason;
-  exitCode?: number | null;
-  signal?: string | null;
-  /** `<cli> rm -f` was tried after the run ended; once is enough. */
-  containerRemoved?: boolean;
+  /** Stamps `startedAt`/`endedAt` and ages ended runs; default: the system clock. */
+  clock?: Clock;
 }
 
 interface Run {
@@ -101,7 +73,6 @@ interface Run {
   stopping?: Promise<void>;
 }
 
-const RECORD_FILE = 'run.json';
 const SCRIPT_FILE = 'user-data.sh';
 const LOG_FILE = 'agent.log';
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -110,105 +81,6 @@ const DEFAULT_FORGET_AFTER_MS = 3600_000;
 const CONTAINER_RM_TIMEOUT_MS = 30_000;
 // Job ids become folder names: nothing that could climb out of workDir.
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-
-/** The ids of one job attempt's run; deterministic, so a repeated launch finds the first. */
-export function localRunIds(jobId: string, attempt: number): { requestId: string; instanceId: string } {
-  return { requestId: `local-r-${jobId}-${attempt}`, instanceId: `local-i-${jobId}-${attempt}` };
-}
-
-/** The absolute path of an executable `name` on `pathEnv`, if there is one. */
-export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
-  // An empty PATH entry means the current directory: never look there.
-  for (const dir of (pathEnv ?? '').split(delimiter).filter((d) => d.startsWith('/'))) {
-    const file = join(dir, name);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not there, or not executable
-    }
-  }
-  return undefined;
-}
-
-/** The container CLI this machine has: docker if it is anywhere on PATH, else podman. */
-export function detectContainerCli(pathEnv: string | undefined): ContainerCli | undefined {
-  if (findOnPath('docker', pathEnv)) return 'docker';
-  if (findOnPath('podman', pathEnv)) return 'podman';
-  return undefined;
-}
-
-/**
- * Whether the container engine answers: a docker CLI whose daemon is not running is the usual
- * way "docker is installed" still fails every job. `version` talks to the engine (docker) or
- * runs daemonless (podman). Undefined when it answers; else the CLI's first line of complaint.
- */
-export function checkContainerEngine(cli: ContainerCli, pathEnv: string | undefined, env: Record<string, string>): Promise<string | undefined> {
-  const cliPath = findOnPath(cli, pathEnv);
-  if (!cliPath) return Promise.resolve(NO_CONTAINER_CLI_MESSAGE);
-  return new Promise((resolve) => {
-    execFile(cliPath, ['version'], { env: { ...env, PATH: pathEnv ?? '' }, timeout: ENGINE_CHECK_TIMEOUT_MS }, (err, _stdout, stderr) => {
-      if (!err) return resolve(undefined);
-      const said = String(stderr).split('\n').map((line) => line.trim()).find((line) => line !== '');
-      resolve(said ?? `\`${cli} version\` failed: ${err.message}`);
-    });
-  });
-}
-
-const ENGINE_CHECK_TIMEOUT_MS = 5_000;
-
-/**
- * Variables the container CLI needs to reach the user's engine and registries (rootless Podman's
- * runtime dir, Docker contexts and credentials, proxies), picked from the bot's environment.
- * Everything else stays out of the script's environment.
- */
-const CONTAINER_ENV_KEYS = [
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'LANG',
-  'LC_ALL',
-  'XDG_RUNTIME_DIR',
-  'XDG_CONFIG_HOME',
-  'XDG_DATA_HOME',
-  'DBUS_SESSION_BUS_ADDRESS',
-  'DOCKER_HOST',
-  'DOCKER_CONFIG',
-  'DOCKER_CONTEXT',
-  'DOCKER_CERT_PATH',
-  'DOCKER_TLS_VERIFY',
-  'CONTAINER_HOST',
-  'CONTAINER_CONNECTION',
-  'CONTAINERS_CONF',
-  'CONTAINERS_STORAGE_CONF',
-  'CONTAINERS_REGISTRIES_CONF',
-  'REGISTRY_AUTH_FILE',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-] as const;
-
-const LOOPBACK_NO_PROXY = ['127.0.0.1', 'localhost', '::1'];
-
-export function containerEnvFrom(env: Record<string, string | undefined>): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const key of CONTAINER_ENV_KEYS) {
-    const value = env[key];
-    if (value !== undefined && value !== '') picked[key] = value;
-  }
-  // The agent's curl honours proxies too, and a proxy cannot reach the bot on loopback.
-  if (picked.HTTP_PROXY ?? picked.http_proxy ?? picked.HTTPS_PROXY ?? picked.https_proxy) {
-    for (const key of ['NO_PROXY', 'no_proxy'] as const) {
-      const existing = (picked[key] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      picked[key] = [...new Set([...existing, ...LOOPBACK_NO_PROXY])].join(',');
-    }
-  }
-  return picked;
-}
 
 const silentLogger: LocalFleetLogger = { info: () => {}, warn: () => {} };
 
@@ -221,6 +93,7 @@ export class LocalFleet implements Fleet {
   private readonly spawnEnv: Record<string, string>;
   private readonly terminateGraceMs: number;
   private readonly forgetAfterMs: number;
+  private readonly clock: Clock;
   /** By instance id. Ended runs stay until `forgetAfterMs` has passed. */
   private readonly runs = new Map<string, Run>();
   /** Launches in progress by instance id, so two at once for one attempt start one process. */
@@ -238,6 +111,7 @@ export class LocalFleet implements Fleet {
     this.spawnEnv = { ...opts.spawnEnv };
     this.terminateGraceMs = opts.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
     this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**
@@ -267,7 +141,7 @@ export class LocalFleet implements Fleet {
   async observe(): Promise<FleetSnapshot> {
     await this.load();
     await Promise.all([...this.runs.values()].map((run) => this.refresh(run)));
-    const forgetBefore = Date.now() - this.forgetAfterMs;
+    const forgetBefore = this.clock.now().getTime() - this.forgetAfterMs;
     const requests: SpotRequestView[] = [];
     const instances: InstanceView[] = [];
     for (const [instanceId, { record }] of this.runs) {
@@ -371,7 +245,7 @@ export class LocalFleet implements Fleet {
         containerName: `sched-${launch.jobId}-${launch.attempt}`,
         requestState: 'active',
         state: 'starting',
-        startedAt: new Date().toISOString(),
+        startedAt: this.clock.now().toISOString(),
       },
     };
     // Recorded before the process exists: a crash now leaves a `starting` record (read as lost),
@@ -437,7 +311,7 @@ export class LocalFleet implements Fleet {
   }
 
   private markEnded(run: Run, reason: EndReason): void {
-    Object.assign(run.record, { state: 'ended', endReason: reason, endedAt: new Date().toISOString() });
+    Object.assign(run.record, { state: 'ended', endReason: reason, endedAt: this.clock.now().toISOString() });
   }
 
   /** For runs this process is not the parent of (started before a restart): is bash still there? */
@@ -520,7 +394,7 @@ export class LocalFleet implements Fleet {
 
   private async loadRecords(): Promise<void> {
     await mkdir(this.workDir, { recursive: true, mode: 0o700 });
-    const forgetBefore = Date.now() - this.forgetAfterMs;
+    const forgetBefore = this.clock.now().getTime() - this.forgetAfterMs;
     for (const jobDir of await readdir(this.workDir, { withFileTypes: true })) {
       if (!jobDir.isDirectory() || !JOB_ID_PATTERN.test(jobDir.name)) continue;
       const attempts = await readdir(join(this.workDir, jobDir.name), { withFileTypes: true });
@@ -541,43 +415,11 @@ export class LocalFleet implements Fleet {
   }
 
   private persist(run: Run): Promise<void> {
-    const text = `${JSON.stringify(run.record, null, 2)}\n`;
+    // The record as it is now: later changes go out with their own write.
+    const snapshot = { ...run.record };
     run.writes = run.writes
-      .then(async () => {
-        const file = join(run.dir, RECORD_FILE);
-        await writeFile(`${file}.tmp`, text, { mode: 0o600 });
-        await rename(`${file}.tmp`, file);
-      })
+      .then(() => writeRecord(run.dir, snapshot))
       .catch((err: unknown) => this.logger.warn({ err, dir: run.dir }, 'writing a local run record failed'));
     return run.writes;
-  }
-}
-
-async function readRecord(dir: string): Promise<RunRecord | undefined> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(join(dir, RECORD_FILE), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = parsed as Partial<RunRecord>;
-  const valid =
-    r.format === 1 &&
-    typeof r.jobId === 'string' &&
-    typeof r.attempt === 'number' &&
-    typeof r.instanceId === 'string' &&
-    typeof r.requestId === 'string' &&
-    (r.containerCli === 'docker' || r.containerCli === 'podman') &&
-    typeof r.containerName === 'string' &&
-    (r.state === 'starting' || r.state === 'running' || r.state === 'ended');
-  return valid ? (r as RunRecord) : undefined;
-}
-
-async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!(await processGroupAlive(pgid))) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

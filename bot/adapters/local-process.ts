@@ -1,6 +1,7 @@
 /**
  * Process facts the local compute adapter needs and Node does not give: whether a pid is still the
- * process we started (pids are reused), and whether any member of a process group is still alive.
+ * process we started (pids are reused), and whether any member of a process group is still alive
+ * (or is gone within a grace period).
  *
  * Linux answers from /proc. Elsewhere (macOS, the BSDs) `ps` answers, which is slower but only
  * asked once per run and tick. Zombies count as gone everywhere: a zombie has finished, it only
@@ -111,5 +112,16 @@ export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolea
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether every member of the process group is gone within `timeoutMs` (checked every 50 ms). */
+export async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  // A grace period, not a time of day: the monotonic clock, which no wall-clock step can skew.
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (!(await processGroupAlive(pgid))) return true;
+    if (performance.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Callbacks, the pure half: what is sent when a job ends, how often delivery is retried, and
- * which URLs are acceptable at all. The HTTP half (signing, the SSRF guard, the request) lives in
- * bot/adapters/callback-http.ts.
+ * which URLs are acceptable at all. The HTTP half lives in bot/adapters: the SSRF guard in
+ * callback-target.ts, signing and the request in callback-http.ts.
  */
 import { knownCost, type Job } from './job.js';
 
@@ -49,7 +49,8 @@ export const MAX_CALLBACK_ATTEMPTS = 1 + CALLBACK_RETRY_DELAYS_SECONDS.length;
 /**
  * The delay before the next delivery, given how many have been made: 0 → 0 (send now),
  * 1 → 5 s, …, 8 → 30 min, 9 (= `MAX_CALLBACK_ATTEMPTS`) and beyond → `undefined`: give up.
- * Deterministic; the caller adds jitter if many callbacks could fail together.
+ * A table rather than bot/core/backoff.ts's doubling, for the steps above; and no jitter: the
+ * lifecycle's decision is pure and stores the next try's time with the job (nothing adds any).
  */
 export function callbackRetryDelaySeconds(attemptsSoFar: number): number | undefined {
   if (!Number.isSafeInteger(attemptsSoFar) || attemptsSoFar < 0) {

@@ -4,6 +4,7 @@
  */
 import schedule from 'node-schedule';
 import type { Job } from '../core/job.js';
+import { systemClock } from '../clock.js';
 import type { Clock } from '../ports.js';
 
 export class DueTimers {
@@ -18,13 +19,14 @@ export class DueTimers {
       this.timers.delete(job.id);
       this.deps.fire(job.id);
     };
-    // The injected clock decides when a job is due; node-schedule counts in wall-clock time.
+    // The injected clock decides when a job is due; node-schedule reads the system clock itself,
+    // so the delay is turned into a time on that clock, whatever clock is injected.
     const delayMs = Date.parse(job.runAt) - this.deps.clock.now().getTime();
     if (delayMs <= 0) {
       setImmediate(fire);
       return;
     }
-    const timer = schedule.scheduleJob(new Date(Date.now() + delayMs), fire);
+    const timer = schedule.scheduleJob(new Date(systemClock.now().getTime() + delayMs), fire);
     if (timer) this.timers.set(job.id, timer);
   }
 

@@ -4,6 +4,7 @@
  * together (EC2 throttling, a DynamoDB outage) do not retry in lockstep.
  */
 import type { Logger } from 'pino';
+import { backoffDelayMs, Jitter } from '../core/backoff.js';
 import { coerceError } from '../core/errors.js';
 
 export interface ReconcileLoopOptions {
@@ -41,8 +42,9 @@ export class ReconcileLoop {
   delayAfter(errors: number): number {
     const { intervalMs } = this.opts;
     if (errors === 0) return intervalMs;
-    const cap = Math.min(this.opts.maxBackoffMs ?? 300_000, intervalMs * 2 ** Math.min(errors, 10));
-    return Math.max(intervalMs / 2, (this.opts.random ?? Math.random)() * cap);
+    // Ceiling interval · 2^errors (the exponent stops at 10); never faster than half an interval.
+    const policy = { baseMs: 2 * intervalMs, maxMs: this.opts.maxBackoffMs ?? 300_000, jitter: Jitter.Full };
+    return Math.max(intervalMs / 2, backoffDelayMs(Math.min(errors, 10), policy, this.opts.random ?? Math.random));
   }
 
   private schedule(delayMs: number): void {

@@ -49,13 +49,14 @@ export class Reconciler {
     if (lease && !(await lease.tryAcquire(LEASE_NAME, this.deps.holderId, this.deps.pollSeconds * 3000))) {
       return { skipped: true, jobs: 0, orphansTerminated: 0, orphansCancelled: 0 };
     }
-    const started = Date.now();
+    // A duration, not a time of day: the monotonic clock, which no wall-clock step can skew.
+    const started = performance.now();
     await this.fireSchedules();
     const jobs = await store.listActive();
     const snapshot = await this.observeFleet();
     await this.reconcileJobs(jobs, snapshot && indexSnapshot(snapshot));
     const swept = snapshot ? await sweepOrphans(this.deps, jobs, snapshot) : { terminated: 0, cancelled: 0 };
-    metrics.recordPass(Date.now() - started, jobs.length);
+    metrics.recordPass(performance.now() - started, jobs.length);
     return { skipped: false, jobs: jobs.length, orphansTerminated: swept.terminated, orphansCancelled: swept.cancelled };
   }
 

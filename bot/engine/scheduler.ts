@@ -15,6 +15,7 @@ import type { Job, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { NewSchedule, Schedule } from '../core/schedule.js';
+import { systemClock } from '../clock.js';
 import type { Clock, ScheduleService, ScheduleStore } from '../ports.js';
 
 export interface SchedulerDeps {
@@ -159,7 +160,8 @@ export class Scheduler implements ScheduleService {
     this.timers.delete(target.id);
     if (target.status !== 'active' || !target.nextRunAt) return;
     const delayMs = Math.max(0, Date.parse(target.nextRunAt) - this.deps.clock.now().getTime());
-    const timer = schedule.scheduleJob(new Date(Date.now() + delayMs + 5), () => {
+    // As in due-timers.ts: node-schedule reads the system clock, so the delay lands on that clock.
+    const timer = schedule.scheduleJob(new Date(systemClock.now().getTime() + delayMs + 5), () => {
       this.timers.delete(target.id);
       this.fireIfDue(target.id).catch((err) => this.deps.logger.error({ err: coerceError(err), scheduleId: target.id }, 'schedule firing failed; the poller retries'));
     });

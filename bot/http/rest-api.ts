@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { validateCallbackUrlSyntax } from '../core/callback.js';
 import { parseJobRequest, type JobDefaults } from '../core/job-request.js';
-import type { JobService } from '../ports.js';
+import type { Clock, JobService } from '../ports.js';
 import { constantTimeEqual } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';
 import { sendError } from './error-replies.js';
@@ -17,7 +17,7 @@ export interface RestApiDeps {
   /** Absent or empty: the API refuses every request (there is no anonymous mode). */
   apiToken?: string;
   defaults: JobDefaults;
-  clock: () => Date;
+  clock: Clock;
 }
 
 export const REST_BODY_LIMIT_BYTES = 256 * 1024;
@@ -46,7 +46,7 @@ export function registerRestApi(app: FastifyInstance, deps: RestApiDeps): void {
   });
 
   app.post('/v1/jobs', { bodyLimit: REST_BODY_LIMIT_BYTES }, async (request, reply) => {
-    const parsed = parseJobRequest(request.body, { now: deps.clock(), defaults: deps.defaults });
+    const parsed = parseJobRequest(request.body, { now: deps.clock.now(), defaults: deps.defaults });
     if (!parsed.ok) return sendError(reply, 400, 'invalid', 'the job request is invalid', parsed.problems);
     const job = await deps.jobs.createJob({ spec: parsed.spec, runAt: parsed.runAt, owner: { ...API_OWNER } });
     return reply.code(201).header('location', `/v1/jobs/${encodeURIComponent(job.id)}`).send(toPublicJob(job));

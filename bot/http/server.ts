@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { JobDefaults } from '../core/job-request.js';
-import type { JobService } from '../ports.js';
+import type { Clock, JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute } from './error-replies.js';
 import { registerHealthRoutes } from './health.js';
 import { registerNotificationRoutes } from './notifications.js';
@@ -19,7 +19,7 @@ export interface HttpServerDeps {
   /** SCHED_API_TOKEN; absent: the REST API refuses every request. */
   apiToken?: string;
   defaults: JobDefaults;
-  clock: () => Date;
+  clock: Clock;
   logger: Logger;
   /** Prometheus text exposition for `GET /metrics`; absent: 404. */
   metrics?: () => string | Promise<string>;

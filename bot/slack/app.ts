@@ -6,9 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { systemClock } from '../clock.js';
 import type { ChatSurface, CommandDeps } from '../commands/types.js';
 import { jobView, viewEvent } from '../core/job-view.js';
 import type { Job, JobEvent } from '../core/job.js';
+import type { Clock } from '../ports.js';
 import { SlackNotifier } from './notifier.js';
 import { renderJobEvent, renderJobMessage, SLACK_LIMITS } from './render.js';
 import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
@@ -29,6 +31,8 @@ export interface SlackSurfaceOptions {
   logger: Logger;
   /** Persists a job message's ts. */
   saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface SlackSurface extends ChatSurface {
@@ -39,6 +43,7 @@ export interface SlackSurface extends ChatSurface {
 
 export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
   const log = opts.logger;
+  const clock = opts.clock ?? systemClock;
   const clientOptions = {
     ...(opts.apiUrl && { slackApiUrl: opts.apiUrl }),
     timeout: 10_000,
@@ -60,22 +65,23 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
       ? { socketMode: true, appToken: opts.appToken, installerOptions: { clientOptions } }
       : { receiver: receiver! }),
   });
-  const responders = new Responders();
+  const responders = new Responders(clock);
   // The notifier does its own pacing and must see every 429, so its client never retries.
   const notifierClient = new webApi.WebClient(opts.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const notifier = new SlackNotifier({
     client: notifierClient,
     logger: log.child({ component: 'slack-notifier' }),
     saveMessageRef: opts.saveMessageRef,
+    clock,
     onUndeliverable: (job, error) => {
       const why = error === 'not_in_channel' || error === 'channel_not_found' ? 'I am not a member of this channel' : `Slack refused my message (${error})`;
       const text = `${why}, so job ${job.id} cannot post its updates here. It runs anyway: follow it with \`/sched status ${job.id}\`, and invite me (\`/invite @sched\`) to see the next jobs live.`;
       void responders.tell(job.id, text).catch((err: unknown) => log.warn({ err, jobId: job.id }, 'could not tell the owner that the channel refuses the bot'));
     },
     render: {
-      jobMessage: (job: Job) => renderJobMessage(jobView(job, new Date())),
+      jobMessage: (job: Job) => renderJobMessage(jobView(job, clock.now())),
       threadReply: (job: Job, events: JobEvent[]) => {
-        const now = new Date();
+        const now = clock.now();
         const view = jobView(job, now);
         const parts = events.map((event) => renderJobEvent(view, viewEvent(event, now)));
         return { text: parts.map((p) => p.text).join('\n'), blocks: parts.flatMap((p) => p.blocks ?? []).slice(0, SLACK_LIMITS.messageBlocks) };
@@ -94,7 +100,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
       const ctx: SlackContext = {
         deps,
         defaults: opts.defaults,
-        zones: new UserZones(app.client),
+        zones: new UserZones(app.client, deps.clock),
         rememberResponder: (jobId, respond) => responders.remember(jobId, respond),
         audit: (entry) => log.info({ audit: entry }, 'slack command'),
       };
@@ -122,8 +128,10 @@ class Responders {
   private readonly byJob = new Map<string, { respond: Respond; at: number }>();
   private readonly waiting = new Map<string, { text: string; at: number }>();
 
+  constructor(private readonly clock: Clock) {}
+
   remember(jobId: string, respond: Respond): void {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     this.expire(now);
     const note = this.waiting.get(jobId);
     if (note) {
@@ -137,7 +145,7 @@ class Responders {
   async tell(jobId: string, text: string): Promise<void> {
     const entry = this.byJob.get(jobId);
     if (!entry) {
-      this.waiting.set(jobId, { text, at: Date.now() });
+      this.waiting.set(jobId, { text, at: this.clock.now().getTime() });
       return;
     }
     this.byJob.delete(jobId);

@@ -1,3 +1,4 @@
+// Over 300 lines: one job's message, thread, and failure handling share its pending state.
 /**
  * The Slack side of the `Notifier` port: one live message per job in the channel it was started
  * from, edited in place, with a thread that carries every event.
@@ -9,9 +10,9 @@
  * - Coalescing, per job: the message only ever needs the latest state, so changes that arrive
  *   while a job waits for its turn cost nothing; events accumulate (none is dropped) and go out
  *   as one thread reply with all of them, in order.
- * - Pacing, per channel: one Web API call at a time, the next one at least `minIntervalMs` after
- *   the previous one ended, taking the channel's jobs in turn so a busy job cannot starve the
- *   others.
+ * - Pacing, per channel (channel-lanes.ts): one Web API call at a time, the next one at least
+ *   `minIntervalMs` after the previous one ended, taking the channel's jobs in turn so a busy job
+ *   cannot starve the others.
  * - A job's calls: `chat.postMessage` the first time (then `saveMessageRef`, so a restarted bot
  *   edits the same message through `job.origin.messageTs`), `chat.update` afterwards, and a
  *   `chat.postMessage` with `thread_ts` whenever events are waiting.
@@ -24,9 +25,12 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { backoffDelayMs, Jitter } from '../core/backoff.js';
 import { coerceError } from '../core/errors.js';
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
-import type { Notifier } from '../ports.js';
+import { systemClock } from '../clock.js';
+import type { Clock, Notifier } from '../ports.js';
+import { ChannelLanes, type Lane, type Turn } from './channel-lanes.js';
 import { classifyCallFailure } from './web-api-errors.js';
 
 /** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
@@ -66,8 +70,8 @@ export interface SlackNotifierOptions {
     /** How long a terminal state keeps being retried. Default 10 minutes. */
     finalStateRetryMs?: number;
   };
-  /** Milliseconds since the epoch; default `Date.now`. */
-  now?: () => number;
+  /** Default: the system clock. */
+  clock?: Clock;
   /**
    * Told when Slack refuses a job's updates for good (the bot is not in the channel, the channel
    * is gone): the caller can still tell the person who started the job some other way.
@@ -89,7 +93,7 @@ export interface SlackNotifierStats {
 type Operation = 'post' | 'update' | 'reply';
 
 /** A job with something left to send. */
-interface PendingJob {
+interface PendingJob extends Turn {
   jobId: string;
   /** Latest state seen. */
   job: Job;
@@ -100,26 +104,12 @@ interface PendingJob {
   /** Events not yet in the thread, oldest first. */
   events: JobEvent[];
   lastOperation?: Operation;
-  /** In the channel's turn order (at most once). */
-  queued: boolean;
   /** Gave up after failures; nothing is sent until the job changes again. */
   parked: boolean;
   failures: number;
   firstFailureAt?: number;
-  notBefore: number;
   /** A message Slack said is gone: never edit it again. */
   goneTs?: string;
-}
-
-/** One channel: its jobs, their turn order and its single worker. */
-interface Lane {
-  channel: string;
-  jobs: Map<string, PendingJob>;
-  turns: PendingJob[];
-  pausedUntil: number;
-  lastCallEndedAt: number;
-  worker?: Promise<void>;
-  wake?: () => void;
 }
 
 const DEFAULT_MIN_INTERVAL_MS = 1000;
@@ -127,37 +117,39 @@ const DEFAULT_MIN_INTERVAL_MS = 1000;
 const MAX_REMEMBERED_REFS = 10_000;
 
 export class SlackNotifier implements Notifier {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes: ChannelLanes<PendingJob>;
   private readonly messageRefs = new Map<string, string>();
-  private readonly idleWaiters: (() => void)[] = [];
-  private readonly minIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly intermediateRetries: number;
   private readonly finalStateRetryMs: number;
-  private readonly now: () => number;
-  private stopped = false;
+  private readonly clock: Clock;
   readonly stats: SlackNotifierStats = { calls: 0, rateLimited: 0, failed: 0, dropped: 0 };
 
   constructor(private readonly options: SlackNotifierOptions) {
-    this.minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
     this.retryBaseMs = options.retry?.baseMs ?? 1000;
     this.retryMaxMs = options.retry?.maxMs ?? 60_000;
     this.intermediateRetries = options.retry?.intermediateRetries ?? 3;
     this.finalStateRetryMs = options.retry?.finalStateRetryMs ?? 10 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.lanes = new ChannelLanes({
+      minIntervalMs: options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS,
+      clock: this.clock,
+      logger: options.logger,
+      takeTurn: (lane, pending) => this.sendNext(lane, pending),
+    });
   }
 
   /** Records the change and returns; the channel's worker sends it. Never throws. */
   async jobChanged(job: Job, events: JobEvent[]): Promise<void> {
-    if (this.stopped) return;
+    if (this.lanes.isStopped) return;
     const channel = job.origin?.surface === 'slack' ? job.origin.channel : undefined;
     if (!channel) return;
-    const lane = this.laneFor(channel);
-    let pending = lane.jobs.get(job.id);
+    const lane = this.lanes.laneFor(channel);
+    let pending = lane.items.get(job.id);
     if (!pending) {
       pending = { jobId: job.id, job, revision: 0, messageStale: true, events: [], queued: false, parked: false, failures: 0, notBefore: 0 };
-      lane.jobs.set(job.id, pending);
+      lane.items.set(job.id, pending);
     }
     pending.job = job;
     pending.revision += 1;
@@ -168,7 +160,7 @@ export class SlackNotifier implements Notifier {
       pending.failures = 0;
       pending.firstFailureAt = undefined;
     }
-    this.enqueue(lane, pending);
+    this.lanes.enqueue(lane, pending);
   }
 
   /**
@@ -176,84 +168,12 @@ export class SlackNotifier implements Notifier {
    * final state that keeps failing holds this up to `finalStateRetryMs`: bound it at shutdown.
    */
   flush(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.lanes.flush();
   }
 
   /** Stops sending: a call in flight completes, nothing else goes out; pending work is lost. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    const workers = [...this.lanes.values()].map((lane) => {
-      lane.wake?.();
-      return lane.worker;
-    });
-    await Promise.all(workers);
-    this.lanes.clear();
-    this.resolveIdleWaiters();
-  }
-
-  private laneFor(channel: string): Lane {
-    let lane = this.lanes.get(channel);
-    if (!lane) {
-      lane = { channel, jobs: new Map(), turns: [], pausedUntil: 0, lastCallEndedAt: -Infinity };
-      this.lanes.set(channel, lane);
-    }
-    return lane;
-  }
-
-  private enqueue(lane: Lane, pending: PendingJob, first = false): void {
-    if (first && pending.queued) lane.turns.splice(lane.turns.indexOf(pending), 1);
-    if (first || !pending.queued) {
-      pending.queued = true;
-      if (first) lane.turns.unshift(pending);
-      else lane.turns.push(pending);
-    }
-    if (lane.worker) {
-      lane.wake?.();
-      return;
-    }
-    // Started on a microtask so `lane.worker` is set before the worker can possibly finish.
-    lane.worker = Promise.resolve()
-      .then(() => this.runLane(lane))
-      .catch((err: unknown) => {
-        // Unreachable by design (every call's failure is handled); kept so a bug cannot go silent.
-        this.options.logger.error({ err: coerceError(err), channel: lane.channel }, 'slack notifier worker died');
-      });
-  }
-
-  private async runLane(lane: Lane): Promise<void> {
-    try {
-      while (!this.stopped) {
-        const now = this.now();
-        const openAt = Math.max(lane.pausedUntil, lane.lastCallEndedAt + this.minIntervalMs);
-        if (openAt > now) {
-          await this.sleep(lane, openAt - now);
-          continue;
-        }
-        const pending = this.takeTurn(lane, now);
-        if (pending) {
-          await this.sendNext(lane, pending);
-          continue;
-        }
-        if (lane.turns.length === 0) break;
-        // Everyone left is backing off: sleep until the first is due, or until new work arrives.
-        const dueAt = lane.turns.reduce((earliest, p) => Math.min(earliest, p.notBefore), Infinity);
-        await this.sleep(lane, dueAt - now);
-      }
-    } finally {
-      // The lane itself stays: its pause and last call time must outlive an idle moment.
-      lane.worker = undefined;
-      if (this.isIdle()) this.resolveIdleWaiters();
-    }
-  }
-
-  /** The first job in turn order that may send now, taken out of the order. */
-  private takeTurn(lane: Lane, now: number): PendingJob | undefined {
-    const index = lane.turns.findIndex((p) => p.notBefore <= now);
-    if (index < 0) return undefined;
-    const [pending] = lane.turns.splice(index, 1);
-    if (pending) pending.queued = false;
-    return pending;
+  stop(): Promise<void> {
+    return this.lanes.stop();
   }
 
   private nextOperation(pending: PendingJob): Operation | undefined {
@@ -274,7 +194,7 @@ export class SlackNotifier implements Notifier {
     return ts === pending.goneTs ? undefined : ts;
   }
 
-  private async sendNext(lane: Lane, pending: PendingJob): Promise<void> {
+  private async sendNext(lane: Lane<PendingJob>, pending: PendingJob): Promise<void> {
     const operation = this.nextOperation(pending);
     if (!operation) {
       this.settle(lane, pending);
@@ -336,7 +256,7 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  private handleFailure(lane: Lane, pending: PendingJob, operation: Operation, thrown: unknown): void {
+  private handleFailure(lane: Lane<PendingJob>, pending: PendingJob, operation: Operation, thrown: unknown): void {
     const { logger } = this.options;
     const failure = classifyCallFailure(thrown);
     const context = { channel: lane.channel, jobId: pending.jobId, operation, status: pending.job.status };
@@ -345,7 +265,7 @@ export class SlackNotifier implements Notifier {
         this.stats.rateLimited += 1;
         lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
         logger.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'slack rate limit: pausing the channel');
-        this.enqueue(lane, pending, true);
+        this.lanes.enqueue(lane, pending, true);
         return;
       }
       case 'message-gone': {
@@ -355,7 +275,7 @@ export class SlackNotifier implements Notifier {
         this.messageRefs.delete(pending.jobId);
         pending.messageStale = true;
         logger.warn({ ...context, error: failure.error }, 'slack message gone; posting a new one');
-        this.enqueue(lane, pending);
+        this.lanes.enqueue(lane, pending);
         return;
       }
       case 'permanent':
@@ -374,7 +294,7 @@ export class SlackNotifier implements Notifier {
         if (!giveUp) {
           pending.notBefore = now + this.backoffMs(pending.failures);
           logger.warn({ ...context, error: failure.error, failures: pending.failures, retryInMs: pending.notBefore - now }, 'slack call failed; retrying');
-          this.enqueue(lane, pending);
+          this.lanes.enqueue(lane, pending);
           return;
         }
         if (terminal) {
@@ -395,44 +315,25 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  /** Exponential, capped, with jitter so channels that failed together do not retry together. */
+  /** Exponential, capped, with equal jitter so channels that failed together do not retry together. */
   private backoffMs(failures: number): number {
-    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return Math.round(backoffDelayMs(failures, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: Jitter.Equal }, Math.random));
+  }
+
+  /** Milliseconds since the epoch, by the clock. */
+  private now(): number {
+    return this.clock.now().getTime();
   }
 
   /** Back in turn order if it has more to send; forgotten if not. */
-  private settle(lane: Lane, pending: PendingJob): void {
-    if (this.nextOperation(pending)) this.enqueue(lane, pending);
-    else if (!pending.parked && lane.jobs.get(pending.jobId) === pending) lane.jobs.delete(pending.jobId);
+  private settle(lane: Lane<PendingJob>, pending: PendingJob): void {
+    if (this.nextOperation(pending)) this.lanes.enqueue(lane, pending);
+    else if (!pending.parked && lane.items.get(pending.jobId) === pending) lane.items.delete(pending.jobId);
   }
 
-  private drop(lane: Lane, pending: PendingJob): void {
+  private drop(lane: Lane<PendingJob>, pending: PendingJob): void {
     this.stats.dropped += 1;
-    if (lane.jobs.get(pending.jobId) === pending) lane.jobs.delete(pending.jobId);
-    const index = lane.turns.indexOf(pending);
-    if (index >= 0) lane.turns.splice(index, 1);
-    pending.queued = false;
+    this.lanes.remove(lane, pending.jobId, pending);
   }
 
-  private sleep(lane: Lane, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (lane.wake === done) lane.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      lane.wake = done;
-    });
-  }
-
-  private isIdle(): boolean {
-    for (const lane of this.lanes.values()) if (lane.worker) return false;
-    return true;
-  }
-
-  private resolveIdleWaiters(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
 }

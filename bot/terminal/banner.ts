@@ -1,5 +1,5 @@
 /** What the terminal says when Sched starts: what runs where, and how to begin. Pure. */
-import { NO_CONTAINER_CLI_MESSAGE } from '../adapters/local-fleet.js';
+import { NO_CONTAINER_CLI_MESSAGE } from '../adapters/container-engine.js';
 import type { HostFacts } from '../commands/types.js';
 import type { Paint } from './render.js';
 

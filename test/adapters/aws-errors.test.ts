@@ -1,7 +1,9 @@
+import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { describe, expect, test } from 'vitest';
 import {
   CAPACITY_ERROR_CODES,
+  DynamoErrorName,
   MALFORMED_ID_ERROR_CODES,
   NOT_FOUND_ERROR_CODES,
   PERMANENT_ERROR_CODES,
@@ -9,6 +11,8 @@ import {
   THROTTLING_ERROR_CODES,
   awsErrorCode,
   isCapacityError,
+  isDynamoError,
+  isNotImplemented,
   launchErrorFrom,
   isMalformedId,
   isNotFound,
@@ -121,5 +125,29 @@ describe('launchErrorFrom', () => {
   test('is not wrapped twice', () => {
     const err = new LaunchError('X', 'x', true);
     expect(launchErrorFrom(err)).toBe(err);
+  });
+});
+
+describe('DynamoDB errors', () => {
+  /** What the SDK throws for a DynamoDB error response (DynamoDB, moto and dynalite alike). */
+  function dynamoError(name: string, httpStatusCode = 400): DynamoDBServiceException {
+    return new DynamoDBServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message: `${name} happened` });
+  }
+
+  test('are told by name, whether the SDK built its own class for it or not', () => {
+    const conditional = new ConditionalCheckFailedException({ $metadata: {}, message: 'The conditional request failed' });
+    expect(isDynamoError(conditional, DynamoErrorName.ConditionalCheckFailed)).toBe(true);
+    expect(isDynamoError(dynamoError('ConditionalCheckFailedException'), DynamoErrorName.ConditionalCheckFailed)).toBe(true);
+    expect(isDynamoError(dynamoError('ResourceInUseException'), DynamoErrorName.ConditionalCheckFailed)).toBe(false);
+    expect(isDynamoError({ name: 'ConditionalCheckFailedException' }, DynamoErrorName.ConditionalCheckFailed)).toBe(false);
+  });
+
+  test.each([
+    ['UnknownOperationException', 400, true],
+    ['NotImplementedException', 400, true],
+    ['SomethingElse', 501, true],
+    ['ValidationException', 400, false],
+  ])('an emulator lacking the operation: %s (HTTP %i) → %s', (name, status, expected) => {
+    expect(isNotImplemented(dynamoError(name, status))).toBe(expected);
   });
 });

@@ -3,14 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  checkCallbackTarget,
-  HttpCallbackSender,
-  type HostResolver,
-  nonPublicRange,
-  type ResolvedAddress,
-} from '../../bot/adapters/callback-http.js';
+import { HttpCallbackSender } from '../../bot/adapters/callback-http.js';
+import { checkCallbackTarget, type HostResolver, nonPublicRange, type ResolvedAddress } from '../../bot/adapters/callback-target.js';
 import type { CallbackPayload } from '../../bot/core/callback.js';
+import { FakeClock } from '../harness/clock.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 
 const SECRET = 'callback-test-secret-5f1e';
@@ -166,7 +162,7 @@ function fixedResolver(...addresses: string[]): HostResolver & { calls: string[]
 }
 
 function sender(options: Partial<ConstructorParameters<typeof HttpCallbackSender>[0]> = {}): HttpCallbackSender {
-  return new HttpCallbackSender({ secret: SECRET, allowPrivate: true, now: () => NOW_MS, resolve: noResolve, ...options });
+  return new HttpCallbackSender({ secret: SECRET, allowPrivate: true, clock: new FakeClock(new Date(NOW_MS)), resolve: noResolve, ...options });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,16 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  containerEnvFrom,
-  detectContainerCli,
-  findOnPath,
-  LocalFleet,
-  localRunIds,
-  NO_CONTAINER_CLI_MESSAGE,
-  type LocalFleetOptions,
-  type RunRecord,
-} from '../../bot/adapters/local-fleet.js';
+import { containerEnvFrom, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE } from '../../bot/adapters/container-engine.js';
+import { LocalFleet, type LocalFleetOptions } from '../../bot/adapters/local-fleet.js';
+import { localRunIds, type RunRecord } from '../../bot/adapters/local-runs.js';
 import { renderAgentScript } from '../../bot/core/agent-script.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';

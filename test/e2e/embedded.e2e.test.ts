@@ -12,7 +12,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { RunRecord } from '../../bot/adapters/local-fleet.js';
+import type { RunRecord } from '../../bot/adapters/local-runs.js';
 import type { PublicJob } from '../../bot/http/public-job.js';
 import { verifyCallbackSignature } from '../../bot/security/hmac.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../bot/core/er
 import type { Job, NewJob } from '../../bot/core/job.js';
 import { buildHttpServer, type HttpServerDeps } from '../../bot/http/server.js';
 import { MASKED_ENV_VALUE } from '../../bot/http/public-job.js';
+import { FakeClock } from '../harness/clock.js';
 import type { AgentReport, AgentReportResult, JobService } from '../../bot/ports.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -225,7 +226,7 @@ function build(overrides: Partial<HttpServerDeps> = {}): FastifyInstance {
     secret: SECRET,
     apiToken: API_TOKEN,
     defaults: { instanceTypes: ['t3.micro', 't3.small'], interruptionsTolerated: 3 },
-    clock: () => NOW,
+    clock: new FakeClock(NOW),
     logger,
     metrics: () => '# HELP sched_jobs_active Active jobs\n# TYPE sched_jobs_active gauge\nsched_jobs_active 2\n',
     ...overrides,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { checkContainerEngine } from '../../bot/adapters/local-fleet.js';
+import { checkContainerEngine } from '../../bot/adapters/container-engine.js';
 import { renderBannerLines, type BannerFacts } from '../../bot/terminal/banner.js';
 
 const base: BannerFacts = {
