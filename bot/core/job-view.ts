@@ -11,7 +11,9 @@
 import { quote } from 'shell-quote';
 import type { Schedule } from '../ports.js';
 import { describeInstant, nextFirings, relativeTime } from './parsing/when.js';
-import { isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
+import { computeOf, isTerminal, JobStatus, type Job, type JobEvent, type JobEventKind, type JobOwner, type JobSpec } from './job.js';
+import { isLegacyEvent } from './job-event.js';
+import { describeEvent, jobReason } from './event-words.js';
 import { formatUtc } from './job-request.js';
 import { formatDuration } from './lifecycle.js';
 import { assertNever } from './assert-never.js';
@@ -167,21 +169,17 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
   };
 }
 
-/** A run of local compute (the embedded default): its ids say so; it has no instance type. */
-function isLocalRun(job: Job): boolean {
-  return Boolean(job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-'));
-}
-
 /** One event of a job's history as people are shown it. */
 export function viewEvent(event: JobEvent, now: Date): ViewEvent {
-  return { at: event.at, time: eventTime(event.at, now), kind: event.kind, text: printable(event.text), tone: eventTone(event.kind, event.text) };
+  return { at: event.at, time: eventTime(event.at, now), kind: event.kind, text: printable(describeEvent(event)), tone: eventTone(event) };
 }
 
 export function jobStatusLabel(job: Job, now: Date): string {
   const attempt = job.attempt > 1 ? `, attempt ${job.attempt}` : '';
   const type = job.instanceType ?? job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 'unknown type';
   // Local compute (the embedded default) has no instance types: its runs are this machine.
-  const local = isLocalRun(job);
+  const local = computeOf(job) === 'local';
+  const reason = jobReason(job);
   const instance = local ? 'this machine' : job.instanceId ? `${job.instanceId} (${type})` : `a ${type} instance`;
   switch (job.status) {
     case JobStatus.Scheduled: {
@@ -203,11 +201,11 @@ export function jobStatusLabel(job: Job, now: Date): string {
       return took === undefined ? 'Succeeded' : `Succeeded in ${formatDuration(took)}`;
     }
     case JobStatus.Failed:
-      if (job.reason) return `Failed: ${job.reason}`;
+      if (reason) return `Failed: ${reason}`;
       return job.exitCode === undefined ? 'Failed' : `Failed with exit code ${job.exitCode}`;
     case JobStatus.Cancelled:
-      if (!job.reason) return 'Cancelled';
-      return /^cancelled\b/i.test(job.reason) ? `C${job.reason.slice(1)}` : `Cancelled: ${job.reason}`;
+      if (!reason) return 'Cancelled';
+      return /^cancelled\b/i.test(reason) ? `C${reason.slice(1)}` : `Cancelled: ${reason}`;
     default:
       return assertNever(job.status);
   }
@@ -223,7 +221,7 @@ function jobFields(job: Job, now: Date): ViewField[] {
     fields.push({ label: 'When', value: `${utcMinute(job.runAt)} (${relativeTime(new Date(job.runAt), now)})` });
   }
 
-  if (isLocalRun(job)) {
+  if (computeOf(job) === 'local') {
     fields.push({ label: 'Runs on', value: 'this machine' });
   } else if (job.instanceId) {
     const type = job.instanceType ?? job.spec.instanceTypes[job.instanceTypeIndex];
@@ -334,8 +332,8 @@ function statusTone(status: JobStatus): ViewTone {
   }
 }
 
-function eventTone(kind: JobEventKind, text: string): ViewTone {
-  switch (kind) {
+function eventTone(event: JobEvent): ViewTone {
+  switch (event.kind) {
     case 'created':
     case 'requested':
     case 'waiting':
@@ -353,9 +351,11 @@ function eventTone(kind: JobEventKind, text: string): ViewTone {
     case 'cancelled':
       return ViewTone.Muted;
     case 'callback':
-      return /failed/i.test(text) ? ViewTone.Failure : ViewTone.Success;
+      // Callback events stored before events were data say which they were in their words only.
+      if (isLegacyEvent(event)) return event.text.startsWith('callback failed') ? ViewTone.Failure : ViewTone.Success;
+      return event.delivered ? ViewTone.Success : ViewTone.Failure;
     default:
-      return assertNever(kind);
+      return assertNever(event);
   }
 }
 

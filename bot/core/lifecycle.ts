@@ -6,18 +6,14 @@
  * effect is idempotent, so a crash between the two only repeats them. Decisions are
  * level-triggered: whatever the observation, the job converges on the same outcome however many
  * times it is seen, so no outcome depends on one particular event having been delivered.
+ *
+ * What happened is recorded as facts — events (bot/core/job-event.ts) and the job's `endReason` —
+ * never as words: the view writes those (bot/core/event-words.ts).
  */
-import {
-  CallbackState,
-  isTerminal,
-  JobStatus,
-  MAX_EVENTS,
-  type Job,
-  type JobEvent,
-  type JobEventKind,
-} from './job.js';
+import { CallbackState, computeOf, isTerminal, JobStatus, MAX_EVENTS, type Job } from './job.js';
+import type { EndReason, InterruptionCause, JobEventFacts, RecordedJobEvent } from './job-event.js';
 import { LIVE_INSTANCE_STATES, type Decision, type Effect, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
-import { describeSpotWait, SpotDecision, spotDecisionFor } from './spot-status.js';
+import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { callbackRetryDelaySeconds } from './callback.js';
 import { assertNever } from './assert-never.js';
 
@@ -40,11 +36,6 @@ export interface LifecycleTimings {
    * failing: `Unsupported`, `VcpuLimitExceeded`…) fails the job rather than retrying forever.
    */
   capacityGiveUpSeconds: number;
-  /**
-   * Where instances come from, for the words of events only: `local` compute (the embedded
-   * default) runs each attempt on this machine, with no spot request behind it.
-   */
-  compute?: 'ec2' | 'local';
 }
 
 export const DEFAULT_TIMINGS: LifecycleTimings = {
@@ -111,8 +102,8 @@ class Transition {
     }
   }
 
-  event(kind: JobEventKind, text: string): void {
-    const event: JobEvent = { at: this.nowIso, kind, text };
+  event(facts: JobEventFacts): void {
+    const event: RecordedJobEvent = { ...facts, at: this.nowIso };
     this.job.events = [...this.job.events, event].slice(-MAX_EVENTS);
     this.changed = true;
     this.effects.push({ kind: 'notify', jobId: this.job.id, event });
@@ -137,7 +128,7 @@ function decideActive(t: Transition, obs: Observation): void {
     case 'tick':
       return onTick(t);
     case 'cancel':
-      return finish(t, JobStatus.Cancelled, `cancelled by ${obs.by}`);
+      return finish(t, JobStatus.Cancelled, { reason: 'cancelled', by: obs.by });
     case 'spotRequested':
       return onSpotRequested(t, obs.attempt, obs.requestId, obs.instanceId);
     case 'spotRequestFailed':
@@ -168,12 +159,12 @@ function onTick(t: Transition): void {
       return;
     case JobStatus.Launching:
       if (t.secondsSince(job.launchedAt) >= t.timings.launchTimeoutSeconds) {
-        interrupt(t, `the instance did not start the container within ${t.timings.launchTimeoutSeconds} s`);
+        interrupt(t, { cause: 'launch-timeout', seconds: t.timings.launchTimeoutSeconds });
       }
       return;
     case JobStatus.Running:
       if (job.spec.timeoutSeconds !== undefined && t.secondsSince(job.startedAt) >= job.spec.timeoutSeconds) {
-        finish(t, JobStatus.Failed, `timed out after ${job.spec.timeoutSeconds} s`);
+        finish(t, JobStatus.Failed, { reason: 'timeout', seconds: job.spec.timeoutSeconds });
       }
       return;
     case JobStatus.Succeeded:
@@ -194,14 +185,13 @@ function onSpotRequested(t: Transition, attempt: number, requestId: string, inst
 function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 'spotRequestFailed' }>): void {
   if (obs.attempt !== t.job.attempt || t.job.status !== JobStatus.Requested) return;
   if (obs.permanent) {
-    const what = t.timings.compute === 'local' ? 'the job could not start on this machine' : 'the spot request was refused';
-    finish(t, JobStatus.Failed, `${what}: ${obs.code}: ${obs.message}`);
+    finish(t, JobStatus.Failed, { reason: 'launch-refused', compute: computeOf(t.job), code: obs.code, message: obs.message });
     return;
   }
   // Retry on a later tick; say why only when the reason changes.
   if (t.job.spotStatusCode !== obs.code) {
     t.set({ spotStatusCode: obs.code, spotStatusMessage: obs.message });
-    t.event('waiting', `spot request not placed yet: ${obs.code} (${obs.message}); retrying`);
+    t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message });
   }
   t.set({ requestedAt: t.nowIso });
   if (!obs.capacity) return;
@@ -213,7 +203,7 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
   if (!lastType && waited >= t.timings.capacityFallbackSeconds) {
     tryNextInstanceType(t);
   } else if (lastType && waited >= t.timings.capacityGiveUpSeconds) {
-    finish(t, JobStatus.Failed, `EC2 could not place any of the instance types (${t.job.spec.instanceTypes.join(', ')}): ${obs.code}: ${obs.message}`);
+    finish(t, JobStatus.Failed, { reason: 'no-capacity', instanceTypes: [...t.job.spec.instanceTypes], code: obs.code, message: obs.message });
   }
 }
 
@@ -229,7 +219,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       // few hours). Re-placing it with the same token could find the same lost request again,
       // forever: it counts as an interruption, so retries bound it.
       t.requestGone = true;
-      interrupt(t, 'the spot request disappeared before launching anything');
+      interrupt(t, { cause: 'request-vanished' });
     }
     return;
   }
@@ -250,7 +240,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       return;
     case SpotDecision.Capacity:
       if (previousCode !== request.statusCode) {
-        t.event('waiting', `waiting for spot capacity: ${describeSpotWait(request.statusCode, request.statusMessage)}`);
+        t.event({ kind: 'waiting', wait: 'capacity', statusCode: request.statusCode, statusMessage: request.statusMessage });
       }
       if (job.status === JobStatus.Requested && t.secondsSince(job.requestedAt) >= t.timings.capacityFallbackSeconds) {
         tryNextInstanceType(t);
@@ -262,19 +252,19 @@ function onSpot(t: Transition, request: SpotRequestView): void {
     case SpotDecision.Notice:
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
-        t.event('interruption-notice', `AWS will reclaim the instance soon (${request.statusCode})`);
+        t.event({ kind: 'interruption-notice', source: 'spot', statusCode: request.statusCode ?? request.state });
       }
       return;
     case SpotDecision.Interrupted:
-      interrupt(t, `spot ${request.statusCode ?? request.state}`);
+      interrupt(t, { cause: 'spot-reclaimed', status: request.statusCode ?? request.state });
       return;
     case SpotDecision.EndedByUser:
       // We only cancel or terminate for attempts that are over, so for the current attempt of an
       // active job this was done by someone else: the container is lost all the same.
-      interrupt(t, `spot ${request.statusCode ?? request.state} outside Sched`);
+      interrupt(t, { cause: 'spot-ended-elsewhere', status: request.statusCode ?? request.state });
       return;
     case SpotDecision.Failed:
-      finish(t, JobStatus.Failed, `spot request failed: ${request.statusCode ?? request.state}${request.statusMessage ? `: ${request.statusMessage}` : ''}`);
+      finish(t, JobStatus.Failed, { reason: 'spot-failed', status: request.statusCode ?? request.state, message: request.statusMessage });
       return;
     default:
       return assertNever(decision);
@@ -300,16 +290,16 @@ function onInstance(t: Transition, instance: InstanceView): void {
     case 'missing':
       if (t.secondsSince(job.launchedAt ?? job.requestedAt) < t.timings.instanceVisibilityGraceSeconds) return;
       t.instanceGone = true;
-      interrupt(t, 'the instance disappeared');
+      interrupt(t, { cause: 'instance-missing' });
       return;
     case 'shutting-down':
     case 'terminated':
       t.instanceGone = true;
-      interrupt(t, `the instance is ${instance.state}`);
+      interrupt(t, { cause: 'instance-state', state: instance.state });
       return;
     case 'stopping':
     case 'stopped':
-      interrupt(t, `the instance is ${instance.state}`);
+      interrupt(t, { cause: 'instance-state', state: instance.state });
       return;
     default:
       return assertNever(instance.state);
@@ -324,20 +314,20 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
       if (job.status === JobStatus.Running) return;
       if (job.status === JobStatus.Requested) t.set({ launchedAt: t.nowIso });
       t.set({ status: JobStatus.Running, startedAt: t.nowIso });
-      t.event('started', `container started (attempt ${job.attempt})`);
+      t.event({ kind: 'started', attempt: job.attempt });
       return;
     case 'interrupting':
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
-        t.event('interruption-notice', 'the instance received the two-minute spot interruption notice');
+        t.event({ kind: 'interruption-notice', source: 'agent' });
       }
       return;
     case 'finished': {
       const exitCode = obs.exitCode ?? 255;
       t.set({ exitCode, logTail: obs.logTail });
       if (!job.startedAt) t.set({ startedAt: t.nowIso });
-      if (exitCode === 0) finish(t, JobStatus.Succeeded, undefined);
-      else finish(t, JobStatus.Failed, `the container exited with code ${exitCode}`);
+      if (exitCode === 0) finish(t, JobStatus.Succeeded);
+      else finish(t, JobStatus.Failed, { reason: 'exit-code', exitCode });
       return;
     }
     default:
@@ -398,14 +388,13 @@ function onCallbackResult(t: Transition, obs: Extract<Observation, { kind: 'call
   const attempts = cb.attempts + 1;
   if (obs.ok) {
     t.set({ callback: { state: CallbackState.Delivered, attempts, lastStatusCode: obs.statusCode } });
-    t.event('callback', `callback delivered (HTTP ${obs.statusCode ?? 'ok'})`);
+    t.event({ kind: 'callback', delivered: true, statusCode: obs.statusCode });
     return;
   }
   const delay = obs.permanent ? undefined : callbackRetryDelaySeconds(attempts);
-  const detail = obs.error ?? `HTTP ${obs.statusCode}`;
   if (delay === undefined) {
     t.set({ callback: { state: CallbackState.Failed, attempts, lastStatusCode: obs.statusCode, lastError: obs.error } });
-    t.event('callback', `callback failed after ${attempts} ${attempts === 1 ? 'try' : 'tries'}: ${detail}`);
+    t.event({ kind: 'callback', delivered: false, attempts, statusCode: obs.statusCode, error: obs.error });
     return;
   }
   const nextAt = new Date(t.now.getTime() + delay * 1000).toISOString();
@@ -451,16 +440,14 @@ function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): voi
 function issueRequest(t: Transition): void {
   const { job } = t;
   const instanceType = currentType(job);
+  const market = 'spot';
   t.set({ requestedAt: t.nowIso });
-  t.event(
-    'requested',
-    t.timings.compute === 'local' ? `starting on this machine (attempt ${job.attempt})` : `spot request issued for ${instanceType} (attempt ${job.attempt})`,
-  );
+  t.event({ kind: 'requested', attempt: job.attempt, compute: computeOf(job), market, pool: { instanceType } });
   t.effect({
     kind: 'launch',
     jobId: job.id,
     attempt: job.attempt,
-    market: 'spot',
+    market,
     pools: [{ instanceType }],
     clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
   });
@@ -477,34 +464,28 @@ function tryNextInstanceType(t: Transition): void {
     t.set({ abandonedRequestIds: [...(job.abandonedRequestIds ?? []), job.spotRequestId].slice(-10) });
   }
   t.set({ instanceTypeIndex: next, capacityRefusedSince: undefined, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
-  t.event('instance-type-changed', `no ${from} capacity after ${t.timings.capacityFallbackSeconds} s; trying ${currentType(t.job)}`);
+  t.event({ kind: 'instance-type-changed', from, to: currentType(t.job), afterSeconds: t.timings.capacityFallbackSeconds });
   issueRequest(t);
 }
 
 function toLaunching(t: Transition): void {
   t.set({ status: JobStatus.Launching, launchedAt: t.nowIso });
-  t.event(
-    'launching',
-    t.timings.compute === 'local'
-      ? 'the agent is running on this machine; starting the container'
-      : `instance ${t.job.instanceId} is up (${t.job.instanceType ?? currentType(t.job)}); starting the container`,
-  );
+  t.event({ kind: 'launching', compute: computeOf(t.job), instanceId: t.job.instanceId, instanceType: t.job.instanceType ?? currentType(t.job) });
 }
 
 /** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
-function interrupt(t: Transition, why: string): void {
+function interrupt(t: Transition, why: InterruptionCause): void {
   const { job } = t;
   const interruptions = job.interruptions + 1;
   t.set({ interruptions });
   if (interruptions > job.spec.interruptionsTolerated) {
     // `finish` counts the cost and releases the attempt's resources: once, not here as well.
-    finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.interruptionsTolerated})`);
+    finish(t, JobStatus.Failed, { reason: 'retries-spent', interruptions, tolerated: job.spec.interruptionsTolerated, last: why });
     return;
   }
   addInstanceCost(t);
   releaseAttemptResources(t);
-  const next = t.timings.compute === 'local' ? 'starting it again' : 'requesting a new instance';
-  t.event('interrupted', `attempt ${job.attempt} interrupted: ${why}; ${next} (attempt ${job.attempt + 1})`);
+  t.event({ kind: 'interrupted', attempt: job.attempt, compute: computeOf(job), interruption: why });
   startAttempt(t, job.attempt + 1, 'retry');
 }
 
@@ -514,24 +495,23 @@ function releaseAttemptResources(t: Transition): void {
   if (job.instanceId) t.effect({ kind: 'terminateInstance', instanceId: job.instanceId });
 }
 
-function finish(t: Transition, status: typeof JobStatus.Succeeded | typeof JobStatus.Failed | typeof JobStatus.Cancelled, reason: string | undefined): void {
+function finish(t: Transition, status: typeof JobStatus.Succeeded): void;
+function finish(t: Transition, status: typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason: EndReason): void;
+function finish(t: Transition, status: typeof JobStatus.Succeeded | typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason?: EndReason): void {
   const { job } = t;
   addInstanceCost(t);
   releaseAttemptResources(t);
   t.set({
     status,
-    reason,
+    endReason,
     finishedAt: t.nowIso,
     // With an instance, cleaned up once it is seen gone; without, once the request is.
     cleanedUp: job.instanceId ? t.instanceGone : !job.spotRequestId || t.requestGone,
   });
-  const text =
-    status === JobStatus.Succeeded
-      ? `succeeded (exit 0${durationText(job)})`
-      : status === JobStatus.Failed
-        ? `failed: ${reason}${durationText(job)}`
-        : `${reason}`;
-  t.event(status, text);
+  const ranSeconds = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : undefined;
+  if (!endReason) t.event({ kind: 'succeeded', ranSeconds });
+  else if (status === JobStatus.Cancelled) t.event({ kind: 'cancelled', end: endReason });
+  else t.event({ kind: 'failed', end: endReason, ranSeconds });
   if (job.spec.callbackUrl) {
     t.set({ callback: { state: CallbackState.Pending, attempts: 0, nextAt: t.nowIso } });
     sendCallback(t);
@@ -544,11 +524,6 @@ function addInstanceCost(t: Transition): void {
   const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
   const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
   t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
-}
-
-function durationText(job: Job): string {
-  if (!job.startedAt || !job.finishedAt) return '';
-  return `, ${formatDuration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000)}`;
 }
 
 export function formatDuration(seconds: number): string {
