@@ -5,7 +5,7 @@
  */
 import { describeSpotWait } from './spot-status.js';
 import { formatUtc } from './job-request.js';
-import { formatDuration } from './lifecycle.js';
+import { formatDuration } from './duration.js';
 import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent } from './job-event.js';
 import type { Job } from './job.js';
 import { assertNever } from './assert-never.js';

@@ -15,7 +15,7 @@ import { computeOf, isTerminal, JobStatus, type Job, type JobEvent, type JobEven
 import { isLegacyEvent } from './job-event.js';
 import { describeEvent, jobReason } from './event-words.js';
 import { formatUtc } from './job-request.js';
-import { formatDuration } from './lifecycle.js';
+import { formatDuration } from './duration.js';
 import { assertNever } from './assert-never.js';
 
 /** How a status or event feels; renderers pick colours and emoji from it. */

@@ -526,15 +526,6 @@ function addInstanceCost(t: Transition): void {
   t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
 }
 
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ''}`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return `${h}h${m ? ` ${m}m` : ''}`;
-}
-
 function currentType(job: Job): string {
   return job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 't3.micro';
 }

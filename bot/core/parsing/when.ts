@@ -10,7 +10,7 @@ import * as chrono from 'chrono-node';
 import { CronPattern } from 'croner';
 import { nextFirings as nextCronFirings } from '../cron.js';
 import { formatUtc, parseDuration } from '../job-request.js';
-import { formatDuration } from '../lifecycle.js';
+import { formatDuration } from '../duration.js';
 import { closest } from './suggest.js';
 
 export const WHEN_LIMITS = {
