@@ -9,13 +9,18 @@
  *
  * What happened is recorded as facts — events (bot/core/job-event.ts) and the job's `endReason` —
  * never as words: the view writes those (bot/core/event-words.ts).
+ *
+ * This file holds `decide` and the handler of each observation for an active job; the moves they
+ * share (launch, interrupt, finish) are in lifecycle-attempts.ts, ended jobs in
+ * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts.
  */
-import { CallbackState, computeOf, isTerminal, JobStatus, MAX_EVENTS, type Job } from './job.js';
-import type { EndReason, InterruptionCause, JobEventFacts, RecordedJobEvent } from './job-event.js';
-import { LIVE_INSTANCE_STATES, type Decision, type Effect, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
+import { computeOf, isTerminal, JobStatus, type Job } from './job.js';
+import type { Decision, InstanceView, Observation, SpotRequestView } from './observation.js';
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
-import { callbackRetryDelaySeconds } from './callback.js';
 import { assertNever } from './assert-never.js';
+import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './lifecycle-attempts.js';
+import { decideTerminal } from './lifecycle-ended.js';
+import { currentType, REQUEST_OVER_STATES, Transition } from './lifecycle-transition.js';
 
 /** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
 export interface LifecycleTimings {
@@ -48,14 +53,6 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   capacityGiveUpSeconds: 3600,
 };
 
-/** A request in one of these states can launch nothing more. */
-const REQUEST_OVER_STATES: ReadonlySet<string> = new Set(['cancelled', 'closed', 'failed', 'missing']);
-
-export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
-  // EC2 allows 64 ASCII characters; job ids are at most 48.
-  return `${jobId}.${attempt}.${instanceTypeIndex}`.slice(0, 64);
-}
-
 export function decide(job: Job, observation: Observation, now: Date, timings: LifecycleTimings = DEFAULT_TIMINGS): Decision {
   const ctx = new Transition(job, now, timings);
   if (isTerminal(job.status)) {
@@ -64,61 +61,6 @@ export function decide(job: Job, observation: Observation, now: Date, timings: L
     decideActive(ctx, observation);
   }
   return ctx.result();
-}
-
-/** Accumulates one transition: the changed job and its effects. */
-class Transition {
-  job: Job;
-  effects: Effect[] = [];
-  /** The observation being decided on shows the current instance already gone. */
-  instanceGone = false;
-  /** The observation being decided on shows the current request already over. */
-  requestGone = false;
-  private changed = false;
-
-  constructor(
-    original: Job,
-    readonly now: Date,
-    readonly timings: LifecycleTimings,
-  ) {
-    this.job = structuredClone(original);
-  }
-
-  get nowIso(): string {
-    return this.now.toISOString();
-  }
-
-  secondsSince(iso: string | undefined): number {
-    if (!iso) return Number.POSITIVE_INFINITY;
-    return (this.now.getTime() - Date.parse(iso)) / 1000;
-  }
-
-  set(patch: Partial<Job>): void {
-    for (const [key, value] of Object.entries(patch) as [keyof Job, unknown][]) {
-      if (this.job[key] !== value) {
-        (this.job as unknown as Record<string, unknown>)[key] = value;
-        this.changed = true;
-      }
-    }
-  }
-
-  event(facts: JobEventFacts): void {
-    const event: RecordedJobEvent = { ...facts, at: this.nowIso };
-    this.job.events = [...this.job.events, event].slice(-MAX_EVENTS);
-    this.changed = true;
-    this.effects.push({ kind: 'notify', jobId: this.job.id, event });
-  }
-
-  effect(effect: Effect): void {
-    this.effects.push(effect);
-  }
-
-  result(): Decision {
-    if (this.changed) {
-      this.job.updatedAt = this.nowIso;
-    }
-    return { job: this.job, effects: this.effects };
-  }
 }
 
 function decideActive(t: Transition, obs: Observation): void {
@@ -335,197 +277,3 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
   }
 }
 
-/** Terminal jobs only converge: the instance must go, the callback must be delivered. */
-function decideTerminal(t: Transition, obs: Observation): void {
-  const job = t.job;
-  switch (obs.kind) {
-    case 'tick': {
-      const cb = job.callback;
-      if (cb?.state === CallbackState.Pending && t.secondsSince(cb.nextAt) >= 0) sendCallback(t);
-      if (!job.cleanedUp && !job.instanceId && !job.spotRequestId) t.set({ cleanedUp: true });
-      return;
-    }
-    case 'instance':
-      if (obs.instance.instanceId !== job.instanceId && obs.instance.attempt !== job.attempt) return;
-      if (LIVE_INSTANCE_STATES.has(obs.instance.state)) {
-        t.effect({ kind: 'terminateInstance', instanceId: obs.instance.instanceId });
-      } else if (obs.instance.instanceId === job.instanceId) {
-        t.set({ cleanedUp: true });
-      }
-      return;
-    case 'spot':
-      if (obs.request.requestId !== job.spotRequestId) return;
-      if (obs.request.instanceId && obs.request.instanceId !== job.instanceId) {
-        // The request launched an instance after the job ended (or we never saw it): it must go.
-        t.effect({ kind: 'terminateInstance', instanceId: obs.request.instanceId });
-        if (!job.instanceId) t.set({ instanceId: obs.request.instanceId, cleanedUp: false });
-        return;
-      }
-      if (!job.instanceId && REQUEST_OVER_STATES.has(obs.request.state)) {
-        t.set({ cleanedUp: true });
-      }
-      return;
-    case 'callbackResult':
-      return onCallbackResult(t, obs);
-    case 'spotRequested':
-      // A request placed for a job that has ended in the meantime: withdraw it.
-      t.effect({ kind: 'cancelSpotRequest', requestId: obs.requestId });
-      if (obs.instanceId) t.effect({ kind: 'terminateInstance', instanceId: obs.instanceId });
-      return;
-    case 'spotRequestFailed':
-    case 'agent':
-    case 'cancel':
-      return;
-    default:
-      return assertNever(obs);
-  }
-}
-
-function onCallbackResult(t: Transition, obs: Extract<Observation, { kind: 'callbackResult' }>): void {
-  const cb = t.job.callback;
-  // A result for a try other than the next one is a repeat: it was counted already.
-  if (!cb || cb.state !== CallbackState.Pending || obs.tryNumber !== cb.attempts + 1) return;
-  const attempts = cb.attempts + 1;
-  if (obs.ok) {
-    t.set({ callback: { state: CallbackState.Delivered, attempts, lastStatusCode: obs.statusCode } });
-    t.event({ kind: 'callback', delivered: true, statusCode: obs.statusCode });
-    return;
-  }
-  const delay = obs.permanent ? undefined : callbackRetryDelaySeconds(attempts);
-  if (delay === undefined) {
-    t.set({ callback: { state: CallbackState.Failed, attempts, lastStatusCode: obs.statusCode, lastError: obs.error } });
-    t.event({ kind: 'callback', delivered: false, attempts, statusCode: obs.statusCode, error: obs.error });
-    return;
-  }
-  const nextAt = new Date(t.now.getTime() + delay * 1000).toISOString();
-  t.set({ callback: { state: CallbackState.Pending, attempts, nextAt, lastStatusCode: obs.statusCode, lastError: obs.error } });
-}
-
-function sendCallback(t: Transition): void {
-  const { job } = t;
-  if (!job.callback || !job.spec.callbackUrl) return;
-  // Hold off other ticks while this try is in flight; its result sets the real next time.
-  const nextAt = new Date(t.now.getTime() + t.timings.callbackInFlightSeconds * 1000).toISOString();
-  t.set({ callback: { ...job.callback, nextAt } });
-  t.effect({
-    kind: 'sendCallback',
-    jobId: job.id,
-    url: job.spec.callbackUrl,
-    idempotencyKey: `${job.id}.${job.status}`,
-    tryNumber: job.callback.attempts + 1,
-  });
-}
-
-function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): void {
-  t.set({
-    status: JobStatus.Requested,
-    attempt,
-    instanceTypeIndex: 0,
-    spotRequestId: undefined,
-    instanceId: undefined,
-    instanceType: undefined,
-    spotState: undefined,
-    spotStatusCode: undefined,
-    spotStatusMessage: undefined,
-    abandonedRequestIds: undefined,
-    capacityRefusedSince: undefined,
-    pricePerHour: undefined,
-    launchedAt: undefined,
-    startedAt: why === 'due' ? undefined : t.job.startedAt,
-    interruptionNoticeAt: undefined,
-  });
-  issueRequest(t);
-}
-
-function issueRequest(t: Transition): void {
-  const { job } = t;
-  const instanceType = currentType(job);
-  const market = 'spot';
-  t.set({ requestedAt: t.nowIso });
-  t.event({ kind: 'requested', attempt: job.attempt, compute: computeOf(job), market, pool: { instanceType } });
-  t.effect({
-    kind: 'launch',
-    jobId: job.id,
-    attempt: job.attempt,
-    market,
-    pools: [{ instanceType }],
-    clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
-  });
-}
-
-function tryNextInstanceType(t: Transition): void {
-  const { job } = t;
-  const next = job.instanceTypeIndex + 1;
-  if (next >= job.spec.instanceTypes.length) return;
-  const from = currentType(job);
-  if (job.spotRequestId) {
-    t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
-    // The old request keeps this attempt's tags: remember it so it is never adopted again.
-    t.set({ abandonedRequestIds: [...(job.abandonedRequestIds ?? []), job.spotRequestId].slice(-10) });
-  }
-  t.set({ instanceTypeIndex: next, capacityRefusedSince: undefined, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
-  t.event({ kind: 'instance-type-changed', from, to: currentType(t.job), afterSeconds: t.timings.capacityFallbackSeconds });
-  issueRequest(t);
-}
-
-function toLaunching(t: Transition): void {
-  t.set({ status: JobStatus.Launching, launchedAt: t.nowIso });
-  t.event({ kind: 'launching', compute: computeOf(t.job), instanceId: t.job.instanceId, instanceType: t.job.instanceType ?? currentType(t.job) });
-}
-
-/** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
-function interrupt(t: Transition, why: InterruptionCause): void {
-  const { job } = t;
-  const interruptions = job.interruptions + 1;
-  t.set({ interruptions });
-  if (interruptions > job.spec.interruptionsTolerated) {
-    // `finish` counts the cost and releases the attempt's resources: once, not here as well.
-    finish(t, JobStatus.Failed, { reason: 'retries-spent', interruptions, tolerated: job.spec.interruptionsTolerated, last: why });
-    return;
-  }
-  addInstanceCost(t);
-  releaseAttemptResources(t);
-  t.event({ kind: 'interrupted', attempt: job.attempt, compute: computeOf(job), interruption: why });
-  startAttempt(t, job.attempt + 1, 'retry');
-}
-
-function releaseAttemptResources(t: Transition): void {
-  const { job } = t;
-  if (job.spotRequestId) t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
-  if (job.instanceId) t.effect({ kind: 'terminateInstance', instanceId: job.instanceId });
-}
-
-function finish(t: Transition, status: typeof JobStatus.Succeeded): void;
-function finish(t: Transition, status: typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason: EndReason): void;
-function finish(t: Transition, status: typeof JobStatus.Succeeded | typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason?: EndReason): void {
-  const { job } = t;
-  addInstanceCost(t);
-  releaseAttemptResources(t);
-  t.set({
-    status,
-    endReason,
-    finishedAt: t.nowIso,
-    // With an instance, cleaned up once it is seen gone; without, once the request is.
-    cleanedUp: job.instanceId ? t.instanceGone : !job.spotRequestId || t.requestGone,
-  });
-  const ranSeconds = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : undefined;
-  if (!endReason) t.event({ kind: 'succeeded', ranSeconds });
-  else if (status === JobStatus.Cancelled) t.event({ kind: 'cancelled', end: endReason });
-  else t.event({ kind: 'failed', end: endReason, ranSeconds });
-  if (job.spec.callbackUrl) {
-    t.set({ callback: { state: CallbackState.Pending, attempts: 0, nextAt: t.nowIso } });
-    sendCallback(t);
-  }
-}
-
-function addInstanceCost(t: Transition): void {
-  const { job } = t;
-  if (!job.launchedAt || job.pricePerHour === undefined) return;
-  const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
-  const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
-  t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
-}
-
-function currentType(job: Job): string {
-  return job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 't3.micro';
-}
