@@ -19,7 +19,6 @@ import { checkContainerEngine, containerEnvFrom, detectContainerCli, NO_CONTAINE
 import { LocalFleet } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
-import { DEFAULT_TIMINGS } from './core/lifecycle.js';
 import { Engine } from './engine/engine.js';
 import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
@@ -70,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
       secret,
       publicUrl: config.publicUrl,
       pollSeconds: config.pollSeconds,
-      timings: { ...DEFAULT_TIMINGS, compute: config.compute },
+      compute: config.compute,
     }),
   );
   const http = buildHttpServer({

@@ -1,5 +1,6 @@
 /** The chat port when there is no chat (`SCHED_CHAT=none`): job events go to the log. */
 import type { Logger } from 'pino';
+import { describeEvent } from '../core/event-words.js';
 import type { Job, JobEvent } from '../core/job.js';
 import type { Notifier } from '../ports.js';
 
@@ -8,7 +9,7 @@ export class LogNotifier implements Notifier {
 
   async jobChanged(job: Job, events: JobEvent[]): Promise<void> {
     for (const event of events) {
-      this.logger.info({ jobId: job.id, status: job.status, attempt: job.attempt, event: event.kind }, event.text);
+      this.logger.info({ jobId: job.id, status: job.status, attempt: job.attempt, event: event.kind }, describeEvent(event));
     }
   }
 }

@@ -13,6 +13,8 @@
  * - `succeeded`, `failed`, `cancelled` — terminal. A terminal job may still need reconciling:
  *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
  */
+import type { Compute, EndReason, JobEvent } from './job-event.js';
+
 export const JobStatus = {
   Scheduled: 'scheduled',
   Requested: 'requested',
@@ -90,25 +92,7 @@ export interface CallbackProgress {
   lastError?: string;
 }
 
-/** One line of a job's history; the chat thread shows these. */
-export interface JobEvent {
-  at: string;
-  kind: JobEventKind;
-  text: string;
-}
-export type JobEventKind =
-  | 'created'
-  | 'requested'
-  | 'waiting'
-  | 'instance-type-changed'
-  | 'launching'
-  | 'started'
-  | 'interruption-notice'
-  | 'interrupted'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'callback';
+export type { Compute, EndReason, JobEvent, JobEventKind } from './job-event.js';
 
 export interface Job {
   id: string;
@@ -120,6 +104,11 @@ export interface Job {
   origin?: ChatOrigin;
   /** The cron schedule this job is a firing of. */
   scheduleId?: string;
+  /**
+   * Where its attempts run, set when the job is created from the fleet in use. Absent on jobs
+   * stored before it was recorded: see `computeOf`.
+   */
+  compute?: Compute;
   /** ISO UTC time the job is due. */
   runAt: string;
   createdAt: string;
@@ -151,7 +140,9 @@ export interface Job {
 
   exitCode?: number;
   logTail?: string;
-  /** Why the job failed or was cancelled, in words a user understands. */
+  /** Why the job failed or was cancelled. */
+  endReason?: EndReason;
+  /** The same, in words, on jobs stored before `endReason` was recorded. */
   reason?: string;
   /** Spot price per hour observed for the current instance, USD. */
   pricePerHour?: number;
@@ -163,6 +154,15 @@ export interface Job {
   cleanedUp?: boolean;
 
   events: JobEvent[];
+}
+
+/**
+ * Where a job runs. Jobs stored before `compute` was recorded tell by their ids: the local fleet
+ * names its requests and instances `local-…`, and nothing else does.
+ */
+export function computeOf(job: Job): Compute {
+  if (job.compute) return job.compute;
+  return job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-') ? 'local' : 'ec2';
 }
 
 /** The job's cost when it is a real number; JSON has no NaN/Infinity, so anything else is unknown. */

@@ -6,20 +6,21 @@
  * effect is idempotent, so a crash between the two only repeats them. Decisions are
  * level-triggered: whatever the observation, the job converges on the same outcome however many
  * times it is seen, so no outcome depends on one particular event having been delivered.
+ *
+ * What happened is recorded as facts — events (bot/core/job-event.ts) and the job's `endReason` —
+ * never as words: the view writes those (bot/core/event-words.ts).
+ *
+ * This file holds `decide` and the handler of each observation for an active job; the moves they
+ * share (launch, interrupt, finish) are in lifecycle-attempts.ts, ended jobs in
+ * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts.
  */
-import {
-  CallbackState,
-  isTerminal,
-  JobStatus,
-  MAX_EVENTS,
-  type Job,
-  type JobEvent,
-  type JobEventKind,
-} from './job.js';
-import { LIVE_INSTANCE_STATES, type Decision, type Effect, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
-import { describeSpotWait, SpotDecision, spotDecisionFor } from './spot-status.js';
-import { callbackRetryDelaySeconds } from './callback.js';
+import { computeOf, isTerminal, JobStatus, type Job } from './job.js';
+import type { Decision, InstanceView, Observation, SpotRequestView } from './observation.js';
+import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { assertNever } from './assert-never.js';
+import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './lifecycle-attempts.js';
+import { decideTerminal } from './lifecycle-ended.js';
+import { currentType, REQUEST_OVER_STATES, Transition } from './lifecycle-transition.js';
 
 /** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
 export interface LifecycleTimings {
@@ -40,11 +41,6 @@ export interface LifecycleTimings {
    * failing: `Unsupported`, `VcpuLimitExceeded`…) fails the job rather than retrying forever.
    */
   capacityGiveUpSeconds: number;
-  /**
-   * Where instances come from, for the words of events only: `local` compute (the embedded
-   * default) runs each attempt on this machine, with no spot request behind it.
-   */
-  compute?: 'ec2' | 'local';
 }
 
 export const DEFAULT_TIMINGS: LifecycleTimings = {
@@ -57,14 +53,6 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   capacityGiveUpSeconds: 3600,
 };
 
-/** A request in one of these states can launch nothing more. */
-const REQUEST_OVER_STATES: ReadonlySet<string> = new Set(['cancelled', 'closed', 'failed', 'missing']);
-
-export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
-  // EC2 allows 64 ASCII characters; job ids are at most 48.
-  return `${jobId}.${attempt}.${instanceTypeIndex}`.slice(0, 64);
-}
-
 export function decide(job: Job, observation: Observation, now: Date, timings: LifecycleTimings = DEFAULT_TIMINGS): Decision {
   const ctx = new Transition(job, now, timings);
   if (isTerminal(job.status)) {
@@ -75,61 +63,6 @@ export function decide(job: Job, observation: Observation, now: Date, timings: L
   return ctx.result();
 }
 
-/** Accumulates one transition: the changed job and its effects. */
-class Transition {
-  job: Job;
-  effects: Effect[] = [];
-  /** The observation being decided on shows the current instance already gone. */
-  instanceGone = false;
-  /** The observation being decided on shows the current request already over. */
-  requestGone = false;
-  private changed = false;
-
-  constructor(
-    original: Job,
-    readonly now: Date,
-    readonly timings: LifecycleTimings,
-  ) {
-    this.job = structuredClone(original);
-  }
-
-  get nowIso(): string {
-    return this.now.toISOString();
-  }
-
-  secondsSince(iso: string | undefined): number {
-    if (!iso) return Number.POSITIVE_INFINITY;
-    return (this.now.getTime() - Date.parse(iso)) / 1000;
-  }
-
-  set(patch: Partial<Job>): void {
-    for (const [key, value] of Object.entries(patch) as [keyof Job, unknown][]) {
-      if (this.job[key] !== value) {
-        (this.job as unknown as Record<string, unknown>)[key] = value;
-        this.changed = true;
-      }
-    }
-  }
-
-  event(kind: JobEventKind, text: string): void {
-    const event: JobEvent = { at: this.nowIso, kind, text };
-    this.job.events = [...this.job.events, event].slice(-MAX_EVENTS);
-    this.changed = true;
-    this.effects.push({ kind: 'notify', jobId: this.job.id, event });
-  }
-
-  effect(effect: Effect): void {
-    this.effects.push(effect);
-  }
-
-  result(): Decision {
-    if (this.changed) {
-      this.job.updatedAt = this.nowIso;
-    }
-    return { job: this.job, effects: this.effects };
-  }
-}
-
 function decideActive(t: Transition, obs: Observation): void {
   // Before its first request a job owns nothing in EC2: only time and users move it.
   if (t.job.status === JobStatus.Scheduled && obs.kind !== 'tick' && obs.kind !== 'cancel') return;
@@ -137,7 +70,7 @@ function decideActive(t: Transition, obs: Observation): void {
     case 'tick':
       return onTick(t);
     case 'cancel':
-      return finish(t, JobStatus.Cancelled, `cancelled by ${obs.by}`);
+      return finish(t, JobStatus.Cancelled, { reason: 'cancelled', by: obs.by });
     case 'spotRequested':
       return onSpotRequested(t, obs.attempt, obs.requestId, obs.instanceId);
     case 'spotRequestFailed':
@@ -168,12 +101,12 @@ function onTick(t: Transition): void {
       return;
     case JobStatus.Launching:
       if (t.secondsSince(job.launchedAt) >= t.timings.launchTimeoutSeconds) {
-        interrupt(t, `the instance did not start the container within ${t.timings.launchTimeoutSeconds} s`);
+        interrupt(t, { cause: 'launch-timeout', seconds: t.timings.launchTimeoutSeconds });
       }
       return;
     case JobStatus.Running:
       if (job.spec.timeoutSeconds !== undefined && t.secondsSince(job.startedAt) >= job.spec.timeoutSeconds) {
-        finish(t, JobStatus.Failed, `timed out after ${job.spec.timeoutSeconds} s`);
+        finish(t, JobStatus.Failed, { reason: 'timeout', seconds: job.spec.timeoutSeconds });
       }
       return;
     case JobStatus.Succeeded:
@@ -194,14 +127,13 @@ function onSpotRequested(t: Transition, attempt: number, requestId: string, inst
 function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 'spotRequestFailed' }>): void {
   if (obs.attempt !== t.job.attempt || t.job.status !== JobStatus.Requested) return;
   if (obs.permanent) {
-    const what = t.timings.compute === 'local' ? 'the job could not start on this machine' : 'the spot request was refused';
-    finish(t, JobStatus.Failed, `${what}: ${obs.code}: ${obs.message}`);
+    finish(t, JobStatus.Failed, { reason: 'launch-refused', compute: computeOf(t.job), code: obs.code, message: obs.message });
     return;
   }
   // Retry on a later tick; say why only when the reason changes.
   if (t.job.spotStatusCode !== obs.code) {
     t.set({ spotStatusCode: obs.code, spotStatusMessage: obs.message });
-    t.event('waiting', `spot request not placed yet: ${obs.code} (${obs.message}); retrying`);
+    t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message });
   }
   t.set({ requestedAt: t.nowIso });
   if (!obs.capacity) return;
@@ -213,7 +145,7 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
   if (!lastType && waited >= t.timings.capacityFallbackSeconds) {
     tryNextInstanceType(t);
   } else if (lastType && waited >= t.timings.capacityGiveUpSeconds) {
-    finish(t, JobStatus.Failed, `EC2 could not place any of the instance types (${t.job.spec.instanceTypes.join(', ')}): ${obs.code}: ${obs.message}`);
+    finish(t, JobStatus.Failed, { reason: 'no-capacity', instanceTypes: [...t.job.spec.instanceTypes], code: obs.code, message: obs.message });
   }
 }
 
@@ -229,7 +161,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       // few hours). Re-placing it with the same token could find the same lost request again,
       // forever: it counts as an interruption, so retries bound it.
       t.requestGone = true;
-      interrupt(t, 'the spot request disappeared before launching anything');
+      interrupt(t, { cause: 'request-vanished' });
     }
     return;
   }
@@ -250,7 +182,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       return;
     case SpotDecision.Capacity:
       if (previousCode !== request.statusCode) {
-        t.event('waiting', `waiting for spot capacity: ${describeSpotWait(request.statusCode, request.statusMessage)}`);
+        t.event({ kind: 'waiting', wait: 'capacity', statusCode: request.statusCode, statusMessage: request.statusMessage });
       }
       if (job.status === JobStatus.Requested && t.secondsSince(job.requestedAt) >= t.timings.capacityFallbackSeconds) {
         tryNextInstanceType(t);
@@ -262,19 +194,19 @@ function onSpot(t: Transition, request: SpotRequestView): void {
     case SpotDecision.Notice:
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
-        t.event('interruption-notice', `AWS will reclaim the instance soon (${request.statusCode})`);
+        t.event({ kind: 'interruption-notice', source: 'spot', statusCode: request.statusCode ?? request.state });
       }
       return;
     case SpotDecision.Interrupted:
-      interrupt(t, `spot ${request.statusCode ?? request.state}`);
+      interrupt(t, { cause: 'spot-reclaimed', status: request.statusCode ?? request.state });
       return;
     case SpotDecision.EndedByUser:
       // We only cancel or terminate for attempts that are over, so for the current attempt of an
       // active job this was done by someone else: the container is lost all the same.
-      interrupt(t, `spot ${request.statusCode ?? request.state} outside Sched`);
+      interrupt(t, { cause: 'spot-ended-elsewhere', status: request.statusCode ?? request.state });
       return;
     case SpotDecision.Failed:
-      finish(t, JobStatus.Failed, `spot request failed: ${request.statusCode ?? request.state}${request.statusMessage ? `: ${request.statusMessage}` : ''}`);
+      finish(t, JobStatus.Failed, { reason: 'spot-failed', status: request.statusCode ?? request.state, message: request.statusMessage });
       return;
     default:
       return assertNever(decision);
@@ -300,16 +232,16 @@ function onInstance(t: Transition, instance: InstanceView): void {
     case 'missing':
       if (t.secondsSince(job.launchedAt ?? job.requestedAt) < t.timings.instanceVisibilityGraceSeconds) return;
       t.instanceGone = true;
-      interrupt(t, 'the instance disappeared');
+      interrupt(t, { cause: 'instance-missing' });
       return;
     case 'shutting-down':
     case 'terminated':
       t.instanceGone = true;
-      interrupt(t, `the instance is ${instance.state}`);
+      interrupt(t, { cause: 'instance-state', state: instance.state });
       return;
     case 'stopping':
     case 'stopped':
-      interrupt(t, `the instance is ${instance.state}`);
+      interrupt(t, { cause: 'instance-state', state: instance.state });
       return;
     default:
       return assertNever(instance.state);
@@ -324,20 +256,20 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
       if (job.status === JobStatus.Running) return;
       if (job.status === JobStatus.Requested) t.set({ launchedAt: t.nowIso });
       t.set({ status: JobStatus.Running, startedAt: t.nowIso });
-      t.event('started', `container started (attempt ${job.attempt})`);
+      t.event({ kind: 'started', attempt: job.attempt });
       return;
     case 'interrupting':
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
-        t.event('interruption-notice', 'the instance received the two-minute spot interruption notice');
+        t.event({ kind: 'interruption-notice', source: 'agent' });
       }
       return;
     case 'finished': {
       const exitCode = obs.exitCode ?? 255;
       t.set({ exitCode, logTail: obs.logTail });
       if (!job.startedAt) t.set({ startedAt: t.nowIso });
-      if (exitCode === 0) finish(t, JobStatus.Succeeded, undefined);
-      else finish(t, JobStatus.Failed, `the container exited with code ${exitCode}`);
+      if (exitCode === 0) finish(t, JobStatus.Succeeded);
+      else finish(t, JobStatus.Failed, { reason: 'exit-code', exitCode });
       return;
     }
     default:
@@ -345,221 +277,3 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
   }
 }
 
-/** Terminal jobs only converge: the instance must go, the callback must be delivered. */
-function decideTerminal(t: Transition, obs: Observation): void {
-  const job = t.job;
-  switch (obs.kind) {
-    case 'tick': {
-      const cb = job.callback;
-      if (cb?.state === CallbackState.Pending && t.secondsSince(cb.nextAt) >= 0) sendCallback(t);
-      if (!job.cleanedUp && !job.instanceId && !job.spotRequestId) t.set({ cleanedUp: true });
-      return;
-    }
-    case 'instance':
-      if (obs.instance.instanceId !== job.instanceId && obs.instance.attempt !== job.attempt) return;
-      if (LIVE_INSTANCE_STATES.has(obs.instance.state)) {
-        t.effect({ kind: 'terminateInstance', instanceId: obs.instance.instanceId });
-      } else if (obs.instance.instanceId === job.instanceId) {
-        t.set({ cleanedUp: true });
-      }
-      return;
-    case 'spot':
-      if (obs.request.requestId !== job.spotRequestId) return;
-      if (obs.request.instanceId && obs.request.instanceId !== job.instanceId) {
-        // The request launched an instance after the job ended (or we never saw it): it must go.
-        t.effect({ kind: 'terminateInstance', instanceId: obs.request.instanceId });
-        if (!job.instanceId) t.set({ instanceId: obs.request.instanceId, cleanedUp: false });
-        return;
-      }
-      if (!job.instanceId && REQUEST_OVER_STATES.has(obs.request.state)) {
-        t.set({ cleanedUp: true });
-      }
-      return;
-    case 'callbackResult':
-      return onCallbackResult(t, obs);
-    case 'spotRequested':
-      // A request placed for a job that has ended in the meantime: withdraw it.
-      t.effect({ kind: 'cancelSpotRequest', requestId: obs.requestId });
-      if (obs.instanceId) t.effect({ kind: 'terminateInstance', instanceId: obs.instanceId });
-      return;
-    case 'spotRequestFailed':
-    case 'agent':
-    case 'cancel':
-      return;
-    default:
-      return assertNever(obs);
-  }
-}
-
-function onCallbackResult(t: Transition, obs: Extract<Observation, { kind: 'callbackResult' }>): void {
-  const cb = t.job.callback;
-  // A result for a try other than the next one is a repeat: it was counted already.
-  if (!cb || cb.state !== CallbackState.Pending || obs.tryNumber !== cb.attempts + 1) return;
-  const attempts = cb.attempts + 1;
-  if (obs.ok) {
-    t.set({ callback: { state: CallbackState.Delivered, attempts, lastStatusCode: obs.statusCode } });
-    t.event('callback', `callback delivered (HTTP ${obs.statusCode ?? 'ok'})`);
-    return;
-  }
-  const delay = obs.permanent ? undefined : callbackRetryDelaySeconds(attempts);
-  const detail = obs.error ?? `HTTP ${obs.statusCode}`;
-  if (delay === undefined) {
-    t.set({ callback: { state: CallbackState.Failed, attempts, lastStatusCode: obs.statusCode, lastError: obs.error } });
-    t.event('callback', `callback failed after ${attempts} ${attempts === 1 ? 'try' : 'tries'}: ${detail}`);
-    return;
-  }
-  const nextAt = new Date(t.now.getTime() + delay * 1000).toISOString();
-  t.set({ callback: { state: CallbackState.Pending, attempts, nextAt, lastStatusCode: obs.statusCode, lastError: obs.error } });
-}
-
-function sendCallback(t: Transition): void {
-  const { job } = t;
-  if (!job.callback || !job.spec.callbackUrl) return;
-  // Hold off other ticks while this try is in flight; its result sets the real next time.
-  const nextAt = new Date(t.now.getTime() + t.timings.callbackInFlightSeconds * 1000).toISOString();
-  t.set({ callback: { ...job.callback, nextAt } });
-  t.effect({
-    kind: 'sendCallback',
-    jobId: job.id,
-    url: job.spec.callbackUrl,
-    idempotencyKey: `${job.id}.${job.status}`,
-    tryNumber: job.callback.attempts + 1,
-  });
-}
-
-function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): void {
-  t.set({
-    status: JobStatus.Requested,
-    attempt,
-    instanceTypeIndex: 0,
-    spotRequestId: undefined,
-    instanceId: undefined,
-    instanceType: undefined,
-    spotState: undefined,
-    spotStatusCode: undefined,
-    spotStatusMessage: undefined,
-    abandonedRequestIds: undefined,
-    capacityRefusedSince: undefined,
-    pricePerHour: undefined,
-    launchedAt: undefined,
-    startedAt: why === 'due' ? undefined : t.job.startedAt,
-    interruptionNoticeAt: undefined,
-  });
-  issueRequest(t);
-}
-
-function issueRequest(t: Transition): void {
-  const { job } = t;
-  const instanceType = currentType(job);
-  t.set({ requestedAt: t.nowIso });
-  t.event(
-    'requested',
-    t.timings.compute === 'local' ? `starting on this machine (attempt ${job.attempt})` : `spot request issued for ${instanceType} (attempt ${job.attempt})`,
-  );
-  t.effect({
-    kind: 'launch',
-    jobId: job.id,
-    attempt: job.attempt,
-    market: 'spot',
-    pools: [{ instanceType }],
-    clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
-  });
-}
-
-function tryNextInstanceType(t: Transition): void {
-  const { job } = t;
-  const next = job.instanceTypeIndex + 1;
-  if (next >= job.spec.instanceTypes.length) return;
-  const from = currentType(job);
-  if (job.spotRequestId) {
-    t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
-    // The old request keeps this attempt's tags: remember it so it is never adopted again.
-    t.set({ abandonedRequestIds: [...(job.abandonedRequestIds ?? []), job.spotRequestId].slice(-10) });
-  }
-  t.set({ instanceTypeIndex: next, capacityRefusedSince: undefined, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
-  t.event('instance-type-changed', `no ${from} capacity after ${t.timings.capacityFallbackSeconds} s; trying ${currentType(t.job)}`);
-  issueRequest(t);
-}
-
-function toLaunching(t: Transition): void {
-  t.set({ status: JobStatus.Launching, launchedAt: t.nowIso });
-  t.event(
-    'launching',
-    t.timings.compute === 'local'
-      ? 'the agent is running on this machine; starting the container'
-      : `instance ${t.job.instanceId} is up (${t.job.instanceType ?? currentType(t.job)}); starting the container`,
-  );
-}
-
-/** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
-function interrupt(t: Transition, why: string): void {
-  const { job } = t;
-  const interruptions = job.interruptions + 1;
-  t.set({ interruptions });
-  if (interruptions > job.spec.interruptionsTolerated) {
-    // `finish` counts the cost and releases the attempt's resources: once, not here as well.
-    finish(t, JobStatus.Failed, `interrupted ${interruptions} times (${why}); retries spent (--retries ${job.spec.interruptionsTolerated})`);
-    return;
-  }
-  addInstanceCost(t);
-  releaseAttemptResources(t);
-  const next = t.timings.compute === 'local' ? 'starting it again' : 'requesting a new instance';
-  t.event('interrupted', `attempt ${job.attempt} interrupted: ${why}; ${next} (attempt ${job.attempt + 1})`);
-  startAttempt(t, job.attempt + 1, 'retry');
-}
-
-function releaseAttemptResources(t: Transition): void {
-  const { job } = t;
-  if (job.spotRequestId) t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
-  if (job.instanceId) t.effect({ kind: 'terminateInstance', instanceId: job.instanceId });
-}
-
-function finish(t: Transition, status: typeof JobStatus.Succeeded | typeof JobStatus.Failed | typeof JobStatus.Cancelled, reason: string | undefined): void {
-  const { job } = t;
-  addInstanceCost(t);
-  releaseAttemptResources(t);
-  t.set({
-    status,
-    reason,
-    finishedAt: t.nowIso,
-    // With an instance, cleaned up once it is seen gone; without, once the request is.
-    cleanedUp: job.instanceId ? t.instanceGone : !job.spotRequestId || t.requestGone,
-  });
-  const text =
-    status === JobStatus.Succeeded
-      ? `succeeded (exit 0${durationText(job)})`
-      : status === JobStatus.Failed
-        ? `failed: ${reason}${durationText(job)}`
-        : `${reason}`;
-  t.event(status, text);
-  if (job.spec.callbackUrl) {
-    t.set({ callback: { state: CallbackState.Pending, attempts: 0, nextAt: t.nowIso } });
-    sendCallback(t);
-  }
-}
-
-function addInstanceCost(t: Transition): void {
-  const { job } = t;
-  if (!job.launchedAt || job.pricePerHour === undefined) return;
-  const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
-  const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
-  t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
-}
-
-function durationText(job: Job): string {
-  if (!job.startedAt || !job.finishedAt) return '';
-  return `, ${formatDuration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000)}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ''}`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return `${h}h${m ? ` ${m}m` : ''}`;
-}
-
-function currentType(job: Job): string {
-  return job.spec.instanceTypes[job.instanceTypeIndex] ?? job.spec.instanceTypes[0] ?? 't3.micro';
-}

@@ -4,10 +4,10 @@
  * limit) is refused when it is created rather than when it is due.
  */
 import { checkAgentScriptFits } from './agent-script.js';
-import { formatUtc } from './job-request.js';
-import { JobStatus, type Job, type NewJob } from './job.js';
+import { JobStatus, type Compute, type Job, type NewJob } from './job.js';
 
-export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string): Job {
+/** `compute`: where the deployment runs its jobs (the fleet in use). */
+export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string, compute: Compute): Job {
   const { spec } = input;
   checkAgentScriptFits({ jobId: id, image: spec.image, command: spec.command, env: spec.env, notifyBaseUrl });
   const createdAt = now.toISOString();
@@ -20,12 +20,13 @@ export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: stri
     owner: input.owner,
     ...(input.origin && { origin: input.origin }),
     ...(input.scheduleId && { scheduleId: input.scheduleId }),
+    compute,
     runAt: input.runAt,
     createdAt,
     updatedAt: createdAt,
     attempt: 0,
     interruptions: 0,
     instanceTypeIndex: 0,
-    events: [{ at: createdAt, kind: 'created', text: runsLater ? `scheduled for ${formatUtc(new Date(input.runAt))} UTC` : 'created; starting now' }],
+    events: [{ at: createdAt, kind: 'created', ...(runsLater && { scheduledFor: input.runAt }) }],
   };
 }

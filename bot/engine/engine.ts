@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import { isTerminal, JobStatus, type ChatOrigin, type Job, type JobOwner, type NewJob } from '../core/job.js';
+import { isTerminal, JobStatus, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
 import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle.js';
 import type { Observation } from '../core/observation.js';
 import { newJob } from '../core/new-job.js';
@@ -35,6 +35,8 @@ export interface EngineDeps {
   publicUrl: string;
   pollSeconds: number;
   timings?: LifecycleTimings;
+  /** Where `fleet` runs jobs; recorded on each new job (default `ec2`). */
+  compute?: Compute;
   /** Identifies this process as a lease holder. */
   holderId?: string;
   /** Cron schedules to fire on each pass (under the same lease). */
@@ -114,7 +116,7 @@ export class Engine implements JobService {
 
   async createJob(input: NewJob, id: string = newJobId()): Promise<Job> {
     const now = this.deps.clock.now();
-    const job = newJob(input, id, now, this.deps.publicUrl);
+    const job = newJob(input, id, now, this.deps.publicUrl, this.deps.compute ?? 'ec2');
     await this.deps.store.create(job);
     this.metrics.jobsCreated++;
     await this.driver.notify(job, job.events);

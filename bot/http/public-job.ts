@@ -3,6 +3,7 @@
  * so clients can rely on the shape. Times are ISO 8601 UTC, except `datetime`, which keeps the
  * original service's "YYYY-MM-DD HH:MM:SS" so that what a client sent is what it reads back.
  */
+import { jobReason } from '../core/event-words.js';
 import { formatUtc } from '../core/job-request.js';
 import { knownCost, type Job, type JobStatus } from '../core/job.js';
 
@@ -72,7 +73,7 @@ export function toPublicJob(job: Job): PublicJob {
     finished_at: job.finishedAt ?? null,
     // JSON has no NaN or Infinity; a broken figure reads as unknown rather than as a number.
     cost_usd: knownCost(job),
-    reason: job.reason ?? null,
+    reason: jobReason(job) ?? null,
     callback_state: job.callback?.state ?? null,
     log_tail: job.logTail ?? null,
   };

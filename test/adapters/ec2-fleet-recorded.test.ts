@@ -11,6 +11,7 @@ import { createEc2Client } from '../../bot/adapters/aws-clients.js';
 import { Ec2Fleet } from '../../bot/adapters/ec2-fleet.js';
 import { indexSnapshot, observationsFor } from '../../bot/core/correlate.js';
 import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
+import { describeEvent, jobReason } from '../../bot/core/event-words.js';
 import { makeJob } from '../harness/jobs.js';
 
 interface Recorded {
@@ -122,11 +123,11 @@ describe('EC2 spot states from recorded responses', () => {
     const capacity = outcome('j-capacity', { status: 'requested', spotRequestId: 'sir-cap00001' });
     expect(capacity.job).toMatchObject({ status: 'requested', attempt: 1, instanceTypeIndex: 1, abandonedRequestIds: ['sir-cap00001'] });
     expect(capacity.effects).toEqual(expect.arrayContaining(['cancelSpotRequest', 'launch']));
-    expect(capacity.job.events.map((e) => e.text).join('\n')).toContain('no spot capacity for this instance type right now');
+    expect(capacity.job.events.map(describeEvent).join('\n')).toContain('no spot capacity for this instance type right now');
 
     const price = outcome('j-price', { status: 'requested', spotRequestId: 'sir-prc00001', requestedAt: '2026-11-27T10:09:00.000Z' });
     expect(price.job).toMatchObject({ status: 'requested', spotStatusCode: 'price-too-low', instanceTypeIndex: 0 });
-    expect(price.job.events.at(-1)!.text).toContain('the max price is below the current spot price');
+    expect(describeEvent(price.job.events.at(-1)!)).toContain('the max price is below the current spot price');
 
     expect(outcome('j-pending', { status: 'requested', spotRequestId: 'sir-pnd00001' }).effects).toEqual([]);
 
@@ -138,6 +139,6 @@ describe('EC2 spot states from recorded responses', () => {
 
     const bad = outcome('j-bad', { status: 'requested', spotRequestId: 'sir-bad00001' });
     expect(bad.job.status).toBe('failed');
-    expect(bad.job.reason).toContain('bad-parameters: The request is not valid');
+    expect(jobReason(bad.job)).toContain('bad-parameters: The request is not valid');
   });
 });

@@ -57,6 +57,15 @@ describe('jobView', () => {
     expect(view.events[0]).toMatchObject({ at: '2026-01-15T10:00:00.000Z', time: '10:00:00 UTC', kind: 'created', tone: 'waiting' });
   });
 
+  it('knows a run on this machine from the compute the job records, and from its ids when stored before that', () => {
+    const running = jobInStatus(JobStatus.Running);
+    const local = jobView({ ...running, compute: 'local' }, NOW);
+    expect(local.statusLabel).toBe('Running on this machine, attempt 2');
+    expect(field(local.fields, 'Runs on')).toBe('this machine');
+    expect(jobView({ ...running, compute: 'ec2', instanceId: 'local-i-lookalike' }, NOW).statusLabel).toBe('Running on local-i-lookalike (t3.micro), attempt 2');
+    expect(jobView({ ...running, compute: undefined, instanceId: 'local-i-j-running-2' }, NOW).statusLabel).toBe('Running on this machine, attempt 2');
+  });
+
   it('shows the facts of an ended job', () => {
     const succeeded = jobView(jobInStatus(JobStatus.Succeeded), NOW);
     expect(field(succeeded.fields, 'Exit code')).toBe('0');

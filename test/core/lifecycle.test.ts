@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { isTerminal, JobStatus, MAX_EVENTS, type Job, type JobStatus as Status } from '../../bot/core/job.js';
 import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
+import { describeEvent, jobReason } from '../../bot/core/event-words.js';
 import type { Effect, InstanceState, Observation } from '../../bot/core/observation.js';
 import { SPOT_STATUS_TABLE } from '../../bot/core/spot-status.js';
 import { makeJob } from '../harness/jobs.js';
@@ -66,7 +67,8 @@ describe('decide: the happy path', () => {
 
   test('a non-zero exit fails the job with the code', () => {
     const d = decide(running(), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 3 }, at(10));
-    expect(d.job).toMatchObject({ status: 'failed', exitCode: 3, reason: 'the container exited with code 3' });
+    expect(d.job).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(jobReason(d.job)).toBe('the container exited with code 3');
   });
 
   test('a terminal job is cleaned up once its instance is seen terminated', () => {
@@ -91,7 +93,7 @@ describe('decide: interruptions and retries', () => {
     const job = running({ interruptions: 3, attempt: 4, spec: { interruptionsTolerated: 3 } as Job['spec'] });
     const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 4, state: 'missing' } }, at(600));
     expect(d.job.status).toBe('failed');
-    expect(d.job.reason).toMatch(/retries spent/);
+    expect(jobReason(d.job)).toMatch(/retries spent/);
     expect(kinds(d.effects)).not.toContain('launch');
   });
 
@@ -124,7 +126,7 @@ describe('decide: interruptions and retries', () => {
       const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode } }, at(5));
       expect(d.job, statusCode).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
       const event = d.job.events.find((e) => e.kind === 'interrupted');
-      expect(event?.text, statusCode).toBe(`attempt 1 interrupted: spot ${statusCode} outside Sched; requesting a new instance (attempt 2)`);
+      expect(event && describeEvent(event), statusCode).toBe(`attempt 1 interrupted: spot ${statusCode} outside Sched; requesting a new instance (attempt 2)`);
     }
   });
 
@@ -153,7 +155,8 @@ describe('decide: interruptions and retries', () => {
     const job = running({ spec: { timeoutSeconds: 60 } as Job['spec'] });
     expect(decide(job, { kind: 'tick' }, at(59)).job.status).toBe('running');
     const d = decide(job, { kind: 'tick' }, at(60));
-    expect(d.job).toMatchObject({ status: 'failed', reason: 'timed out after 60 s' });
+    expect(d.job).toMatchObject({ status: 'failed' });
+    expect(jobReason(d.job)).toBe('timed out after 60 s');
     expect(d.effects).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
   });
 
@@ -196,14 +199,14 @@ describe('decide: spot requests', () => {
     expect(last.job.status).toBe('requested');
     const gaveUp = decide(last.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10 + DEFAULT_TIMINGS.capacityGiveUpSeconds));
     expect(gaveUp.job.status).toBe('failed');
-    expect(gaveUp.job.reason).toContain('EC2 could not place any of the instance types (m7g.large, m6g.large): Unsupported');
+    expect(jobReason(gaveUp.job)).toContain('EC2 could not place any of the instance types (m7g.large, m6g.large): Unsupported');
   });
 
   test('bad-parameters and system-error fail with the reason', () => {
     for (const statusCode of ['bad-parameters', 'system-error']) {
       const d = decide(requested(), { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode, statusMessage: 'bad AMI' } }, at(5));
       expect(d.job.status).toBe('failed');
-      expect(d.job.reason).toContain(statusCode);
+      expect(jobReason(d.job)).toContain(statusCode);
     }
   });
 
@@ -236,19 +239,19 @@ describe('decide: spot requests', () => {
 
 describe('decide: words for local compute', () => {
   test('no spot request or instance is mentioned when jobs run on this machine', () => {
-    const local = { ...DEFAULT_TIMINGS, compute: 'local' as const };
-    const job = makeJob({ runAt: T0.toISOString() });
-    const requested = decide(job, { kind: 'tick' }, T0, local);
-    expect(requested.job.events.at(-1)!.text).toBe('starting on this machine (attempt 1)');
-    const refused = decide(requested.job, { kind: 'spotRequestFailed', attempt: 1, code: 'ContainerCliMissing', message: 'neither docker nor podman is installed', permanent: true }, T0, local);
-    expect(refused.job.reason).toBe('the job could not start on this machine: ContainerCliMissing: neither docker nor podman is installed');
+    const job = makeJob({ runAt: T0.toISOString(), compute: 'local' });
+    const requested = decide(job, { kind: 'tick' }, T0);
+    expect(describeEvent(requested.job.events.at(-1)!)).toBe('starting on this machine (attempt 1)');
+    const refused = decide(requested.job, { kind: 'spotRequestFailed', attempt: 1, code: 'ContainerCliMissing', message: 'neither docker nor podman is installed', permanent: true }, T0);
+    expect(jobReason(refused.job)).toBe('the job could not start on this machine: ContainerCliMissing: neither docker nor podman is installed');
   });
 });
 
 describe('decide: cancel and callbacks', () => {
   test('cancel while requested withdraws the request; while running terminates too', () => {
     const r = decide(requested(), { kind: 'cancel', by: 'U1' }, at(1));
-    expect(r.job).toMatchObject({ status: 'cancelled', reason: 'cancelled by U1' });
+    expect(r.job).toMatchObject({ status: 'cancelled' });
+    expect(jobReason(r.job)).toBe('cancelled by U1');
     expect(r.effects).toContainEqual({ kind: 'cancelSpotRequest', requestId: 'sir-1' });
     const s = decide(running(), { kind: 'cancel', by: 'U1' }, at(1));
     expect(kinds(s.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance']));

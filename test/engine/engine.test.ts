@@ -4,6 +4,7 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { JobStatus, type Job, type JobEvent, type NewJob } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
+import { jobReason } from '../../bot/core/event-words.js';
 import { eventually } from '../harness/bot-process.js';
 import { FakeClock } from '../harness/clock.js';
 import type { CallbackPayload } from '../../bot/core/callback.js';
@@ -253,7 +254,8 @@ describe('engine', () => {
     const w = world();
     const job = await w.engine.createJob(newJob());
     const cancelled = await w.engine.cancelJob(job.id, 'U1');
-    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by U1' });
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    expect(jobReason(cancelled)).toBe('cancelled by U1');
     expect(w.fleet.liveInstances()).toEqual([]);
     await expect(w.engine.cancelJob(job.id, 'U1')).rejects.toMatchObject({ code: 'invalid' });
     const retried = await w.engine.retryJob(job.id, { kind: 'slack', id: 'U2' });
@@ -277,6 +279,6 @@ describe('engine', () => {
     w.fleet.failNextRequest = Object.assign(new Error('The image id does not exist'), { code: 'InvalidAMIID.NotFound', permanent: true });
     const job = await w.engine.createJob(newJob());
     expect(job.status).toBe('failed');
-    expect(job.reason).toContain('InvalidAMIID.NotFound');
+    expect(jobReason(job)).toContain('InvalidAMIID.NotFound');
   });
 });

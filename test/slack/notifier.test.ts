@@ -8,12 +8,13 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobStatus, type ChatOrigin, type Job, type JobEvent, type JobEventKind } from '../../bot/core/job.js';
 import { SlackNotifier, type JobMessageRenderer, type SlackNotifierOptions } from '../../bot/slack/notifier.js';
+import { describeEvent } from '../../bot/core/event-words.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall, type FakeSlackOptions } from '../harness/fake-slack.js';
 import { makeJob } from '../harness/jobs.js';
 
 const render: JobMessageRenderer = {
   jobMessage: (job) => ({ text: `${job.id} ${job.status}` }),
-  threadReply: (_job, events) => ({ text: events.map((e) => e.text).join('\n') }),
+  threadReply: (_job, events) => ({ text: events.map(describeEvent).join('\n') }),
 };
 
 interface SavedRef {
@@ -144,7 +145,7 @@ describe('SlackNotifier', () => {
     const [message, ...others] = fake.messages('C1');
     expect(others).toEqual([]);
     expect(message?.text).toBe(`${job.id} succeeded`);
-    expect(threadText('C1', message!.ts)).toEqual(allEvents.map((e) => e.text));
+    expect(threadText('C1', message!.ts)).toEqual(allEvents.map(describeEvent));
     expect(savedRefs).toEqual([{ jobId: job.id, channel: 'C1', ts: message!.ts }]);
     // The post, its creation's reply, and an edit and a reply per change: each with its token, none in the body.
     expect(fake.calls).toHaveLength(1 + 2 * SIX_STATES.length + 1);
@@ -168,7 +169,7 @@ describe('SlackNotifier', () => {
     expect(fake.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.postMessage', 'chat.update']);
     const [message] = fake.messages('C1');
     expect(message?.text).toBe(`${job.id} succeeded`);
-    expect(threadText('C1', message!.ts)).toEqual(allEvents.map((e) => e.text));
+    expect(threadText('C1', message!.ts)).toEqual(allEvents.map(describeEvent));
   });
 
   it('rate limit: 200 changes across 50 jobs in one channel under 429s end in every final state within the call bound', async () => {
@@ -194,7 +195,7 @@ describe('SlackNotifier', () => {
       const next = jobs.map((j) => change(j, status, kind));
       jobs = next.map((n) => n.job);
       for (const { job, events } of next) {
-        expectedThreads.get(job.id)!.push(...events.map((e) => e.text));
+        expectedThreads.get(job.id)!.push(...events.map(describeEvent));
         await slack.jobChanged(job, events);
         statusChanges += 1;
       }
@@ -392,7 +393,7 @@ describe('SlackNotifier', () => {
     await slack.flush();
     const [message] = fake.messages('C1');
     expect(message?.text).toBe(`${job.id} succeeded`);
-    expect(threadText('C1', message!.ts)).toEqual(done.job.events.map((e) => e.text));
+    expect(threadText('C1', message!.ts)).toEqual(done.job.events.map(describeEvent));
   });
 
   it('keeps retrying the final state of a job past the intermediate budget', async () => {

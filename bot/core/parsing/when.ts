@@ -8,7 +8,7 @@ import { CronPattern } from 'croner';
 import { nextFirings as nextCronFirings } from '../cron.js';
 import { formatUtc } from '../job-request.js';
 import { parseDuration } from '../job-request-fields.js';
-import { formatDuration } from '../lifecycle.js';
+import { formatDuration } from '../duration.js';
 import { formatInZone, suggestZone, wallClockToUtc, zoneOffsetMinutes } from './zones.js';
 
 export const WHEN_LIMITS = {

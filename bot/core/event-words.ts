@@ -1,0 +1,104 @@
+/**
+ * The words of a job's history. Events and end reasons are data (bot/core/job-event.ts); this is
+ * the one place that turns them into the sentences every surface shows — Slack, the terminal, the
+ * log and the REST API's `reason`. Events stored before they were data are shown as stored.
+ */
+import { describeSpotWait } from './spot-status.js';
+import { formatUtc } from './job-request.js';
+import { formatDuration } from './duration.js';
+import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent } from './job-event.js';
+import type { Job } from './job.js';
+import { assertNever } from './assert-never.js';
+
+/** One event as a sentence: "spot request issued for t3.micro (attempt 1)". */
+export function describeEvent(event: JobEvent): string {
+  if (isLegacyEvent(event)) return event.text;
+  switch (event.kind) {
+    case 'created':
+      return event.scheduledFor === undefined ? 'created; starting now' : `scheduled for ${formatUtc(new Date(event.scheduledFor))} UTC`;
+    case 'requested':
+      if (event.compute === 'local') return `starting on this machine (attempt ${event.attempt})`;
+      return event.market === 'spot'
+        ? `spot request issued for ${event.pool.instanceType} (attempt ${event.attempt})`
+        : `on-demand ${event.pool.instanceType} instance requested (attempt ${event.attempt})`;
+    case 'waiting':
+      return event.wait === 'capacity'
+        ? `waiting for spot capacity: ${describeSpotWait(event.statusCode, event.statusMessage)}`
+        : `spot request not placed yet: ${event.code} (${event.message}); retrying`;
+    case 'instance-type-changed':
+      return `no ${event.from} capacity after ${event.afterSeconds} s; trying ${event.to}`;
+    case 'launching':
+      return event.compute === 'local'
+        ? 'the agent is running on this machine; starting the container'
+        : `instance ${String(event.instanceId)} is up (${event.instanceType}); starting the container`;
+    case 'started':
+      return `container started (attempt ${event.attempt})`;
+    case 'interruption-notice':
+      return event.source === 'spot' ? `AWS will reclaim the instance soon (${event.statusCode})` : 'the instance received the two-minute spot interruption notice';
+    case 'interrupted': {
+      const next = event.compute === 'local' ? 'starting it again' : 'requesting a new instance';
+      return `attempt ${event.attempt} interrupted: ${describeInterruption(event.interruption)}; ${next} (attempt ${event.attempt + 1})`;
+    }
+    case 'succeeded':
+      return `succeeded (exit 0${ranFor(event.ranSeconds)})`;
+    case 'failed':
+      return `failed: ${describeEndReason(event.end)}${ranFor(event.ranSeconds)}`;
+    case 'cancelled':
+      return describeEndReason(event.end);
+    case 'callback':
+      if (event.delivered) return `callback delivered (HTTP ${event.statusCode ?? 'ok'})`;
+      return `callback failed after ${event.attempts} ${event.attempts === 1 ? 'try' : 'tries'}: ${event.error ?? `HTTP ${String(event.statusCode)}`}`;
+    default:
+      return assertNever(event);
+  }
+}
+
+/** Why a job failed or was cancelled, in words; undefined when it did neither. */
+export function jobReason(job: Job): string | undefined {
+  return job.endReason ? describeEndReason(job.endReason) : job.reason;
+}
+
+export function describeEndReason(end: EndReason): string {
+  switch (end.reason) {
+    case 'exit-code':
+      return `the container exited with code ${end.exitCode}`;
+    case 'timeout':
+      return `timed out after ${end.seconds} s`;
+    case 'launch-refused':
+      return `${end.compute === 'local' ? 'the job could not start on this machine' : 'the spot request was refused'}: ${end.code}: ${end.message}`;
+    case 'no-capacity':
+      return `EC2 could not place any of the instance types (${end.instanceTypes.join(', ')}): ${end.code}: ${end.message}`;
+    case 'spot-failed':
+      return `spot request failed: ${end.status}${end.message ? `: ${end.message}` : ''}`;
+    case 'retries-spent':
+      return `interrupted ${end.interruptions} times (${describeInterruption(end.last)}); retries spent (--retries ${end.tolerated})`;
+    case 'cancelled':
+      return `cancelled by ${end.by}`;
+    default:
+      return assertNever(end);
+  }
+}
+
+function describeInterruption(interruption: InterruptionCause): string {
+  switch (interruption.cause) {
+    case 'launch-timeout':
+      return `the instance did not start the container within ${interruption.seconds} s`;
+    case 'request-vanished':
+      return 'the spot request disappeared before launching anything';
+    case 'spot-reclaimed':
+      return `spot ${interruption.status}`;
+    case 'spot-ended-elsewhere':
+      return `spot ${interruption.status} outside Sched`;
+    case 'instance-missing':
+      return 'the instance disappeared';
+    case 'instance-state':
+      return `the instance is ${interruption.state}`;
+    default:
+      return assertNever(interruption);
+  }
+}
+
+/** ", 14m" after a run's outcome when the container started. */
+function ranFor(seconds: number | undefined): string {
+  return seconds === undefined ? '' : `, ${formatDuration(seconds)}`;
+}

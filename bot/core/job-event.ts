@@ -1,0 +1,82 @@
+/**
+ * A job's history as data. The lifecycle records what happened — which attempt, on which compute,
+ * in which pool, with what outcome — and never words: the view (`describeEvent` in
+ * bot/core/event-words.ts) writes the one sentence every surface shows (Slack, the terminal, the
+ * log). Each kind carries exactly the facts its sentence is made from.
+ *
+ * Events stored before events were data carry their words only (`LegacyJobEvent`); they are read
+ * back as they were written and shown as stored.
+ */
+import type { Market } from './observation.js';
+
+/** Where a job's attempts run: EC2 (spot), or this machine (the embedded default). */
+export type Compute = 'ec2' | 'local';
+
+/** Why the current attempt's instance was lost. */
+export type InterruptionCause =
+  /** The agent never reported `started` within the launch timeout. */
+  | { cause: 'launch-timeout'; seconds: number }
+  /** EC2 no longer lists the request, and it never launched anything. */
+  | { cause: 'request-vanished' }
+  /** AWS reclaimed the spot capacity; `status` is the request's status code (else its state). */
+  | { cause: 'spot-reclaimed'; status: string }
+  /** The request or its instance was ended by someone other than Sched. */
+  | { cause: 'spot-ended-elsewhere'; status: string }
+  /** EC2 no longer lists the instance. */
+  | { cause: 'instance-missing' }
+  | { cause: 'instance-state'; state: 'shutting-down' | 'terminated' | 'stopping' | 'stopped' };
+
+/** Why a job ended without succeeding. */
+export type EndReason =
+  | { reason: 'exit-code'; exitCode: number }
+  | { reason: 'timeout'; seconds: number }
+  /** The fleet refused the launch for good (`code` and `message` are its own). */
+  | { reason: 'launch-refused'; compute: Compute; code: string; message: string }
+  /** Every instance type was refused for capacity for longer than the lifecycle waits. */
+  | { reason: 'no-capacity'; instanceTypes: string[]; code: string; message: string }
+  /** The spot request failed; `status` is its status code (else its state). */
+  | { reason: 'spot-failed'; status: string; message?: string }
+  | { reason: 'retries-spent'; interruptions: number; tolerated: number; last: InterruptionCause }
+  | { reason: 'cancelled'; by: string };
+
+/** The facts of one event, by kind. */
+export type JobEventFacts =
+  /** `scheduledFor`: ISO UTC, when the job was created to run later. */
+  | { kind: 'created'; scheduledFor?: string }
+  | { kind: 'requested'; attempt: number; compute: Compute; market: Market; pool: { instanceType: string } }
+  /** The launch call failed and will be retried (`code` and `message` are the fleet's). */
+  | { kind: 'waiting'; wait: 'launch-retry'; code: string; message: string }
+  /** The spot request waits for capacity (its status code and message, as EC2 gave them). */
+  | { kind: 'waiting'; wait: 'capacity'; statusCode?: string; statusMessage?: string }
+  | { kind: 'instance-type-changed'; from: string; to: string; afterSeconds: number }
+  | { kind: 'launching'; compute: Compute; instanceId?: string; instanceType: string }
+  | { kind: 'started'; attempt: number }
+  /** From the spot request's status (`statusCode`), or from the agent on the instance. */
+  | { kind: 'interruption-notice'; source: 'spot'; statusCode: string }
+  | { kind: 'interruption-notice'; source: 'agent' }
+  | { kind: 'interrupted'; attempt: number; compute: Compute; interruption: InterruptionCause }
+  /** `ranSeconds`: how long the container ran, when it started. */
+  | { kind: 'succeeded'; ranSeconds?: number }
+  | { kind: 'failed'; end: EndReason; ranSeconds?: number }
+  | { kind: 'cancelled'; end: EndReason }
+  | { kind: 'callback'; delivered: true; statusCode?: number }
+  | { kind: 'callback'; delivered: false; attempts: number; statusCode?: number; error?: string };
+
+export type JobEventKind = JobEventFacts['kind'];
+
+/** An event as the lifecycle records it. */
+export type RecordedJobEvent = JobEventFacts & { at: string };
+
+/** An event stored before events were data: its words only. */
+export interface LegacyJobEvent {
+  at: string;
+  kind: JobEventKind;
+  text: string;
+}
+
+/** One line of a job's history; the chat thread shows these. */
+export type JobEvent = RecordedJobEvent | LegacyJobEvent;
+
+export function isLegacyEvent(event: JobEvent): event is LegacyJobEvent {
+  return 'text' in event && typeof event.text === 'string';
+}

@@ -1,0 +1,138 @@
+/**
+ * The lifecycle's moves on an attempt, shared by every observation handler: issue the launch (a
+ * new attempt, or the next instance type), reach `launching`, lose the instance (`interrupt`),
+ * and end the job (`finish`, which releases what the attempt holds and starts the callback).
+ */
+import { CallbackState, computeOf, JobStatus } from './job.js';
+import type { EndReason, InterruptionCause } from './job-event.js';
+import { currentType, type Transition } from './lifecycle-transition.js';
+
+export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
+  // EC2 allows 64 ASCII characters; job ids are at most 48.
+  return `${jobId}.${attempt}.${instanceTypeIndex}`.slice(0, 64);
+}
+
+export function sendCallback(t: Transition): void {
+  const { job } = t;
+  if (!job.callback || !job.spec.callbackUrl) return;
+  // Hold off other ticks while this try is in flight; its result sets the real next time.
+  const nextAt = new Date(t.now.getTime() + t.timings.callbackInFlightSeconds * 1000).toISOString();
+  t.set({ callback: { ...job.callback, nextAt } });
+  t.effect({
+    kind: 'sendCallback',
+    jobId: job.id,
+    url: job.spec.callbackUrl,
+    idempotencyKey: `${job.id}.${job.status}`,
+    tryNumber: job.callback.attempts + 1,
+  });
+}
+
+export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): void {
+  t.set({
+    status: JobStatus.Requested,
+    attempt,
+    instanceTypeIndex: 0,
+    spotRequestId: undefined,
+    instanceId: undefined,
+    instanceType: undefined,
+    spotState: undefined,
+    spotStatusCode: undefined,
+    spotStatusMessage: undefined,
+    abandonedRequestIds: undefined,
+    capacityRefusedSince: undefined,
+    pricePerHour: undefined,
+    launchedAt: undefined,
+    startedAt: why === 'due' ? undefined : t.job.startedAt,
+    interruptionNoticeAt: undefined,
+  });
+  issueRequest(t);
+}
+
+export function issueRequest(t: Transition): void {
+  const { job } = t;
+  const instanceType = currentType(job);
+  const market = 'spot';
+  t.set({ requestedAt: t.nowIso });
+  t.event({ kind: 'requested', attempt: job.attempt, compute: computeOf(job), market, pool: { instanceType } });
+  t.effect({
+    kind: 'launch',
+    jobId: job.id,
+    attempt: job.attempt,
+    market,
+    pools: [{ instanceType }],
+    clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
+  });
+}
+
+export function tryNextInstanceType(t: Transition): void {
+  const { job } = t;
+  const next = job.instanceTypeIndex + 1;
+  if (next >= job.spec.instanceTypes.length) return;
+  const from = currentType(job);
+  if (job.spotRequestId) {
+    t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
+    // The old request keeps this attempt's tags: remember it so it is never adopted again.
+    t.set({ abandonedRequestIds: [...(job.abandonedRequestIds ?? []), job.spotRequestId].slice(-10) });
+  }
+  t.set({ instanceTypeIndex: next, capacityRefusedSince: undefined, spotRequestId: undefined, spotState: undefined, spotStatusCode: undefined, spotStatusMessage: undefined });
+  t.event({ kind: 'instance-type-changed', from, to: currentType(t.job), afterSeconds: t.timings.capacityFallbackSeconds });
+  issueRequest(t);
+}
+
+export function toLaunching(t: Transition): void {
+  t.set({ status: JobStatus.Launching, launchedAt: t.nowIso });
+  t.event({ kind: 'launching', compute: computeOf(t.job), instanceId: t.job.instanceId, instanceType: t.job.instanceType ?? currentType(t.job) });
+}
+
+/** The current attempt's instance is lost: request a new one, or fail when retries are spent. */
+export function interrupt(t: Transition, why: InterruptionCause): void {
+  const { job } = t;
+  const interruptions = job.interruptions + 1;
+  t.set({ interruptions });
+  if (interruptions > job.spec.interruptionsTolerated) {
+    // `finish` counts the cost and releases the attempt's resources: once, not here as well.
+    finish(t, JobStatus.Failed, { reason: 'retries-spent', interruptions, tolerated: job.spec.interruptionsTolerated, last: why });
+    return;
+  }
+  addInstanceCost(t);
+  releaseAttemptResources(t);
+  t.event({ kind: 'interrupted', attempt: job.attempt, compute: computeOf(job), interruption: why });
+  startAttempt(t, job.attempt + 1, 'retry');
+}
+
+function releaseAttemptResources(t: Transition): void {
+  const { job } = t;
+  if (job.spotRequestId) t.effect({ kind: 'cancelSpotRequest', requestId: job.spotRequestId });
+  if (job.instanceId) t.effect({ kind: 'terminateInstance', instanceId: job.instanceId });
+}
+
+export function finish(t: Transition, status: typeof JobStatus.Succeeded): void;
+export function finish(t: Transition, status: typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason: EndReason): void;
+export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeof JobStatus.Failed | typeof JobStatus.Cancelled, endReason?: EndReason): void {
+  const { job } = t;
+  addInstanceCost(t);
+  releaseAttemptResources(t);
+  t.set({
+    status,
+    endReason,
+    finishedAt: t.nowIso,
+    // With an instance, cleaned up once it is seen gone; without, once the request is.
+    cleanedUp: job.instanceId ? t.instanceGone : !job.spotRequestId || t.requestGone,
+  });
+  const ranSeconds = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : undefined;
+  if (!endReason) t.event({ kind: 'succeeded', ranSeconds });
+  else if (status === JobStatus.Cancelled) t.event({ kind: 'cancelled', end: endReason });
+  else t.event({ kind: 'failed', end: endReason, ranSeconds });
+  if (job.spec.callbackUrl) {
+    t.set({ callback: { state: CallbackState.Pending, attempts: 0, nextAt: t.nowIso } });
+    sendCallback(t);
+  }
+}
+
+function addInstanceCost(t: Transition): void {
+  const { job } = t;
+  if (!job.launchedAt || job.pricePerHour === undefined) return;
+  const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
+  const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
+  t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
+}
