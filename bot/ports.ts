@@ -5,7 +5,7 @@
  */
 import type { CallbackPayload } from './core/callback.js';
 import type { ChatOrigin, Job, JobOwner, NewJob } from './core/job.js';
-import type { AgentStatus, FleetSnapshot, LaunchPool, Market } from './core/observation.js';
+import type { AgentStatus, FleetSnapshot, LaunchPool, Market } from './core/lifecycle/observation.js';
 import type { NewSchedule, Schedule } from './core/schedule.js';
 
 /** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */

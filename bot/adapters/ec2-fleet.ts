@@ -25,7 +25,7 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { SCHED_TAG_KEYS } from '../core/facts.js';
-import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';

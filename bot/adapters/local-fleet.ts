@@ -29,7 +29,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/observation.js';
+import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan } from '../ports.js';
 import { detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';

@@ -1,6 +1,6 @@
 /** The chat port when there is no chat (`SCHED_CHAT=none`): job events go to the log. */
 import type { Logger } from 'pino';
-import { describeEvent } from '../core/event-words.js';
+import { describeEvent } from '../core/view/event-words.js';
 import type { Job, JobEvent } from '../core/job.js';
 import type { Notifier } from '../ports.js';
 

@@ -3,7 +3,7 @@
  * until terminated. Tests drive the states no emulator produces (capacity waits, interruption
  * codes) through `setRequestStatus` and `setInstanceState`.
  */
-import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/observation.js';
+import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
 import type { Fleet, LaunchPlan, Launched } from '../ports.js';
 
 export class MemoryFleet implements Fleet {

@@ -4,7 +4,7 @@
  */
 import type { AccessPolicy } from '../core/access.js';
 import type { Job } from '../core/job.js';
-import type { ListView } from '../core/job-view.js';
+import type { ListView } from '../core/view/job-view.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Clock, JobService, Notifier, ScheduleService } from '../ports.js';
 

@@ -1,13 +1,13 @@
 /**
  * A job's history as data. The lifecycle records what happened — which attempt, on which compute,
  * in which pool, with what outcome — and never words: the view (`describeEvent` in
- * bot/core/event-words.ts) writes the one sentence every surface shows (Slack, the terminal, the
+ * bot/core/view/event-words.ts) writes the one sentence every surface shows (Slack, the terminal, the
  * log). Each kind carries exactly the facts its sentence is made from.
  *
  * Events stored before events were data carry their words only (`LegacyJobEvent`); they are read
  * back as they were written and shown as stored.
  */
-import type { Market } from './observation.js';
+import type { Market } from './lifecycle/observation.js';
 
 /** Where a job's attempts run: EC2 (spot), or this machine (the embedded default). */
 export type Compute = 'ec2' | 'local';

@@ -9,7 +9,7 @@ import { renderAgentScript } from '../core/agent-script.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { coerceError, ValidationError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
-import type { Effect, Observation } from '../core/observation.js';
+import type { Effect, Observation } from '../core/lifecycle/observation.js';
 import { notificationToken } from '../security/hmac.js';
 import type { CallbackOutcome, CallbackSender, Fleet } from '../ports.js';
 import type { EngineMetrics } from './metrics.js';

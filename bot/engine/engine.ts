@@ -7,9 +7,9 @@
 import type { Logger } from 'pino';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { isTerminal, JobStatus, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
-import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle.js';
-import type { Observation } from '../core/observation.js';
-import { newJob } from '../core/new-job.js';
+import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle/lifecycle.js';
+import type { Observation } from '../core/lifecycle/observation.js';
+import { newJob } from '../core/request/new-job.js';
 import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier } from '../ports.js';
 import { DueTimers } from './due-timers.js';
 import { EffectRunner } from './effect-runner.js';

@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import { coerceError, ConflictError } from '../core/errors.js';
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
-import { decide, type LifecycleTimings } from '../core/lifecycle.js';
-import type { Effect, Observation } from '../core/observation.js';
+import { decide, type LifecycleTimings } from '../core/lifecycle/lifecycle.js';
+import type { Effect, Observation } from '../core/lifecycle/observation.js';
 import type { Clock, JobStore, Notifier } from '../ports.js';
 import type { EffectRunner } from './effect-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';

@@ -5,9 +5,9 @@
  * is judged again on its job as stored now, so a job that moved on since is never robbed.
  */
 import type { Logger } from 'pino';
-import { findOrphans, stillOrphaned } from '../core/correlate.js';
+import { findOrphans, stillOrphaned } from '../core/lifecycle/correlate.js';
 import type { Job } from '../core/job.js';
-import type { FleetSnapshot } from '../core/observation.js';
+import type { FleetSnapshot } from '../core/lifecycle/observation.js';
 import type { Fleet, JobStore } from '../ports.js';
 import type { EngineMetrics } from './metrics.js';
 

@@ -5,10 +5,10 @@
  * its holder runs passes, so several replicas never act twice.
  */
 import type { Logger } from 'pino';
-import { indexSnapshot, observationsFor, type SnapshotIndex } from '../core/correlate.js';
+import { indexSnapshot, observationsFor, type SnapshotIndex } from '../core/lifecycle/correlate.js';
 import { coerceError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
-import type { FleetSnapshot } from '../core/observation.js';
+import type { FleetSnapshot } from '../core/lifecycle/observation.js';
 import type { Fleet, JobStore, LeaseStore } from '../ports.js';
 import type { JobDriver } from './job-driver.js';
 import type { EngineMetrics } from './metrics.js';

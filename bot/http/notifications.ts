@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ConflictError } from '../core/errors.js';
-import type { AgentStatus } from '../core/observation.js';
+import type { AgentStatus } from '../core/lifecycle/observation.js';
 import type { AgentReport, JobService } from '../ports.js';
 import { verifyNotificationToken } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';

@@ -3,8 +3,8 @@
  * so clients can rely on the shape. Times are ISO 8601 UTC, except `datetime`, which keeps the
  * original service's "YYYY-MM-DD HH:MM:SS" so that what a client sent is what it reads back.
  */
-import { jobReason } from '../core/event-words.js';
-import { formatUtc } from '../core/job-request.js';
+import { jobReason } from '../core/view/event-words.js';
+import { formatUtc } from '../core/request/job-request.js';
 import { knownCost, type Job, type JobStatus } from '../core/job.js';
 
 export interface PublicJob {

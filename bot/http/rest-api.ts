@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { validateCallbackUrlSyntax } from '../core/callback.js';
-import { parseJobRequest, type JobDefaults } from '../core/job-request.js';
+import { parseJobRequest, type JobDefaults } from '../core/request/job-request.js';
 import type { Clock, JobService } from '../ports.js';
 import { constantTimeEqual } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';

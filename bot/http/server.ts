@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { JobDefaults } from '../core/job-request.js';
+import type { JobDefaults } from '../core/request/job-request.js';
 import type { Clock, JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute } from './error-replies.js';
 import { registerHealthRoutes } from './health.js';

@@ -8,7 +8,7 @@ import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
 import type { ChatSurface, CommandDeps } from '../commands/types.js';
-import { jobView, viewEvent } from '../core/job-view.js';
+import { jobView, viewEvent } from '../core/view/job-view.js';
 import type { Job, JobEvent } from '../core/job.js';
 import type { Clock } from '../ports.js';
 import { SlackNotifier } from './notifier.js';

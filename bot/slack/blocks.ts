@@ -4,7 +4,7 @@
  * emoji and wording shared by every message.
  */
 import type { types } from '@slack/bolt';
-import type { JobAction, JobView, ScheduleView, ViewEvent, ViewField, ViewTone } from '../core/job-view.js';
+import type { JobAction, JobView, ScheduleView, ViewEvent, ViewField, ViewTone } from '../core/view/job-view.js';
 import type { JobOwner, JobStatus } from '../core/job.js';
 import { assertNever } from '../core/assert-never.js';
 import { clampMrkdwn, clampPlain, code, fitMrkdwn, fitText } from './mrkdwn.js';

@@ -1,5 +1,5 @@
 /**
- * Block Kit for every Slack reply, drawn from the surface-neutral views of bot/core/job-view.ts.
+ * Block Kit for every Slack reply, drawn from the surface-neutral views of bot/core/view/job-view.ts.
  * Pure: views in, message payloads out.
  *
  * Slack refuses a whole message when one limit is exceeded, so every text is fitted to its limit
@@ -12,7 +12,7 @@
  * Cancel button is `job_cancel` too, with the schedule id as value: `cancel` takes either id.
  */
 import { helpText, type HelpDefaults } from '../core/parsing/help.js';
-import { closingFacts, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewTone } from '../core/job-view.js';
+import { closingFacts, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewTone } from '../core/view/job-view.js';
 import {
   actionsBlock,
   BlockBudget,

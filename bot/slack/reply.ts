@@ -4,7 +4,7 @@ import { failureText } from '../commands/execute.js';
 import type { CommandOutcome } from '../commands/types.js';
 import type { RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
-import { jobView, scheduleView } from '../core/job-view.js';
+import { jobView, scheduleView } from '../core/view/job-view.js';
 import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, type SlackMessage } from './render.js';
 import { assertNever } from '../core/assert-never.js';
 

@@ -9,7 +9,7 @@
  * shows any job's output.
  */
 import { isTerminal, type Job, type JobEvent } from '../core/job.js';
-import { jobView, viewEvent, type JobView } from '../core/job-view.js';
+import { jobView, viewEvent, type JobView } from '../core/view/job-view.js';
 import type { Clock, Notifier } from '../ports.js';
 import { renderJobEventLine, renderJobLogsLines, type Paint, type TerminalRenderOptions } from './render.js';
 

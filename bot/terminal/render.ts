@@ -7,7 +7,7 @@
  * The views are already printable: nothing here can smuggle an escape sequence to the terminal.
  */
 import { helpText, type HelpDefaults } from '../core/parsing/help.js';
-import { closingFacts, printable, type JobAction, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewField, type ViewTone } from '../core/job-view.js';
+import { closingFacts, printable, type JobAction, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewField, type ViewTone } from '../core/view/job-view.js';
 import type { JobOwner } from '../core/job.js';
 
 export type TerminalStyle = ViewTone | 'bold' | 'dim';

@@ -4,7 +4,7 @@ import { failureText } from '../commands/execute.js';
 import type { CommandOutcome } from '../commands/types.js';
 import { SCHED_USAGE, type RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
-import { jobView, printable, scheduleView } from '../core/job-view.js';
+import { jobView, printable, scheduleView } from '../core/view/job-view.js';
 import {
   renderErrorLines,
   renderHelpLines,

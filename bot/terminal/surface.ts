@@ -22,7 +22,7 @@ import { executeCommand } from '../commands/execute.js';
 import type { Actor, ChatSurface, CommandDeps, SurfaceHost } from '../commands/types.js';
 import { parseCommand, USAGE, type Command, type CommandContext } from '../core/parsing/grammar.js';
 import { coerceError } from '../core/errors.js';
-import { printable } from '../core/job-view.js';
+import { printable } from '../core/view/job-view.js';
 import type { Clock } from '../ports.js';
 import { renderBannerLines } from './banner.js';
 import { TerminalConsole, type ConsoleOutput } from './console.js';

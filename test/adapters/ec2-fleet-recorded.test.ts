@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEc2Client } from '../../bot/adapters/aws-clients.js';
 import { Ec2Fleet } from '../../bot/adapters/ec2-fleet.js';
-import { indexSnapshot, observationsFor } from '../../bot/core/correlate.js';
-import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
-import { describeEvent, jobReason } from '../../bot/core/event-words.js';
+import { indexSnapshot, observationsFor } from '../../bot/core/lifecycle/correlate.js';
+import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle/lifecycle.js';
+import { describeEvent, jobReason } from '../../bot/core/view/event-words.js';
 import { makeJob } from '../harness/jobs.js';
 
 interface Recorded {

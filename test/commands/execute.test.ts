@@ -3,7 +3,7 @@ import { executeCommand, failureText } from '../../bot/commands/execute.js';
 import type { Actor, CommandDeps, CommandOutcome } from '../../bot/commands/types.js';
 import type { AccessPolicy } from '../../bot/core/access.js';
 import { ConflictError } from '../../bot/core/errors.js';
-import { jobReason } from '../../bot/core/event-words.js';
+import { jobReason } from '../../bot/core/view/event-words.js';
 import { parseCommand } from '../../bot/core/parsing/grammar.js';
 import { FakeClock } from '../harness/clock.js';
 import { memoryReplica } from '../harness/memory-engine.js';

@@ -4,7 +4,7 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { JobStatus, type Job, type JobEvent, type NewJob } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
-import { jobReason } from '../../bot/core/event-words.js';
+import { jobReason } from '../../bot/core/view/event-words.js';
 import { eventually } from '../harness/bot-process.js';
 import { FakeClock } from '../harness/clock.js';
 import type { CallbackPayload } from '../../bot/core/callback.js';

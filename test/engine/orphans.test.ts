@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { JobStatus, type NewJob } from '../../bot/core/job.js';
-import type { FleetSnapshot } from '../../bot/core/observation.js';
+import type { FleetSnapshot } from '../../bot/core/lifecycle/observation.js';
 import { FakeClock } from '../harness/clock.js';
 import { memoryReplica } from '../harness/memory-engine.js';
 

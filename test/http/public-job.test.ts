@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { toPublicJob } from '../../bot/http/public-job.js';
-import { jobView } from '../../bot/core/job-view.js';
+import { jobView } from '../../bot/core/view/job-view.js';
 import { renderJobMessage } from '../../bot/slack/render.js';
 import { makeJob } from '../harness/jobs.js';
 

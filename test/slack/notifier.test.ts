@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobStatus, type ChatOrigin, type Job, type JobEvent, type JobEventKind } from '../../bot/core/job.js';
 import { SlackNotifier, type JobMessageRenderer, type SlackNotifierOptions } from '../../bot/slack/notifier.js';
-import { describeEvent } from '../../bot/core/event-words.js';
+import { describeEvent } from '../../bot/core/view/event-words.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall, type FakeSlackOptions } from '../harness/fake-slack.js';
 import { makeJob } from '../harness/jobs.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus, type JobStatus as Status } from '../../bot/core/job.js';
-import { JOB_VIEW_LIMITS, jobView, scheduleView, type JobView } from '../../bot/core/job-view.js';
+import { JOB_VIEW_LIMITS, jobView, scheduleView, type JobView } from '../../bot/core/view/job-view.js';
 import {
   escapeMrkdwn,
   fitMrkdwn,
@@ -22,7 +22,7 @@ import {
   unescapeSlackText,
   type SlackMessage,
 } from '../../bot/slack/render.js';
-import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW } from '../core/job-view-fixtures.js';
+import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW } from '../core/view/job-view-fixtures.js';
 import { arrayUpTo } from '../harness/arbitraries.js';
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { helpText, SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus } from '../../bot/core/job.js';
-import { jobView, scheduleView, type JobView, type ScheduleView } from '../../bot/core/job-view.js';
+import { jobView, scheduleView, type JobView, type ScheduleView } from '../../bot/core/view/job-view.js';
 import { renderJobMessage, renderJobStatus, renderScheduleMessage, unescapeSlackText, type SlackMessage } from '../../bot/slack/render.js';
 import {
   renderErrorLines,
@@ -16,7 +16,7 @@ import {
   renderScheduleLines,
   type Paint,
 } from '../../bot/terminal/render.js';
-import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW, ordinaryJob } from '../core/job-view-fixtures.js';
+import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW, ordinaryJob } from '../core/view/job-view-fixtures.js';
 
 // eslint-disable-next-line no-control-regex -- what must never reach a terminal
 const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;

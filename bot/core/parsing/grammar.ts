@@ -15,7 +15,7 @@
  * names what was wrong and the usage line of the subcommand.
  */
 import type { JobSpec } from '../job.js';
-import type { JobDefaults } from '../job-request.js';
+import type { JobDefaults } from '../request/job-request.js';
 import { isHelpTopic, SCHED_USAGE, SUBCOMMANDS, suggestHelpTopic, USAGE, type Subcommand } from './help.js';
 import { buildSpec, optionLabel, resolveWhen, RUN_OPTIONS, type RunOptionKey } from './run-options.js';
 import { closest } from './suggest.js';

@@ -4,7 +4,7 @@
  * prints it as is and Slack shows it in a code block.
  */
 import { DEFAULT_INTERRUPTIONS_TOLERATED } from '../facts.js';
-import type { JobDefaults } from '../job-request.js';
+import type { JobDefaults } from '../request/job-request.js';
 import { closest } from './suggest.js';
 import { assertNever } from '../assert-never.js';
 

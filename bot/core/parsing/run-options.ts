@@ -4,7 +4,7 @@
  * relabelled as the command line writes each field. bot/core/parsing/grammar.ts reads the words.
  */
 import type { JobSpec } from '../job.js';
-import { parseJobRequest } from '../job-request.js';
+import { parseJobRequest } from '../request/job-request.js';
 import type { CommandContext, RunWhen } from './grammar.js';
 import { resolveAt, resolveCron, resolveIn, show, zoneError } from './when.js';
 import { canonicalZone } from './zones.js';

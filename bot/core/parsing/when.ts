@@ -6,8 +6,8 @@
 import * as chrono from 'chrono-node';
 import { CronPattern } from 'croner';
 import { nextFirings as nextCronFirings } from '../cron.js';
-import { formatUtc } from '../job-request.js';
-import { parseDuration } from '../job-request-fields.js';
+import { formatUtc } from '../request/job-request.js';
+import { parseDuration } from '../request/job-request-fields.js';
 import { formatDuration } from '../duration.js';
 import { formatInZone, suggestZone, wallClockToUtc, zoneOffsetMinutes } from './zones.js';
 

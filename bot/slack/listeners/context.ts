@@ -1,6 +1,6 @@
 /** What every Slack listener needs, built once by the Slack surface. */
 import type { CommandDeps } from '../../commands/types.js';
-import type { JobDefaults } from '../../core/job-request.js';
+import type { JobDefaults } from '../../core/request/job-request.js';
 import type { UserZones } from '../user-zones.js';
 
 export interface SlackContext {

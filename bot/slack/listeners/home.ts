@@ -2,7 +2,7 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { list } from '../../commands/list.js';
 import { canUse } from '../../core/access.js';
-import { jobView, scheduleView } from '../../core/job-view.js';
+import { jobView, scheduleView } from '../../core/view/job-view.js';
 import { renderHome } from '../render.js';
 import type { SlackContext } from './context.js';
 

@@ -1,11 +1,11 @@
 /**
  * The fields of a job request, one validator each: container payload (env, argv), placement
  * (instance types, price, retries), run limits (timeout, name), and the problem-wording helpers
- * they share with bot/core/job-request.ts, which assembles a request from them. Each validator
+ * they share with bot/core/request/job-request.ts, which assembles a request from them. Each validator
  * appends its problems, prefixed with the REST field name, and returns undefined on any.
  */
-import { ENV_KEY_PATTERN } from './agent-script.js';
-import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from './facts.js';
+import { ENV_KEY_PATTERN } from '../agent-script.js';
+import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from '../facts.js';
 
 /**
  * The env and argv travel inside the EC2 user data, which AWS caps at 16 KB before base64, and the

@@ -3,8 +3,8 @@
  * facts of the observation being decided on; plus the small helpers every part of the lifecycle
  * shares.
  */
-import { MAX_EVENTS, type Job } from './job.js';
-import type { JobEventFacts, RecordedJobEvent } from './job-event.js';
+import { MAX_EVENTS, type Job } from '../job.js';
+import type { JobEventFacts, RecordedJobEvent } from '../job-event.js';
 import type { LifecycleTimings } from './lifecycle.js';
 import type { Decision, Effect } from './observation.js';
 

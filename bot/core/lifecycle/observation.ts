@@ -1,4 +1,4 @@
-import type { Job, JobEvent } from './job.js';
+import type { Job, JobEvent } from '../job.js';
 
 /** EC2 instance states, plus `missing` for an instance EC2 no longer lists. */
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped' | 'missing';

@@ -8,19 +8,19 @@
  * times it is seen, so no outcome depends on one particular event having been delivered.
  *
  * What happened is recorded as facts — events (bot/core/job-event.ts) and the job's `endReason` —
- * never as words: the view writes those (bot/core/event-words.ts).
+ * never as words: the view writes those (bot/core/view/event-words.ts).
  *
  * This file holds `decide` and the handler of each observation for an active job; the moves they
  * share (launch, interrupt, finish) are in lifecycle-attempts.ts, ended jobs in
  * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts.
  */
-import { computeOf, isTerminal, JobStatus, type Job } from './job.js';
+import { computeOf, isTerminal, JobStatus, type Job } from '../job.js';
 import type { Decision, InstanceView, Observation, SpotRequestView } from './observation.js';
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
-import { assertNever } from './assert-never.js';
-import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './lifecycle-attempts.js';
-import { decideTerminal } from './lifecycle-ended.js';
-import { currentType, REQUEST_OVER_STATES, Transition } from './lifecycle-transition.js';
+import { assertNever } from '../assert-never.js';
+import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
+import { decideTerminal } from './ended.js';
+import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
 
 /** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
 export interface LifecycleTimings {

@@ -1,10 +1,10 @@
 /** The lifecycle of a job that has ended: it only converges (instance gone, callback delivered). */
-import { CallbackState } from './job.js';
+import { CallbackState } from '../job.js';
 import { LIVE_INSTANCE_STATES, type Observation } from './observation.js';
-import { callbackRetryDelaySeconds } from './callback.js';
-import { assertNever } from './assert-never.js';
-import { sendCallback } from './lifecycle-attempts.js';
-import { REQUEST_OVER_STATES, type Transition } from './lifecycle-transition.js';
+import { callbackRetryDelaySeconds } from '../callback.js';
+import { assertNever } from '../assert-never.js';
+import { sendCallback } from './attempts.js';
+import { REQUEST_OVER_STATES, type Transition } from './transition.js';
 
 /** Terminal jobs only converge: the instance must go, the callback must be delivered. */
 export function decideTerminal(t: Transition, obs: Observation): void {

@@ -3,12 +3,12 @@
  * the one place that turns them into the sentences every surface shows — Slack, the terminal, the
  * log and the REST API's `reason`. Events stored before they were data are shown as stored.
  */
-import { describeSpotWait } from './spot-status.js';
-import { formatUtc } from './job-request.js';
-import { formatDuration } from './duration.js';
-import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent } from './job-event.js';
-import type { Job } from './job.js';
-import { assertNever } from './assert-never.js';
+import { describeSpotWait } from '../lifecycle/spot-status.js';
+import { formatUtc } from '../request/job-request.js';
+import { formatDuration } from '../duration.js';
+import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent } from '../job-event.js';
+import type { Job } from '../job.js';
+import { assertNever } from '../assert-never.js';
 
 /** One event as a sentence: "spot request issued for t3.micro (attempt 1)". */
 export function describeEvent(event: JobEvent): string {

@@ -8,13 +8,13 @@
  * schedule-view.ts, the words of events in event-words.ts, and what makes text printable (control
  * characters, escape sequences, bidi overrides) in view-text.ts.
  */
-import { computeOf, isTerminal, JobStatus, type Job, type JobEvent } from './job.js';
-import { isLegacyEvent } from './job-event.js';
+import { computeOf, isTerminal, JobStatus, type Job, type JobEvent } from '../job.js';
+import { isLegacyEvent } from '../job-event.js';
 import { describeEvent, jobReason } from './event-words.js';
-import { formatUtc } from './job-request.js';
-import { relativeTime } from './parsing/when.js';
-import { formatDuration } from './duration.js';
-import { assertNever } from './assert-never.js';
+import { formatUtc } from '../request/job-request.js';
+import { relativeTime } from '../parsing/when.js';
+import { formatDuration } from '../duration.js';
+import { assertNever } from '../assert-never.js';
 import { jobFields, runSeconds } from './job-fields.js';
 import { JOB_VIEW_LIMITS, ViewTone, type JobAction, type JobView, type ViewEvent } from './view-model.js';
 import { cleanOutput, printable, printableField, utcMinute } from './view-text.js';

@@ -3,8 +3,8 @@
  * script is checked now, so a job that could never start (its env and argv over EC2's user-data
  * limit) is refused when it is created rather than when it is due.
  */
-import { checkAgentScriptFits } from './agent-script.js';
-import { JobStatus, type Compute, type Job, type NewJob } from './job.js';
+import { checkAgentScriptFits } from '../agent-script.js';
+import { JobStatus, type Compute, type Job, type NewJob } from '../job.js';
 
 /** `compute`: where the deployment runs its jobs (the fleet in use). */
 export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string, compute: Compute): Job {

@@ -7,9 +7,9 @@
  * `null` for an optional field means "not given": JSON clients commonly serialise absent values
  * that way, and the original read fields with `.get()`.
  */
-import { validateCallbackUrlSyntax } from './callback.js';
+import { validateCallbackUrlSyntax } from '../callback.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
-import type { JobSpec } from './job.js';
+import type { JobSpec } from '../job.js';
 import {
   JOB_REQUEST_LIMITS,
   isPlainObject,

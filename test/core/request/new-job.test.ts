@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_USER_DATA_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../bot/core/agent-script.js';
-import { ValidationError } from '../../bot/core/errors.js';
-import type { NewJob } from '../../bot/core/job.js';
-import { newJob } from '../../bot/core/new-job.js';
-import { describeEvent } from '../../bot/core/event-words.js';
-import { notificationToken } from '../../bot/security/hmac.js';
+import { MAX_USER_DATA_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../../bot/core/agent-script.js';
+import { ValidationError } from '../../../bot/core/errors.js';
+import type { NewJob } from '../../../bot/core/job.js';
+import { newJob } from '../../../bot/core/request/new-job.js';
+import { describeEvent } from '../../../bot/core/view/event-words.js';
+import { notificationToken } from '../../../bot/security/hmac.js';
 
 const NOW = new Date('2026-01-15T10:00:00.000Z');
 const input = (over: Partial<NewJob> = {}): NewJob => ({

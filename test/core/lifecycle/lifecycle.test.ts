@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isTerminal, JobStatus, MAX_EVENTS, type Job, type JobStatus as Status } from '../../bot/core/job.js';
-import { decide, DEFAULT_TIMINGS } from '../../bot/core/lifecycle.js';
-import { describeEvent, jobReason } from '../../bot/core/event-words.js';
-import type { Effect, InstanceState, Observation } from '../../bot/core/observation.js';
-import { SPOT_STATUS_TABLE } from '../../bot/core/spot-status.js';
-import { makeJob } from '../harness/jobs.js';
-import { propertySeeds } from '../harness/property-seed.js';
+import { isTerminal, JobStatus, MAX_EVENTS, type Job, type JobStatus as Status } from '../../../bot/core/job.js';
+import { decide, DEFAULT_TIMINGS } from '../../../bot/core/lifecycle/lifecycle.js';
+import { describeEvent, jobReason } from '../../../bot/core/view/event-words.js';
+import type { Effect, InstanceState, Observation } from '../../../bot/core/lifecycle/observation.js';
+import { SPOT_STATUS_TABLE } from '../../../bot/core/lifecycle/spot-status.js';
+import { makeJob } from '../../harness/jobs.js';
+import { propertySeeds } from '../../harness/property-seed.js';
 
 const T0 = new Date('2026-01-15T10:05:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_REFERENCE_REGEX, isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from '../../bot/core/image-ref.js';
-import { JOB_REQUEST_FIELDS, parseJobRequest, type JobRequestContext } from '../../bot/core/job-request.js';
-import { textUpTo } from '../harness/arbitraries.js';
+import { IMAGE_REFERENCE_REGEX, isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from '../../../bot/core/request/image-ref.js';
+import { JOB_REQUEST_FIELDS, parseJobRequest, type JobRequestContext } from '../../../bot/core/request/job-request.js';
+import { textUpTo } from '../../harness/arbitraries.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ctx: JobRequestContext = { now: NOW, defaults: { instanceTypes: ['t3.micro', 't3.small'], interruptionsTolerated: 3 } };

@@ -3,10 +3,10 @@
  * sentences Slack, the terminal, the log and the REST API show for them.
  */
 import { describe, expect, test } from 'vitest';
-import { describeEndReason, describeEvent, jobReason } from '../../bot/core/event-words.js';
-import type { EndReason, JobEvent, JobEventFacts } from '../../bot/core/job-event.js';
-import { viewEvent } from '../../bot/core/job-view.js';
-import { makeJob } from '../harness/jobs.js';
+import { describeEndReason, describeEvent, jobReason } from '../../../bot/core/view/event-words.js';
+import type { EndReason, JobEvent, JobEventFacts } from '../../../bot/core/job-event.js';
+import { viewEvent } from '../../../bot/core/view/job-view.js';
+import { makeJob } from '../../harness/jobs.js';
 
 const AT = '2026-01-15T10:05:00.000Z';
 const NOW = new Date('2026-01-15T10:30:00.000Z');

@@ -3,9 +3,9 @@
  * new attempt, or the next instance type), reach `launching`, lose the instance (`interrupt`),
  * and end the job (`finish`, which releases what the attempt holds and starts the callback).
  */
-import { CallbackState, computeOf, JobStatus } from './job.js';
-import type { EndReason, InterruptionCause } from './job-event.js';
-import { currentType, type Transition } from './lifecycle-transition.js';
+import { CallbackState, computeOf, JobStatus } from '../job.js';
+import type { EndReason, InterruptionCause } from '../job-event.js';
+import { currentType, type Transition } from './transition.js';
 
 export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
   // EC2 allows 64 ASCII characters; job ids are at most 48.

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALL_STATUSES, CallbackState, JobStatus, type JobStatus as Status } from '../../bot/core/job.js';
-import { cleanOutput, closingFacts, formatUsd, JOB_VIEW_LIMITS, jobView, printable, scheduleView, type JobAction, type ViewField } from '../../bot/core/job-view.js';
-import { makeJob } from '../harness/jobs.js';
-import { anyStringUpTo } from '../harness/arbitraries.js';
+import { ALL_STATUSES, CallbackState, JobStatus, type JobStatus as Status } from '../../../bot/core/job.js';
+import { cleanOutput, closingFacts, formatUsd, JOB_VIEW_LIMITS, jobView, printable, scheduleView, type JobAction, type ViewField } from '../../../bot/core/view/job-view.js';
+import { makeJob } from '../../harness/jobs.js';
+import { anyStringUpTo } from '../../harness/arbitraries.js';
 import { anyJob, anySchedule, jobInStatus, makeSchedule, NOW } from './job-view-fixtures.js';
 
 /** Every string inside a value, however deep. */

@@ -4,10 +4,10 @@
  * Callback URLs show their host only: their path may carry a token.
  */
 import { quote } from 'shell-quote';
-import { relativeTime } from './parsing/when.js';
-import { computeOf, isTerminal, JobStatus, type Job, type JobSpec } from './job.js';
-import { formatDuration } from './duration.js';
-import { assertNever } from './assert-never.js';
+import { relativeTime } from '../parsing/when.js';
+import { computeOf, isTerminal, JobStatus, type Job, type JobSpec } from '../job.js';
+import { formatDuration } from '../duration.js';
+import { assertNever } from '../assert-never.js';
 import type { ViewField } from './view-model.js';
 import { printable, utcMinute } from './view-text.js';
 

@@ -3,7 +3,7 @@
  * control characters, terminal escape sequences and bidi overrides in a container's output or argv
  * must not reach a terminal (where they act) or Slack (where they forge lines).
  */
-import { describeInstant } from './parsing/when.js';
+import { describeInstant } from '../parsing/when.js';
 import { JOB_VIEW_LIMITS, type ViewField } from './view-model.js';
 
 /** "2026-03-05 15:04 UTC". */

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { findOrphans, indexSnapshot, observationsFor, stillOrphaned } from '../../bot/core/correlate.js';
-import { decide } from '../../bot/core/lifecycle.js';
-import { JobStatus, type Job } from '../../bot/core/job.js';
-import type { FleetSnapshot, InstanceView, SpotRequestView } from '../../bot/core/observation.js';
-import { makeJob } from '../harness/jobs.js';
+import { findOrphans, indexSnapshot, observationsFor, stillOrphaned } from '../../../bot/core/lifecycle/correlate.js';
+import { decide } from '../../../bot/core/lifecycle/lifecycle.js';
+import { JobStatus, type Job } from '../../../bot/core/job.js';
+import type { FleetSnapshot, InstanceView, SpotRequestView } from '../../../bot/core/lifecycle/observation.js';
+import { makeJob } from '../../harness/jobs.js';
 
 describe('orphans', () => {
   test('an instance launched by a request given up for another type is an orphan, and never adopted', () => {

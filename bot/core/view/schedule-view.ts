@@ -1,6 +1,6 @@
 /** What a person is shown about a cron schedule: the same fields and tones as a job's view. */
-import type { Schedule } from './schedule.js';
-import { nextFirings, relativeTime } from './parsing/when.js';
+import type { Schedule } from '../schedule.js';
+import { nextFirings, relativeTime } from '../parsing/when.js';
 import { callbackHost, specFields } from './job-fields.js';
 import { JOB_VIEW_LIMITS, ViewTone, type ScheduleView, type ViewField } from './view-model.js';
 import { printable, printableField, utcMinute } from './view-text.js';

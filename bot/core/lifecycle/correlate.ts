@@ -2,7 +2,7 @@
  * Turns one fleet snapshot into observations per job, and finds what the fleet runs that no job
  * wants (orphans). Pure: the engine passes the snapshot and the active jobs in.
  */
-import { isTerminal, type Job } from './job.js';
+import { isTerminal, type Job } from '../job.js';
 import { LIVE_INSTANCE_STATES, type FleetSnapshot, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
 
 export interface SnapshotIndex {

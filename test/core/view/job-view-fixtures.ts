@@ -3,10 +3,10 @@
  * fast-check arbitraries for any job at all (huge, hostile, half-filled).
  */
 import fc from 'fast-check';
-import { ALL_STATUSES, CallbackState, JobStatus, type Job, type JobEventKind, type JobStatus as Status } from '../../bot/core/job.js';
-import type { Schedule } from '../../bot/core/schedule.js';
-import { makeJob } from '../harness/jobs.js';
-import { arrayUpTo, textUpTo } from '../harness/arbitraries.js';
+import { ALL_STATUSES, CallbackState, JobStatus, type Job, type JobEventKind, type JobStatus as Status } from '../../../bot/core/job.js';
+import type { Schedule } from '../../../bot/core/schedule.js';
+import { makeJob } from '../../harness/jobs.js';
+import { arrayUpTo, textUpTo } from '../../harness/arbitraries.js';
 
 export const NOW = new Date('2026-01-15T10:30:00.000Z');
 

@@ -1,9 +1,9 @@
 /**
- * The shapes every surface renders (bot/core/job-view.ts builds them): a job, a schedule, a list,
+ * The shapes every surface renders (bot/core/view/job-view.ts builds them): a job, a schedule, a list,
  * their fields, events, tones and actions, and the limits the views keep to.
  */
-import type { Schedule } from './schedule.js';
-import type { JobEventKind, JobOwner, JobStatus } from './job.js';
+import type { Schedule } from '../schedule.js';
+import type { JobEventKind, JobOwner, JobStatus } from '../job.js';
 
 /** How a status or event feels; renderers pick colours and emoji from it. */
 export const ViewTone = {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SPOT_STATUS_TABLE, SpotDecision, spotDecisionFor } from '../../bot/core/spot-status.js';
+import { SPOT_STATUS_TABLE, SpotDecision, spotDecisionFor } from '../../../bot/core/lifecycle/spot-status.js';
 
 // Every status code in AWS's "Spot request status" table, with the request state AWS reports
 // alongside it and the one decision Sched takes.
