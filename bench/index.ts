@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { Ec2Fleet } from '../bot/adapters/ec2-fleet.js';
 import { MemoryFleet } from '../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../bot/adapters/memory-store.js';
-import { decide } from '../bot/core/lifecycle.js';
+import { decide } from '../bot/core/lifecycle/lifecycle.js';
 import { Engine } from '../bot/engine/engine.js';
 import type { NewJob } from '../bot/core/job.js';
 import type { Fleet } from '../bot/ports.js';
