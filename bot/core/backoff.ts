@@ -5,8 +5,9 @@
  * The ceiling after the n-th consecutive failure is `baseMs · 2^(n-1)`, capped at `maxMs`. Jitter
  * spreads the delay below that ceiling, so callers that failed together (replicas throttled by
  * EC2, channels refused by Slack) do not retry together:
- * - `full`: anywhere in [0, ceiling) — the widest spread; the caller adds a floor if it needs one;
- * - `equal`: in [ceiling/2, ceiling) — never much shorter than the ceiling.
+ * - `full`: anywhere in [0, ceiling] — the widest spread; the caller adds a floor if it needs one;
+ * - `equal`: in [ceiling/2, ceiling] — never much shorter than the ceiling.
+ * The upper end is reached only by rounding (`random` just below 1), so the ranges are closed.
  */
 
 export const Jitter = {
