@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
@@ -70,6 +71,9 @@ async function main(argv: string[]): Promise<void> {
       publicUrl: config.publicUrl,
       pollSeconds: config.pollSeconds,
       compute: config.compute,
+      // Stable across restarts of this host's bot: a restarted process takes its own lease back at
+      // once instead of waiting out the dead one (two replicas on one host differ by port).
+      holderId: `${hostname()}:${config.port}`,
     }),
   );
   const http = buildHttpServer({

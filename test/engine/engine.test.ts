@@ -3,6 +3,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore, MemoryLeaseStore } from '../../bot/adapters/memory-store.js';
 import { JobStatus, type Job, type JobEvent, type NewJob } from '../../bot/core/job.js';
+import { DEFAULT_CALLBACK_TIMEOUT_MS } from '../../bot/adapters/callback-http.js';
+import { DEFAULT_TIMINGS } from '../../bot/core/lifecycle/lifecycle.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { jobReason } from '../../bot/core/view/event-words.js';
 import { eventually } from '../harness/bot-process.js';
@@ -35,7 +37,7 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.stop()));
 });
 
-function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet; lease?: MemoryLeaseStore } = {}) {
+function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet; lease?: MemoryLeaseStore; holderId?: string } = {}) {
   const clock = opts.clock ?? new FakeClock();
   const store = opts.store ?? new MemoryJobStore();
   const fleet = opts.fleet ?? new MemoryFleet();
@@ -49,6 +51,7 @@ function world(opts: { store?: JobStore; clock?: FakeClock; fleet?: MemoryFleet;
     clock,
     logger: pino({ level: 'silent' }),
     lease: opts.lease,
+    holderId: opts.holderId,
     secret: SECRET,
     publicUrl: 'http://127.0.0.1:9',
     pollSeconds: 30,
@@ -248,6 +251,41 @@ describe('engine', () => {
     ]);
     expect((await store.get(job.id))!.status).toBe('succeeded');
     expect(a.callbacks.sent.length + b.callbacks.sent.length).toBe(1);
+  });
+
+  test('a callback cut short by a crash goes out within 30 s of the restart', async () => {
+    // One try can take as long as the HTTP sender allows; the hold on a try in flight outlasts it.
+    expect(DEFAULT_TIMINGS.callbackInFlightSeconds * 1000).toBeGreaterThan(DEFAULT_CALLBACK_TIMEOUT_MS);
+    const store = new MemoryJobStore();
+    const fleet = new MemoryFleet();
+    const clock = new FakeClock();
+    const lease = new MemoryLeaseStore({ clock });
+    const before = world({ store, fleet, clock, lease, holderId: 'bot-host:8080' });
+    const job = await before.engine.createJob(newJob());
+    await before.engine.reconcileOnce();
+    // The callback try never returns: the process dies with it in flight, holding the lease.
+    before.callbacks.send = () => new Promise<CallbackOutcome>(() => undefined);
+    void before.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 });
+    await eventually(async () => {
+      const stored = await store.get(job.id);
+      return stored?.status === 'succeeded' && stored.callback?.state === 'pending' ? stored : undefined;
+    }, 'the job ended with its callback in flight');
+
+    const stranger = world({ store, fleet, clock, lease, holderId: 'other-host:8080' });
+    const restarted = world({ store, fleet, clock, lease, holderId: 'bot-host:8080' });
+    clock.advance(5);
+    // Another host waits out the dead lease; this host's restarted bot takes it back at once.
+    expect((await stranger.engine.reconcileOnce()).skipped).toBe(true);
+    expect((await restarted.engine.reconcileOnce()).skipped).toBe(false);
+    let waited = 5;
+    while (restarted.callbacks.sent.length === 0 && waited < 120) {
+      clock.advance(5);
+      waited += 5;
+      await restarted.engine.reconcileOnce();
+    }
+    expect(restarted.callbacks.sent.map((c) => c.payload.job_id)).toEqual([job.id]);
+    expect(waited).toBeLessThanOrEqual(30);
+    expect((await store.get(job.id))!.callback).toMatchObject({ state: 'delivered' });
   });
 
   test('cancel: refused once ended; retry: a new job with the same spec', async () => {

@@ -34,7 +34,10 @@ export interface LifecycleTimings {
   launchTimeoutSeconds: number;
   /** An instance EC2 no longer lists after this long since launch is gone. */
   instanceVisibilityGraceSeconds: number;
-  /** A callback try in flight is not repeated for this long. */
+  /**
+   * A callback try in flight is not repeated for this long: longer than one try can take (the HTTP
+   * sender gives up after 10 s), and no longer, since a try cut short by a crash waits it out.
+   */
   callbackInFlightSeconds: number;
   /**
    * EC2 refusing every instance type for capacity this long (the RequestSpotInstances call itself
@@ -49,7 +52,7 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   capacityFallbackSeconds: 300,
   launchTimeoutSeconds: 900,
   instanceVisibilityGraceSeconds: 120,
-  callbackInFlightSeconds: 120,
+  callbackInFlightSeconds: 20,
   capacityGiveUpSeconds: 3600,
 };
 
