@@ -191,6 +191,22 @@ describe('capacity', () => {
     ]);
   });
 
+  test("a zone is found in the caller's moto account (x-moto-account-id)", async () => {
+    const client = ec2(1);
+    client.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = '111122223333';
+        return next(args);
+      },
+      { step: 'build', name: 'motoAccount' },
+    );
+    const own = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }));
+    const zoneA = own.Subnets?.find((s) => s.AvailabilityZone === 'us-west-2a')?.SubnetId;
+    expect((await subnets()).map((s) => s.SubnetId)).not.toContain(zoneA);
+    proxy.refuseCapacity({ availabilityZone: 'us-west-2a' });
+    expect((await failure(runOne(client, { InstanceType: 'm7g.medium', SubnetId: zoneA! }))).name).toBe('InsufficientInstanceCapacity');
+  });
+
   test('a pool is a type in a subnet: the same type elsewhere and another type there launch', async () => {
     const [a, b] = await subnets();
     proxy.refuseCapacity({ instanceType: 'm7g.medium', subnetId: a!.SubnetId! });
