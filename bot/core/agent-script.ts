@@ -12,7 +12,7 @@
  *    else changes) and `spot/instance-action` (AWS's two-minute notice). On the notice it reports
  *    `interrupting` once and stops the container in time to checkpoint: SIGTERM at the notice's
  *    `time` less `SCHED_STOP_GRACE_SECONDS` (never before the notice), SIGKILL 5 s before `time`
- *    (`stop --time`); a notice without a readable `time` gets SIGTERM at once and 110 s;
+ *    (`stop -t`); a notice without a readable `time` gets SIGTERM at once and 110 s;
  * 3. with host actions on: installs the container CLI if missing (dnf/yum), starts docker;
  * 4. pulls the image — a failed pull reports `finished` with exit code 125 and the pull's output;
  * 5. runs the container with the job's env and argv plus `SCHED_JOB_ID` and `SCHED_ATTEMPT`, its
@@ -313,7 +313,8 @@ act_on_notice() {
   : >"$STOPPING_MARK"
   local try
   for ((try = 1; ; try++)); do
-    "$CLI" stop --time "$kill_after" "$CONTAINER_NAME" >/dev/null 2>&1 && break
+    # -t: older docker's and podman's --time, newer docker's --timeout (which deprecates --time).
+    "$CLI" stop -t "$kill_after" "$CONTAINER_NAME" >/dev/null 2>&1 && break
     if [ -e "$CONTAINER_DONE" ] || ((try >= 20)); then log "no container to stop"; break; fi
     pause_ms 500
   done

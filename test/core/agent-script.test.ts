@@ -433,7 +433,7 @@ describe('the agent script, executed with bash against stubs', () => {
     expect(run.code).toBe(0);
     expect(statuses).toEqual(['started', 'interrupting']);
     const calls = await stubs.timedCalls('docker');
-    expect(calls.map((c) => c.argv)).toEqual([['pull', 'alpine:3.20'], expect.arrayContaining(['run']), ['stop', '--time', '3', 'sched-job-1-2']]);
+    expect(calls.map((c) => c.argv)).toEqual([['pull', 'alpine:3.20'], expect.arrayContaining(['run']), ['stop', '-t', '3', 'sched-job-1-2']]);
     const [container] = await stubs.dockerRuns();
     const sigterm = container!.sigtermAtMs!;
     expect(sigterm - (deadlineMs - 8_000)).toBeGreaterThanOrEqual(-50);
@@ -462,7 +462,7 @@ describe('the agent script, executed with bash against stubs', () => {
     const givenAt = (await noticeGiven)!;
     expect(run.code).toBe(143);
     expect(statuses).toEqual(['started', 'interrupting']);
-    expect((await stubs.calls('docker')).at(-1)).toEqual(['stop', '--time', killAfter, 'sched-job-1-2']);
+    expect((await stubs.calls('docker')).at(-1)).toEqual(['stop', '-t', killAfter, 'sched-job-1-2']);
     const [container] = await stubs.dockerRuns();
     // One poll (1 s) and a little.
     expect(container!.sigtermAtMs! - givenAt).toBeLessThan(2_500);

@@ -3,7 +3,7 @@
  * the machine, with these pieces:
  *
  * - `makeStubBin` — a folder of fake host commands to put first on PATH: a `docker`/`podman`
- *   that records its argv and plays the container (and whose `stop --time N <name>` sends the
+ *   that records its argv and plays the container (and whose `stop -t N <name>` sends the
  *   running container SIGTERM, then SIGKILL after N s, recording when), and recorders for
  *   `shutdown`, `systemctl`, `dnf`… that do nothing.
  * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action and rebalance
@@ -165,7 +165,7 @@ case "\${1:-}" in
     ;;
   stop)
     grace=10; previous=
-    for arg in "$@"; do if [ "$previous" = --time ] || [ "$previous" = -t ]; then grace="$arg"; fi; previous="$arg"; done
+    for arg in "$@"; do case "$previous" in -t | --time | --timeout) grace="$arg" ;; esac; previous="$arg"; done
     mkdir -p ${containers}
     : >${containers}/.stop-called
     container="\${*: -1}"
