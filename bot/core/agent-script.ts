@@ -7,12 +7,19 @@
  *
  * What the rendered script does, in order:
  * 1. reports `started`;
- * 2. starts a background watcher that asks instance metadata (IMDSv2) for
- *    `spot/instance-action` every few seconds and reports `interrupting` once on an answer;
+ * 2. starts a background watcher that asks instance metadata (IMDSv2) every few seconds for
+ *    `events/recommendations/rebalance` (reported once as `rebalance`: an early warning, nothing
+ *    else changes) and `spot/instance-action` (AWS's two-minute notice). On the notice it reports
+ *    `interrupting` once and stops the container in time to checkpoint: SIGTERM at the notice's
+ *    `time` less `SCHED_STOP_GRACE_SECONDS` (never before the notice), SIGKILL 5 s before `time`
+ *    (`stop -t`); a notice without a readable `time` gets SIGTERM at once and 110 s;
  * 3. with host actions on: installs the container CLI if missing (dnf/yum), starts docker;
  * 4. pulls the image — a failed pull reports `finished` with exit code 125 and the pull's output;
- * 5. runs the container with the job's env and argv, its output to the console and a log file;
- * 6. reports `finished` with the exit code and the tail of the output as JSON;
+ * 5. runs the container with the job's env and argv plus `SCHED_JOB_ID` and `SCHED_ATTEMPT`, its
+ *    output to the console and a log file;
+ * 6. reports `finished` with the exit code and the tail of the output as JSON — unless the
+ *    container exited after the watcher's SIGTERM: that exit is the interruption's, not the job's,
+ *    so the script reports nothing more, leaves the host to AWS and exits;
  * 7. with host actions on and metadata answering (so it is an EC2 instance): `shutdown -h now`,
  *    a backstop to the bot's own terminate. The script exits with the container's exit code.
  *
@@ -23,6 +30,8 @@
  *   never installs packages, never calls systemctl and never shuts down.
  * - `SCHED_CONTAINER_CLI` — `docker` by default (`podman` works too).
  * - `SCHED_IMDS_POLL_SECONDS` — whole seconds between metadata polls, default 5.
+ * - `SCHED_STOP_GRACE_SECONDS` — whole seconds between the container's SIGTERM and the notice's
+ *   `time`, default 30.
  *
  * Job-provided values cross into the script only as base64 inside single quotes and are decoded
  * at run time into variables and array elements, so no job input is ever parsed as shell code.
@@ -45,6 +54,12 @@ export interface AgentScriptInput {
 }
 
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Env names the agent itself gives every container: a job's own env may not use them, so a
+ * checkpointing job can always trust them (and no runtime's rule for duplicate `-e` is relied on).
+ */
+export const RESERVED_ENV_KEYS: readonly string[] = ['SCHED_JOB_ID', 'SCHED_ATTEMPT'];
 
 /** EC2's limit on user data, counted before its base64 encoding. */
 export const MAX_USER_DATA_BYTES = 16384;
@@ -74,7 +89,7 @@ export function renderAgentScript(input: AgentScriptInput): string {
   const problems = validate(input);
   if (problems.length > 0) throw new ValidationError(problems);
 
-  const script = renderHead(input) + SCRIPT_BODY;
+  const script = renderHead(input) + COMPACT_BODY;
   const size = new TextEncoder().encode(script).length;
   if (size > MAX_USER_DATA_BYTES) {
     throw new ValidationError([
@@ -100,6 +115,8 @@ function validate(input: AgentScriptInput): string[] {
   for (const [key, value] of Object.entries(input.env)) {
     if (!ENV_KEY_PATTERN.test(key)) {
       problems.push(`env key ${JSON.stringify(key)} must match ${ENV_KEY_PATTERN.source}`);
+    } else if (RESERVED_ENV_KEYS.includes(key)) {
+      problems.push(`env key ${JSON.stringify(key)} is set by Sched itself (${RESERVED_ENV_KEYS.join(', ')}); choose another name`);
     }
     checkText(`env value of ${JSON.stringify(key)}`, value, problems);
   }
@@ -149,8 +166,8 @@ function inertArray(values: string[]): string {
 function renderHead(input: AgentScriptInput): string {
   return `#!/bin/bash
 # Sched instance agent: job ${input.jobId}, attempt ${input.attempt}.
-# Rendered by bot/core/agent-script.ts. Job values are base64 and are only ever decoded into
-# variables, never parsed as shell code.
+# Rendered by bot/core/agent-script.ts, where its comments are. Job values are base64 and are only
+# ever decoded into variables, never parsed as shell code.
 set -u
 umask 077
 
@@ -176,6 +193,9 @@ CLI="\${SCHED_CONTAINER_CLI:-docker}"
 POLL_SECONDS="\${SCHED_IMDS_POLL_SECONDS:-5}"
 # A bad value (not a number, 0, 00…) would make the watcher spin without sleeping.
 [[ "$POLL_SECONDS" =~ ^[0-9]*[1-9][0-9]*$ ]] || POLL_SECONDS=5
+STOP_GRACE_SECONDS="\${SCHED_STOP_GRACE_SECONDS:-30}"
+[[ "$STOP_GRACE_SECONDS" =~ ^[0-9]{1,5}$ ]] || STOP_GRACE_SECONDS=30
+readonly CONTAINER_NAME="sched-$JOB_ID-$ATTEMPT"
 # cloud-init may run user data without HOME, which the docker CLI wants for its config.
 export HOME="\${HOME:-/root}"
 
@@ -192,6 +212,11 @@ decode "$TOKEN_B64"; readonly TOKEN="$REPLY"
 decode "$IMAGE_B64"; readonly IMAGE="$REPLY"
 
 WORK_DIR="$(mktemp -d "\${TMPDIR:-/tmp}/sched-agent.XXXXXX")" || { log "cannot create a work directory"; exit 70; }
+# The watcher creates this just before it stops the container for an interruption: from then on
+# the container's exit is the interruption's, not the job's.
+readonly STOPPING_MARK="$WORK_DIR/stopping"
+# The main script creates this once the container has exited, or once it knows it will not start.
+readonly CONTAINER_DONE="$WORK_DIR/container-done"
 WATCHER_PID=
 stop_watcher() {
   if [ -n "$WATCHER_PID" ]; then kill "$WATCHER_PID" 2>/dev/null; WATCHER_PID=; fi
@@ -233,25 +258,96 @@ imds_token() {
     -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS_URL/latest/api/token"
 }
 
-# Runs in the background until AWS gives its two-minute notice, then reports it once.
-watch_for_interruption() {
-  local token code sleeper=
-  # The main script kills this subshell; its sleep must not outlive it.
-  trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null; wait "$sleeper"; fi; exit 0' TERM
+# GETs one metadata path into $WORK_DIR/metadata.out and prints the HTTP status (000: no answer).
+imds_get() {
+  curl -s -o "$WORK_DIR/metadata.out" -w '%{http_code}' --connect-timeout 1 --max-time 2 \\
+    -H "X-aws-ec2-metadata-token: $1" "$IMDS_URL/latest/meta-data/$2"
+}
+
+# Milliseconds since the epoch (GNU date, as on Amazon Linux).
+now_ms() { date +%s%3N; }
+
+# Prints the notice's \`time\` (ISO UTC, e.g. {"action":"terminate","time":"2030-01-01T00:02:00Z"})
+# in milliseconds since the epoch; fails when the answer has no time that reads as one.
+notice_deadline_ms() {
+  local pattern='"time"[[:space:]]*:[[:space:]]*"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z)"'
+  [[ "$1" =~ $pattern ]] || return 1
+  date -u -d "\${BASH_REMATCH[1]}" +%s%3N 2>/dev/null
+}
+
+# The watcher's sleeps run in the background so its TERM trap can end them at once.
+pause_ms() {
+  local ms="$1" seconds
+  ((ms > 0)) || return 0
+  seconds=$((ms / 1000))
+  ((ms % 1000 == 0)) || seconds+=".$(printf '%03d' $((ms % 1000)))"
+  sleep "$seconds" &
+  sleeper=$!
+  wait "$sleeper"
+  sleeper=
+}
+
+# The two-minute notice: report it (in the background: a slow bot must not delay the stop), and
+# stop the container in time to checkpoint. SIGTERM comes at the notice's time less the grace, or
+# at once when that is already past; SIGKILL 5 s before the time. Without a readable time, SIGTERM
+# now and 110 s to go. A container that exits on its own before the SIGTERM is reported finished by
+# the main script, which then ends this watcher. The main script starts no container once the mark
+# is set; one it started just before may not exist yet, so a failed stop is tried again for a few
+# seconds, until the main script says the container is done.
+act_on_notice() {
+  local answer="$1" now deadline term_at kill_after
+  notify interrupting &
+  notifier=$!
+  now="$(now_ms)"
+  if deadline="$(notice_deadline_ms "$answer")" && [ -n "$deadline" ]; then
+    term_at=$((deadline - STOP_GRACE_SECONDS * 1000))
+    ((term_at > now)) || term_at=$now
+    kill_after=$(((deadline - 5000 - term_at) / 1000))
+    ((kill_after >= 1)) || kill_after=1
+    log "the instance goes in $(((deadline - now) / 1000))s: SIGTERM to the container in $(((term_at - now) / 1000))s, SIGKILL \${kill_after}s later"
+    pause_ms $((term_at - now))
+  else
+    kill_after=110
+    log "the notice has no readable time: SIGTERM to the container now, SIGKILL \${kill_after}s later"
+  fi
+  : >"$STOPPING_MARK"
+  local try
+  for ((try = 1; ; try++)); do
+    # -t: older docker's and podman's --time, newer docker's --timeout (which deprecates --time).
+    "$CLI" stop -t "$kill_after" "$CONTAINER_NAME" >/dev/null 2>&1 && break
+    if [ -e "$CONTAINER_DONE" ] || ((try >= 20)); then log "no container to stop"; break; fi
+    pause_ms 500
+  done
+  wait "$notifier"
+  notifier=
+}
+
+# Runs in the background: reports a rebalance recommendation once, and acts on AWS's two-minute
+# notice (then returns).
+watch_metadata() {
+  local token sleeper= notifier= rebalancer= rebalance_seen=
+  # The main script kills this subshell; its sleep and reports must not outlive it.
+  trap 'for pid in $sleeper $notifier $rebalancer; do kill "$pid" 2>/dev/null; done; wait; exit 0' TERM
   while :; do
     if token="$(imds_token)" && [ -n "$token" ]; then
-      code="$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 \\
-        -H "X-aws-ec2-metadata-token: $token" "$IMDS_URL/latest/meta-data/spot/instance-action")"
-      if [ "$code" = 200 ]; then
+      if [ -z "$rebalance_seen" ] && [ "$(imds_get "$token" events/recommendations/rebalance)" = 200 ]; then
+        rebalance_seen=1
+        log "rebalance recommendation received"
+        notify rebalance &
+        rebalancer=$!
+      fi
+      if [ "$(imds_get "$token" spot/instance-action)" = 200 ]; then
         log "spot interruption notice received"
-        notify interrupting
+        act_on_notice "$(head -c 4096 "$WORK_DIR/metadata.out")"
+        if [ -n "$rebalancer" ]; then wait "$rebalancer"; fi
         return 0
       fi
     fi
-    sleep "$POLL_SECONDS" &
-    sleeper=$!
-    wait "$sleeper"
-    sleeper=
+    if [ -n "$rebalancer" ] && ! kill -0 "$rebalancer" 2>/dev/null; then
+      wait "$rebalancer"
+      rebalancer=
+    fi
+    pause_ms $((POLL_SECONDS * 1000))
   done
 }
 
@@ -289,6 +385,14 @@ shutdown_backstop() {
   shutdown -h now
 }
 
+# The container was stopped for the interruption (or never started after it): its exit is not the
+# job's. Nothing more is reported and the host is left to AWS; the watcher finishes its report.
+interrupted() {
+  log "stopped for the spot interruption: not reporting finished; AWS takes the instance"
+  if [ -n "$WATCHER_PID" ]; then wait "$WATCHER_PID"; WATCHER_PID=; fi
+  exit "$1"
+}
+
 finish() {
   local exit_code="$1" output="$2" body="$WORK_DIR/finished.json"
   # After "finished" an "interrupting" would only confuse the bot.
@@ -304,7 +408,7 @@ finish() {
 notify started
 
 if [ "$IMDS_URL" != off ]; then
-  watch_for_interruption &
+  watch_metadata &
   WATCHER_PID=$!
 fi
 
@@ -332,17 +436,36 @@ if [ "$pull_status" -ne 0 ]; then
   finish 125 "$WORK_DIR/pull.log"
 fi
 
-run_args=(run --rm --name "sched-$JOB_ID-$ATTEMPT")
+run_args=(run --rm --name "$CONTAINER_NAME")
 for b64 in \${ENV_B64[@]+"\${ENV_B64[@]}"}; do
   decode "$b64"
   run_args+=(-e "$REPLY")
 done
+# After the job's own env, which may not use these names (see RESERVED_ENV_KEYS).
+run_args+=(-e "SCHED_JOB_ID=$JOB_ID" -e "SCHED_ATTEMPT=$ATTEMPT")
 run_args+=("$IMAGE")
 for b64 in \${ARGV_B64[@]+"\${ARGV_B64[@]}"}; do
   decode "$b64"
   run_args+=("$REPLY")
 done
 
+# 143: what a container ended by SIGTERM returns.
+if [ -e "$STOPPING_MARK" ]; then
+  : >"$CONTAINER_DONE"
+  interrupted 143
+fi
 "$CLI" "\${run_args[@]}" 2>&1 | tee "$WORK_DIR/container.log"
-finish "\${PIPESTATUS[0]}" "$WORK_DIR/container.log"
+run_status=\${PIPESTATUS[0]}
+: >"$CONTAINER_DONE"
+if [ -e "$STOPPING_MARK" ]; then interrupted "$run_status"; fi
+finish "$run_status" "$WORK_DIR/container.log"
 `;
+
+/**
+ * The body without its comment lines: EC2 counts every byte of user data, and the comments (a
+ * third of the body) are read here, not on the instance. No line of the body starts with `#`
+ * inside a string, so only comments go.
+ */
+const COMPACT_BODY = SCRIPT_BODY.split('\n')
+  .filter((line) => !/^\s*#/.test(line))
+  .join('\n');

@@ -54,6 +54,8 @@ export type JobEventFacts =
   /** From the spot request's status (`statusCode`), or from the agent on the instance. */
   | { kind: 'interruption-notice'; source: 'spot'; statusCode: string }
   | { kind: 'interruption-notice'; source: 'agent' }
+  /** AWS recommends moving off the attempt's instance (EC2 rebalance recommendation): a warning only. */
+  | { kind: 'rebalance-recommended'; attempt: number }
   | { kind: 'interrupted'; attempt: number; compute: Compute; interruption: InterruptionCause }
   /** `ranSeconds`: how long the container ran, when it started. */
   | { kind: 'succeeded'; ranSeconds?: number }

@@ -25,7 +25,7 @@ export const NOTIFICATION_BODY_LIMIT_BYTES = 64 * 1024;
 /** The end of the container's output is what explains a failure; the rest is cut. */
 export const LOG_TAIL_MAX_BYTES = 8 * 1024;
 
-const AGENT_STATUSES: readonly AgentStatus[] = ['started', 'finished', 'interrupting'];
+const AGENT_STATUSES: readonly AgentStatus[] = ['started', 'finished', 'interrupting', 'rebalance'];
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
 /** No leading zeros: one attempt has one spelling, the one its token was made for. */
 const ATTEMPT = /^[1-9][0-9]{0,8}$/;

@@ -154,6 +154,7 @@ const EVENT_EMOJI: { readonly [K in ViewEvent['kind']]: string } = {
   launching: ':rocket:',
   started: ':arrow_forward:',
   'interruption-notice': ':warning:',
+  'rebalance-recommended': ':warning:',
   interrupted: ':zap:',
   succeeded: ':white_check_mark:',
   failed: ':x:',

@@ -185,7 +185,7 @@ describe('LocalFleet', () => {
 
     // The container CLI ran with host actions and metadata off, and a minimal environment.
     const [run] = await runsNamed(quick, 'job-run');
-    expect(run!.argv).toEqual(['run', '--rm', '--name', 'sched-job-run-1', '-e', 'MODE=full', 'alpine:3.20', 'echo', 'hi']);
+    expect(run!.argv).toEqual(['run', '--rm', '--name', 'sched-job-run-1', '-e', 'MODE=full', '-e', 'SCHED_JOB_ID=job-run', '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hi']);
     expect(run!.env).toMatchObject({ SCHED_HOST_ACTIONS: 'off', SCHED_IMDS_URL: 'off', SCHED_CONTAINER_CLI: 'docker', PATH: pathWith(quick), TMPDIR: join(dir, 'tmp') });
     expect(run!.env.AWS_ACCESS_KEY_ID).toBeUndefined();
     for (const host of HOST_COMMAND_STUBS) expect(await quick.calls(host), `${host} must never be called`).toEqual([]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderAgentScript, type AgentScriptInput } from '../../bot/core/agent-script.js';
+import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderAgentScript, RESERVED_ENV_KEYS, type AgentScriptInput } from '../../bot/core/agent-script.js';
 import { ValidationError } from '../../bot/core/errors.js';
 import {
   fakeClockEnv,
@@ -40,6 +40,10 @@ function expectedRunArgv(input: AgentScriptInput): string[] {
     '--name',
     `sched-${input.jobId}-${input.attempt}`,
     ...Object.entries(input.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+    '-e',
+    `SCHED_JOB_ID=${input.jobId}`,
+    '-e',
+    `SCHED_ATTEMPT=${input.attempt}`,
     input.image,
     ...input.command,
   ];
@@ -96,6 +100,23 @@ describe('renderAgentScript (pure)', () => {
     expect(problems.join('\n')).toMatch(/job id "job\/1; rm"/);
     for (const key of ['1BAD', 'A-B', '', 'FOO BAR']) expect(problems.join('\n')).toContain(`env key ${JSON.stringify(key)}`);
     expect(problems.join('\n')).not.toContain('"GOOD"');
+  });
+
+  it('refuses job env named like the variables the agent sets itself', () => {
+    expect(RESERVED_ENV_KEYS).toEqual(['SCHED_JOB_ID', 'SCHED_ATTEMPT']);
+    const problems = problemsOf({ ...BASE_INPUT, env: { SCHED_JOB_ID: 'other', SCHED_ATTEMPT: '9', SCHED_OTHER: 'fine', sched_job_id: 'fine' } });
+    expect(problems).toEqual([
+      'env key "SCHED_JOB_ID" is set by Sched itself (SCHED_JOB_ID, SCHED_ATTEMPT); choose another name',
+      'env key "SCHED_ATTEMPT" is set by Sched itself (SCHED_JOB_ID, SCHED_ATTEMPT); choose another name',
+    ]);
+  });
+
+  it('leaves the comments of the body out of the user data (EC2 counts every byte), but not the header', () => {
+    const lines = renderAgentScript(BASE_INPUT).split('\n');
+    const comments = lines.filter((line) => /^\s*#/.test(line));
+    expect(comments[0]).toBe('#!/bin/bash');
+    expect(comments.slice(1).every((line) => line.startsWith('# '))).toBe(true);
+    expect(comments).toHaveLength(4);
   });
 
   it('rejects notify URLs that are not plain http(s) base URLs', () => {
@@ -185,7 +206,7 @@ describe('the agent script, executed with bash against stubs', () => {
     env?: Record<string, string>;
     timeoutMs?: number;
     umask?: number;
-    prepare?: (bot: NotificationReceiver) => void;
+    prepare?: (bot: NotificationReceiver, stubs: StubBin) => void;
   } = {}): Promise<AgentRun> {
     const stubs = await makeStubBin(opts.stub ?? {});
     const bot = await startNotificationReceiver();
@@ -193,7 +214,7 @@ describe('the agent script, executed with bash against stubs', () => {
       await bot.close();
       await stubs.cleanup();
     });
-    opts.prepare?.(bot);
+    opts.prepare?.(bot, stubs);
     const input = { ...BASE_INPUT, notifyBaseUrl: bot.url, ...opts.input };
     const run = await runAgentScript(renderAgentScript(input), {
       stubBin: stubs.dir,
@@ -226,7 +247,7 @@ describe('the agent script, executed with bash against stubs', () => {
     expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 0, logTail: output });
     expect(await stubs.calls('docker')).toEqual([['pull', 'alpine:3.20'], expectedRunArgv(input)]);
     expect((await stubs.dockerRuns()).map((r) => r.argv)).toEqual([
-      ['run', '--rm', '--name', 'sched-job-1-2', '-e', 'GREETING=hi', '-e', 'EMPTY=', 'alpine:3.20', 'sh', '-c', 'echo hello'],
+      ['run', '--rm', '--name', 'sched-job-1-2', '-e', 'GREETING=hi', '-e', 'EMPTY=', '-e', 'SCHED_JOB_ID=job-1', '-e', 'SCHED_ATTEMPT=2', 'alpine:3.20', 'sh', '-c', 'echo hello'],
     ]);
     expect(run.stdout).toContain(output);
   });
@@ -351,11 +372,11 @@ describe('the agent script, executed with bash against stubs', () => {
     expect(largestExecuted).toBeGreaterThan(5000);
   });
 
-  it('reports interrupting once when metadata gives the spot notice, then finished', async () => {
+  it('reports interrupting once when metadata gives the spot notice, then finished: the container ended before its SIGTERM', async () => {
     imds.setInstanceAction(null);
     onTestFinished(() => imds.setInstanceAction(null));
     let noticeGiven: Promise<void> | undefined;
-    const { run, statuses } = await runAgent({
+    const { run, stubs, statuses } = await runAgent({
       stub: { dockerSleepMs: 3000 },
       env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
       prepare: (bot) => {
@@ -369,6 +390,118 @@ describe('the agent script, executed with bash against stubs', () => {
     expect(statuses).toEqual(['started', 'interrupting', 'finished:0']);
     expect(imds.requests).toContainEqual({ method: 'PUT', path: '/latest/api/token' });
     expect(imds.requests).toContainEqual({ method: 'GET', path: '/latest/meta-data/spot/instance-action' });
+    // Its SIGTERM was due 30 s before 2030: the container finished first, and nothing stopped it.
+    expect((await stubs.calls('docker')).map((argv) => argv[0])).toEqual(['pull', 'run']);
+    expect((await stubs.dockerRuns())[0]!.sigtermAtMs).toBeUndefined();
+  });
+
+  /** The notice's `time` as AWS writes it: ISO UTC in whole seconds. */
+  function awsTime(ms: number): string {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Once the container runs, makes metadata announce the notice `body(now)` gives; resolves with when. */
+  async function noticeWhileRunning(stubs: StubBin, body: (nowMs: number) => object): Promise<number> {
+    const deadline = Date.now() + 10_000;
+    while ((await stubs.dockerRuns()).length === 0) {
+      if (Date.now() > deadline) throw new Error('the container never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const at = Date.now();
+    imds.setInstanceAction(JSON.stringify(body(at)));
+    return at;
+  }
+
+  it('stops the container at the notice time less the grace, SIGKILL 5 s before it; that exit is not reported, and the host is left to AWS', { timeout: 30_000 }, async () => {
+    imds.setInstanceAction(null);
+    onTestFinished(() => imds.setInstanceAction(null));
+    let deadlineMs = 0;
+    let noticeGiven: Promise<number> | undefined;
+    const { run, stubs, statuses } = await runAgent({
+      // A container that checkpoints and exits 0 on SIGTERM: still the interruption's exit.
+      stub: { dockerSleepMs: 30_000, dockerTermExitCode: 0 },
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1', SCHED_STOP_GRACE_SECONDS: '8', SCHED_HOST_ACTIONS: 'on' },
+      timeoutMs: 25_000,
+      prepare: (_bot, stubs) => {
+        noticeGiven = noticeWhileRunning(stubs, (now) => {
+          deadlineMs = Math.floor(now / 1000) * 1000 + 12_000;
+          return { action: 'terminate', time: awsTime(deadlineMs) };
+        });
+      },
+    });
+    await noticeGiven;
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'interrupting']);
+    const calls = await stubs.timedCalls('docker');
+    expect(calls.map((c) => c.argv)).toEqual([['pull', 'alpine:3.20'], expect.arrayContaining(['run']), ['stop', '-t', '3', 'sched-job-1-2']]);
+    const [container] = await stubs.dockerRuns();
+    const sigterm = container!.sigtermAtMs!;
+    expect(sigterm - (deadlineMs - 8_000)).toBeGreaterThanOrEqual(-50);
+    expect(sigterm - (deadlineMs - 8_000)).toBeLessThan(1_000);
+    expect(container!.sigkillAtMs).toBeUndefined();
+    expect(await stubs.calls('shutdown')).toEqual([]);
+    expect(run.stderr).toMatch(/not reporting finished/);
+  });
+
+  it.each([
+    ['no time', () => ({ action: 'terminate' }), '110'],
+    ['a time that does not parse', () => ({ action: 'stop', time: 'soon' }), '110'],
+    ['a time nearer than the grace', (now: number) => ({ action: 'terminate', time: awsTime(now + 3_000) }), '1'],
+  ])('on a notice with %s, stops the container at once', { timeout: 30_000 }, async (_what, body, killAfter) => {
+    imds.setInstanceAction(null);
+    onTestFinished(() => imds.setInstanceAction(null));
+    let noticeGiven: Promise<number> | undefined;
+    const { run, stubs, statuses } = await runAgent({
+      stub: { dockerSleepMs: 30_000 },
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
+      timeoutMs: 25_000,
+      prepare: (_bot, stubs) => {
+        noticeGiven = noticeWhileRunning(stubs, body);
+      },
+    });
+    const givenAt = (await noticeGiven)!;
+    expect(run.code).toBe(143);
+    expect(statuses).toEqual(['started', 'interrupting']);
+    expect((await stubs.calls('docker')).at(-1)).toEqual(['stop', '-t', killAfter, 'sched-job-1-2']);
+    const [container] = await stubs.dockerRuns();
+    // One poll (1 s) and a little.
+    expect(container!.sigtermAtMs! - givenAt).toBeLessThan(2_500);
+  });
+
+  it('starts no container once the notice has come during the pull, and reports nothing more', async () => {
+    imds.setInstanceAction(JSON.stringify({ action: 'terminate', time: awsTime(Date.now() + 60_000) }));
+    onTestFinished(() => imds.setInstanceAction(null));
+    const { run, stubs, statuses } = await runAgent({
+      // The pull lasts until the watcher has stopped (tried to stop) the container.
+      stub: { dockerSleepMs: 30_000, pullLastsUntilStop: true },
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1', SCHED_STOP_GRACE_SECONDS: '120', SCHED_HOST_ACTIONS: 'on' },
+      timeoutMs: 25_000,
+    });
+    expect(run.code).toBe(143);
+    expect(statuses).toEqual(['started', 'interrupting']);
+    expect(await stubs.dockerRuns()).toEqual([]);
+    expect(await stubs.calls('shutdown')).toEqual([]);
+  });
+
+  it('reports a rebalance recommendation once, as an early warning that changes nothing else', async () => {
+    imds.setRebalance(null);
+    onTestFinished(() => imds.setRebalance(null));
+    const earlier = imds.requests.length;
+    let given: Promise<void> | undefined;
+    const { run, stubs, statuses } = await runAgent({
+      stub: { dockerSleepMs: 3500 },
+      env: { SCHED_IMDS_URL: imds.url, SCHED_IMDS_POLL_SECONDS: '1' },
+      prepare: (bot) => {
+        given = bot.waitFor((r) => r.query.status === 'started', 5_000).then(() => imds.setRebalance(JSON.stringify({ noticeTime: awsTime(Date.now()) })));
+      },
+    });
+    await given;
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'rebalance', 'finished:0']);
+    // Polled again after it was seen, and the container ran to its end.
+    const polls = imds.requests.slice(earlier).filter((r) => r.path === '/latest/meta-data/spot/instance-action');
+    expect(polls.length).toBeGreaterThanOrEqual(3);
+    expect((await stubs.calls('docker')).map((argv) => argv[0])).toEqual(['pull', 'run']);
   });
 
   it('shuts down as a backstop only with host actions on and metadata answering', async () => {

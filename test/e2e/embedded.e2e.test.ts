@@ -206,7 +206,7 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
     // The real script ran, in the job's folder, with the container CLI and never a host action.
     const [run] = await containerRunsOf(id, 1);
-    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, 'alpine:3.20', 'echo', 'hello']);
+    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, '-e', `SCHED_JOB_ID=${id}`, '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hello']);
     expect(run!.env).toMatchObject({ SCHED_HOST_ACTIONS: 'off', SCHED_IMDS_URL: 'off', SCHED_CONTAINER_CLI: 'docker' });
     expect(await readFile(join(dataDir, 'runs', id, '1', 'user-data.sh'), 'utf8')).toContain(`readonly JOB_ID='${id}'`);
     expect(await readFile(join(dataDir, 'runs', id, '1', 'agent.log'), 'utf8')).toContain('hello from the container');

@@ -3,9 +3,11 @@
  * the machine, with these pieces:
  *
  * - `makeStubBin` — a folder of fake host commands to put first on PATH: a `docker`/`podman`
- *   that records its argv and plays the container, and recorders for `shutdown`, `systemctl`,
- *   `dnf`… that do nothing.
- * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action can be switched on.
+ *   that records its argv and plays the container (and whose `stop -t N <name>` sends the
+ *   running container SIGTERM, then SIGKILL after N s, recording when), and recorders for
+ *   `shutdown`, `systemctl`, `dnf`… that do nothing.
+ * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action and rebalance
+ *   recommendation can be switched on.
  * - `startNotificationReceiver` — a loopback server recording the agent's notifications.
  * - `runAgentScript` — runs a script with bash in its own process group, with the stubs first on
  *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, reports any process of the group that
@@ -52,6 +54,10 @@ export interface StubBinOptions {
   recordTmpdir?: boolean;
   /** Real commands to wrap: the wrapper records its argv like the other stubs, then execs the real one. */
   passThrough?: ('curl' | 'sleep')[];
+  /** A fake `pull` lasts until a fake `stop` has been called, at most 30 s. */
+  pullLastsUntilStop?: boolean;
+  /** Exit code of a fake `run` that gets SIGTERM (from a fake `stop`); default 143. */
+  dockerTermExitCode?: number;
 }
 
 export interface ContainerRun {
@@ -61,6 +67,11 @@ export interface ContainerRun {
   env: Record<string, string>;
   /** With `recordTmpdir`: permission bits of every path under `$TMPDIR` (relative) while it ran. */
   tmpdirModes: Record<string, number>;
+  /** When it began, ms since the epoch. */
+  startedAtMs: number;
+  /** When a fake `stop` gave it SIGTERM / SIGKILL, ms since the epoch. */
+  sigtermAtMs?: number;
+  sigkillAtMs?: number;
 }
 
 export interface StubBin {
@@ -72,6 +83,8 @@ export interface StubBin {
   dockerRuns(): Promise<ContainerRun[]>;
   /** The argv (without the command name) of every call of one stub, in call order. */
   calls(name: string): Promise<string[][]>;
+  /** The same, with when each call began (ms since the epoch). */
+  timedCalls(name: string): Promise<{ argv: string[]; atMs: number }[]>;
   cleanup(): Promise<void>;
 }
 
@@ -105,26 +118,70 @@ function realCommand(name: string): string {
   throw new Error(`the test harness needs \`${name}\` on PATH`);
 }
 
+// A fake `run` plays the container in the stub's own process: it registers under its `--name` in
+// the containers folder (its pid, the pid of whatever it sleeps in, its record), so a fake `stop`
+// can signal it as the runtime would. Its sleeps run in the background so SIGTERM is handled at
+// once.
 function containerStub(recordDir: string, name: string, dir: string, opts: StubBinOptions): string {
   const sleepSeconds = ((opts.dockerSleepMs ?? 0) / 1000).toFixed(3);
   // The real sleep by path: a sleep stub or an exported sleep function must not see the container's.
   const sleep = shellQuote(realCommand('sleep'));
+  const containers = shellQuote(join(recordDir, '.containers'));
   const waitForCall = opts.dockerRunsUntilCalled
-    ? `until compgen -G ${shellQuote(join(recordDir, opts.dockerRunsUntilCalled))}'/*.argv' >/dev/null || ((SECONDS >= 30)); do ${sleep} 0.05; done`
+    ? `until compgen -G ${shellQuote(join(recordDir, opts.dockerRunsUntilCalled))}'/*.argv' >/dev/null || ((SECONDS >= 30)); do nap 0.05; done`
     : '';
   const recordTmpdir = opts.recordTmpdir ? `if [ -n "\${TMPDIR:-}" ]; then find "$TMPDIR" -mindepth 1 -printf '%m %P\\0' >"$call.tmpdir"; fi` : '';
   return `${recorderPrelude(recordDir, name)}
 case "\${1:-}" in
   pull)
+    ${opts.pullLastsUntilStop ? `until [ -e ${containers}/.stop-called ] || ((SECONDS >= 30)); do ${sleep} 0.05; done` : ''}
     ${opts.pullFails ? `echo "Error response from daemon: pull access denied for \${2:-}" >&2; exit 1` : `echo "\${2:-}: Pulled (fake)"; exit 0`}
     ;;
   run)
     env -0 >"$call.env"
     ${recordTmpdir}
+    container=; previous=
+    for arg in "$@"; do if [ "$previous" = --name ]; then container="$arg"; fi; previous="$arg"; done
+    sleeper=
+    trap 'date +%s%N >"$call.sigterm"; if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null; wait "$sleeper"; fi; rm -f "$registered"; exit ${opts.dockerTermExitCode ?? 143}' TERM
+    registered=
+    if [ -n "$container" ]; then
+      mkdir -p ${containers}
+      registered=${containers}/"$container"
+      printf '%s %s %s\\n' "$$" "$$" "$call" >"$registered"
+    fi
+    nap() {
+      ${sleep} "$1" &
+      sleeper=$!
+      if [ -n "$registered" ]; then printf '%s %s %s\\n' "$$" "$sleeper" "$call" >"$registered"; fi
+      wait "$sleeper"
+      sleeper=
+    }
     cat ${shellQuote(join(dir, '.container-output'))}
     ${waitForCall}
-    ${sleep} ${sleepSeconds}
+    nap ${sleepSeconds}
+    rm -f "$registered"
     exit ${opts.dockerExitCode ?? 0}
+    ;;
+  stop)
+    grace=10; previous=
+    for arg in "$@"; do case "$previous" in -t | --time | --timeout) grace="$arg" ;; esac; previous="$arg"; done
+    mkdir -p ${containers}
+    : >${containers}/.stop-called
+    container="\${*: -1}"
+    if ! read -r pid sleeper runcall 2>/dev/null <${containers}/"$container"; then
+      echo "Error response from daemon: No such container: $container" >&2
+      exit 1
+    fi
+    kill -TERM "$pid" 2>/dev/null
+    for ((tenth = 0; tenth < grace * 10; tenth++)); do
+      kill -0 "$pid" 2>/dev/null || exit 0
+      ${sleep} 0.1
+    done
+    date +%s%N >"$runcall.sigkill"
+    kill -KILL "$pid" "$sleeper" 2>/dev/null
+    rm -f ${containers}/"$container"
+    exit 0
     ;;
   *) exit 0 ;;
 esac
@@ -179,6 +236,9 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
     async calls(name) {
       return (await readCalls(recordDir, name)).map((c) => c.argv);
     },
+    async timedCalls(name) {
+      return (await readCalls(recordDir, name)).map((c) => ({ argv: c.argv, atMs: callTimeMs(c.id) }));
+    },
     async dockerRuns() {
       const all = (await Promise.all(CONTAINER_CLI_STUBS.map((cli) => readCalls(recordDir, cli)))).flat();
       const runs = all.filter((c) => c.argv[0] === 'run').sort((a, b) => compareCallIds(baseName(a.id), baseName(b.id)));
@@ -194,7 +254,12 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
             const space = entry.indexOf(' ');
             tmpdirModes[entry.slice(space + 1)] = parseInt(entry.slice(0, space), 8);
           }
-          return { argv: c.argv, env, tmpdirModes };
+          const run: ContainerRun = { argv: c.argv, env, tmpdirModes, startedAtMs: callTimeMs(c.id) };
+          const sigterm = await readTimeMs(`${c.id}.sigterm`);
+          if (sigterm !== undefined) run.sigtermAtMs = sigterm;
+          const sigkill = await readTimeMs(`${c.id}.sigkill`);
+          if (sigkill !== undefined) run.sigkillAtMs = sigkill;
+          return run;
         }),
       );
     },
@@ -206,6 +271,17 @@ export async function makeStubBin(opts: StubBinOptions = {}): Promise<StubBin> {
 
 async function readNulFile(path: string): Promise<string[]> {
   return splitNul(await readFile(path, 'utf8').catch(() => ''));
+}
+
+/** A call's id starts with the nanoseconds at which it began. */
+function callTimeMs(id: string): number {
+  return Number(BigInt(baseName(id).split('.')[0] ?? '0') / 1_000_000n);
+}
+
+/** A file holding `date +%s%N`, in ms; undefined when there is none. */
+async function readTimeMs(path: string): Promise<number | undefined> {
+  const text = (await readFile(path, 'utf8').catch(() => '')).trim();
+  return /^\d+$/.test(text) ? Number(BigInt(text) / 1_000_000n) : undefined;
 }
 
 function baseName(path: string): string {
@@ -236,6 +312,8 @@ export interface FakeImds {
   url: string;
   /** `null`: instance-action answers 404 (no notice); a string: 200 with that body. */
   setInstanceAction(body: string | null): void;
+  /** `null`: events/recommendations/rebalance answers 404 (none); a string: 200 with that body. */
+  setRebalance(body: string | null): void;
   requests: { method: string; path: string }[];
   close(): Promise<void>;
 }
@@ -245,6 +323,7 @@ const FAKE_IMDS_TOKEN = 'fake-imds-token';
 /** A loopback IMDSv2: `PUT /latest/api/token` issues a token the metadata paths require. */
 export async function startFakeImds(): Promise<FakeImds> {
   let instanceAction: string | null = null;
+  let rebalance: string | null = null;
   const requests: FakeImds['requests'] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? '';
@@ -267,6 +346,10 @@ export async function startFakeImds(): Promise<FakeImds> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(instanceAction);
       return;
     }
+    if (method === 'GET' && path === '/latest/meta-data/events/recommendations/rebalance' && rebalance !== null) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(rebalance);
+      return;
+    }
     res.writeHead(404).end();
   });
   const url = await listen(server);
@@ -275,6 +358,9 @@ export async function startFakeImds(): Promise<FakeImds> {
     requests,
     setInstanceAction(body) {
       instanceAction = body;
+    },
+    setRebalance(body) {
+      rebalance = body;
     },
     close: () => close(server),
   };

@@ -575,6 +575,21 @@ describe('PUT /v1/notifications/:jobId', () => {
     expect(jobs.mutatingCalls()[0]?.args[0]).toEqual({ jobId: JOB_ID, status: 'interrupting', attempt: 1 });
   });
 
+  it('rebalance → 200, an addition to the original statuses', async () => {
+    const res = await notify('status=rebalance&attempt=1');
+    expect(res.statusCode).toBe(200);
+    expect(jobs.mutatingCalls()).toEqual([{ method: 'agentReport', args: [{ jobId: JOB_ID, status: 'rebalance', attempt: 1 }] }]);
+  });
+
+  it('rebalance is checked like the others: the token (401), an exit code (400), the attempt (409)', async () => {
+    expect((await notify('status=rebalance&attempt=1', { token: notificationToken(JOB_ID, 2) })).statusCode).toBe(401);
+    expect((await notify('status=rebalance&attempt=1&exit=0')).statusCode).toBe(400);
+    expect((await notify('status=rebalance&attempt=1', { payload: '{"exitCode":0}' })).statusCode).toBe(400);
+    expect(jobs.mutatingCalls()).toEqual([]);
+    jobs.agentResult = 'stale_attempt';
+    expect((await notify('status=rebalance&attempt=1')).statusCode).toBe(409);
+  });
+
   it('finished with the exit code in the query', async () => {
     const res = await notify('status=finished&attempt=1&exit=3');
     expect(res.statusCode).toBe(200);

@@ -18,6 +18,7 @@ import { computeOf, isTerminal, JobStatus, type Job } from '../job.js';
 import type { Decision, InstanceView, Observation, SpotRequestView } from './observation.js';
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { assertNever } from '../assert-never.js';
+import { isLegacyEvent } from '../job-event.js';
 import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
 import { decideTerminal } from './ended.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
@@ -265,6 +266,12 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
         t.event({ kind: 'interruption-notice', source: 'agent' });
+      }
+      return;
+    case 'rebalance':
+      // An early warning for the thread, once per attempt; nothing else changes.
+      if (!job.events.some((e) => !isLegacyEvent(e) && e.kind === 'rebalance-recommended' && e.attempt === job.attempt)) {
+        t.event({ kind: 'rebalance-recommended', attempt: job.attempt });
       }
       return;
     case 'finished': {

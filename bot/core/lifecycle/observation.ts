@@ -39,7 +39,11 @@ export interface FleetSnapshot {
   instances: InstanceView[];
 }
 
-export type AgentStatus = 'started' | 'finished' | 'interrupting';
+/**
+ * What the agent reports: the container `started` or `finished`; AWS gave the two-minute notice
+ * (`interrupting`); AWS recommends moving off the instance (`rebalance`: an early warning only).
+ */
+export type AgentStatus = 'started' | 'finished' | 'interrupting' | 'rebalance';
 
 /**
  * What the world said about a job. `decide` turns one observation into the job's next state.

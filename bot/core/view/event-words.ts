@@ -35,6 +35,8 @@ export function describeEvent(event: JobEvent): string {
       return `container started (attempt ${event.attempt})`;
     case 'interruption-notice':
       return event.source === 'spot' ? `AWS will reclaim the instance soon (${event.statusCode})` : 'the instance received the two-minute spot interruption notice';
+    case 'rebalance-recommended':
+      return `AWS recommends moving off this instance soon (rebalance recommendation); attempt ${event.attempt} keeps running`;
     case 'interrupted': {
       const next = event.compute === 'local' ? 'starting it again' : 'requesting a new instance';
       return `attempt ${event.attempt} interrupted: ${describeInterruption(event.interruption)}; ${next} (attempt ${event.attempt + 1})`;

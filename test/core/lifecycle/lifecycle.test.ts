@@ -145,6 +145,33 @@ describe('decide: interruptions and retries', () => {
     expect(decide(d.job, { kind: 'agent', status: 'interrupting', attempt: 1 }, at(6)).effects).toEqual([]);
   });
 
+  test('a rebalance recommendation is recorded once per live attempt, as a warning that changes nothing else', () => {
+    for (const job of [running(), running({ status: JobStatus.Launching, startedAt: undefined }), requested()]) {
+      const d = decide(job, { kind: 'agent', status: 'rebalance', attempt: 1 }, at(5));
+      const { events, updatedAt, ...rest } = d.job;
+      const { events: before, updatedAt: _was, ...unchanged } = job;
+      expect(rest, job.status).toEqual(unchanged);
+      expect(events.slice(before.length)).toEqual([{ kind: 'rebalance-recommended', attempt: 1, at: at(5).toISOString() }]);
+      expect(d.effects).toEqual([{ kind: 'notify', jobId: job.id, event: events.at(-1) }]);
+      expect(updatedAt).toBe(at(5).toISOString());
+      // Repeats (the agent retries, a redelivery) change nothing.
+      expect(decide(d.job, { kind: 'agent', status: 'rebalance', attempt: 1 }, at(6))).toEqual({ job: d.job, effects: [] });
+    }
+  });
+
+  test('a rebalance recommendation of another attempt, or for a job that has ended, is ignored; a later attempt gets its own', () => {
+    const warned = decide(running(), { kind: 'agent', status: 'rebalance', attempt: 1 }, at(5)).job;
+    expect(decide(running(), { kind: 'agent', status: 'rebalance', attempt: 2 }, at(5)).effects).toEqual([]);
+    const done = decide(running(), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(5)).job;
+    expect(decide(done, { kind: 'agent', status: 'rebalance', attempt: 1 }, at(6)).effects).toEqual([]);
+    const second = { ...warned, attempt: 2 };
+    const d = decide(second, { kind: 'agent', status: 'rebalance', attempt: 2 }, at(7));
+    expect(d.job.events.filter((e) => e.kind === 'rebalance-recommended')).toEqual([
+      { kind: 'rebalance-recommended', attempt: 1, at: at(5).toISOString() },
+      { kind: 'rebalance-recommended', attempt: 2, at: at(7).toISOString() },
+    ]);
+  });
+
   test('a launch that never starts the container is given up after the launch timeout', () => {
     const job = running({ status: JobStatus.Launching, startedAt: undefined });
     expect(decide(job, { kind: 'tick' }, at(DEFAULT_TIMINGS.launchTimeoutSeconds - 1)).job.status).toBe('launching');
@@ -322,7 +349,7 @@ const obsArb: fc.Arbitrary<Observation> = fc.oneof(
     .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
     .map((r): Observation => ({ kind: 'instance', instance: r })),
   fc
-    .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) })
+    .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const, 'rebalance' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) })
     .map((r): Observation => ({ kind: 'agent', ...r })),
   fc.record({ attempt: fc.integer({ min: 0, max: 5 }), requestId: fc.constantFrom('sir-1', 'sir-4'), instanceId: fc.option(fc.constant('i-4'), { nil: undefined }) }).map((r): Observation => ({ kind: 'spotRequested', ...r })),
   fc.record({ attempt: fc.integer({ min: 0, max: 5 }), permanent: fc.boolean() }).map((r): Observation => ({ kind: 'spotRequestFailed', code: 'X', message: 'x', ...r })),

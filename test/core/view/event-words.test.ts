@@ -26,6 +26,7 @@ describe('describeEvent', () => {
     [{ kind: 'started', attempt: 2 }, 'container started (attempt 2)'],
     [{ kind: 'interruption-notice', source: 'spot', statusCode: 'marked-for-termination' }, 'AWS will reclaim the instance soon (marked-for-termination)'],
     [{ kind: 'interruption-notice', source: 'agent' }, 'the instance received the two-minute spot interruption notice'],
+    [{ kind: 'rebalance-recommended', attempt: 2 }, 'AWS recommends moving off this instance soon (rebalance recommendation); attempt 2 keeps running'],
     [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'spot-reclaimed', status: 'instance-terminated-no-capacity' } }, 'attempt 1 interrupted: spot instance-terminated-no-capacity; requesting a new instance (attempt 2)'],
     [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'spot-ended-elsewhere', status: 'instance-terminated-by-user' } }, 'attempt 1 interrupted: spot instance-terminated-by-user outside Sched; requesting a new instance (attempt 2)'],
     [{ kind: 'interrupted', attempt: 3, compute: 'local', interruption: { cause: 'instance-missing' } }, 'attempt 3 interrupted: the instance disappeared; starting it again (attempt 4)'],
@@ -49,6 +50,11 @@ describe('describeEvent', () => {
     expect(describeEvent(legacy)).toBe('callback failed after 2 tries: HTTP 500');
     expect(viewEvent(legacy, NOW)).toMatchObject({ text: 'callback failed after 2 tries: HTTP 500', tone: 'failure' });
     expect(viewEvent({ at: AT, kind: 'callback', text: 'callback delivered (HTTP 200)' }, NOW).tone).toBe('success');
+  });
+
+  test('a rebalance recommendation reads as a warning, not a failure: the container keeps running', () => {
+    expect(viewEvent(event({ kind: 'rebalance-recommended', attempt: 1 }), NOW).tone).toBe('waiting');
+    expect(viewEvent(event({ kind: 'interruption-notice', source: 'agent' }), NOW).tone).toBe('failure');
   });
 
   test("a callback event's tone is whether it was delivered, whatever the words", () => {

@@ -102,7 +102,7 @@ export function makeSchedule(overrides: Partial<Schedule> = {}): Schedule {
 
 const EVENT_KINDS: JobEventKind[] = [
   'created', 'requested', 'waiting', 'instance-type-changed', 'launching', 'started',
-  'interruption-notice', 'interrupted', 'succeeded', 'failed', 'cancelled', 'callback',
+  'interruption-notice', 'rebalance-recommended', 'interrupted', 'succeeded', 'failed', 'cancelled', 'callback',
 ];
 
 /** Any text: every code point, lone surrogates, control and bidi characters, mrkdwn syntax. */
