@@ -6,7 +6,8 @@
  * Source: AWS, "Request throttling for the Amazon EC2 API", sections "Request token bucket sizes
  * and refill rates" and "Resource token bucket sizes and refill rates",
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html (formerly
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html), read 2026-11-29.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html), read 2026-11-29 in a
+ * stored copy of the page; the numbers below are its tables', for the default account limits.
  * What it says, in short:
  * - EC2 throttles per account and Region, whoever sends the request (this bot, the console, the
  *   CLI, other tools in the account): every API has its own bucket, sized by its category.
@@ -19,8 +20,10 @@
  *
  * The limiter is per process. Several replicas of the bot each hold their own, and the account's
  * other users are invisible to it; that is why it runs at a `share` of the documented limits
- * (default DEFAULT_EC2_RATE_SHARE), which also absorbs timer lateness (core/token-bucket.ts). The
- * SDK's adaptive retry mode stays behind it for the throttling that still happens.
+ * (default DEFAULT_EC2_RATE_SHARE), which also absorbs timer lateness (core/token-bucket.ts): at
+ * one half, AWS's RunInstances bucket (5, then 2 a second) stays full while this process sends 1 a
+ * second, so even a stall of about 5 s that lets the queued launches go at once is not refused.
+ * The SDK's adaptive retry mode stays behind it for the throttling that still happens.
  */
 import { reserve, type BucketLevel, type BucketLimit } from '../core/token-bucket.js';
 import type { Clock } from '../ports.js';
