@@ -8,9 +8,16 @@
  * EC2 throttles API requests per account and Region, whichever client sends them (AWS, "Request
  * throttling for the Amazon EC2 API"), so the bot obeys the same limiter across all its calls
  * instead of hand-writing sleeps around each one.
+ *
+ * The EC2 client also waits *before* it is throttled: a client-side limiter
+ * (ec2-rate-limits.ts) holds each request until the action's documented token buckets can pay
+ * for it, so a burst (200 jobs due at once) leaves at the rate AWS allows instead of being refused
+ * and retried. It sits inside the retry loop, just before signing: every attempt is a request AWS
+ * counts, and a request signed after its wait is never stale.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { Ec2RateLimiter, type Ec2RateLimiterOptions } from './ec2-rate-limits.js';
 
 /** Attempts per call, the first included: about 30 s of throttling back-off in the worst case. */
 export const DEFAULT_MAX_ATTEMPTS = 6;
@@ -30,6 +37,14 @@ export interface AwsClientOptions {
   credentials?: EC2ClientConfig['credentials'];
   maxAttempts?: number;
   requestTimeoutMs?: number;
+  /**
+   * EC2 only: the client-side rate limiter, or its options (share of the documented limits,
+   * raised account limits, clock); `false` turns it off. Default: against AWS (no `endpoint`), a
+   * new limiter per client at the default share — main.ts builds one EC2 client per process, so
+   * one limiter per process; with an `endpoint` (moto, a fake), none, since an emulator does not
+   * throttle and its tests launch a thousand requests at once. Pass options to limit there too.
+   */
+  ec2RateLimit?: Ec2RateLimiter | Ec2RateLimiterOptions | false;
 }
 
 function commonConfig(opts: AwsClientOptions) {
@@ -47,9 +62,41 @@ function commonConfig(opts: AwsClientOptions) {
   };
 }
 
-/** An EC2 client with adaptive retries and timeouts. */
+type StackMiddleware = Parameters<EC2Client['middlewareStack']['addRelativeTo']>[0];
+/** What a finalize-step middleware sees of an attempt (the SDK's own type is a transitive package). */
+interface Attempt {
+  input: object;
+  request: unknown;
+}
+
+/** The stack entry's name, so a test (or a second call) can find or replace it. */
+export const EC2_RATE_LIMIT_MIDDLEWARE = 'ec2RateLimitMiddleware';
+
+/** The EC2 action a command sends: the SDK names commands `<Action>Command`. */
+export function ec2Action(commandName: string): string {
+  return commandName.replace(/Command$/, '');
+}
+
+/** Waits for the limiter before every attempt of every command sent through the client. */
+export function addEc2RateLimit(client: EC2Client, limiter: Ec2RateLimiter): void {
+  const middleware = (next: (args: Attempt) => Promise<unknown>, context: { commandName?: string }) => async (args: Attempt) => {
+    await limiter.acquire(ec2Action(context.commandName ?? ''), args.input);
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(middleware as StackMiddleware, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: EC2_RATE_LIMIT_MIDDLEWARE,
+    override: true,
+  });
+}
+
+/** An EC2 client with adaptive retries, timeouts and the client-side rate limiter. */
 export function createEc2Client(opts: AwsClientOptions = {}): EC2Client {
-  return new EC2Client(commonConfig(opts));
+  const client = new EC2Client(commonConfig(opts));
+  const limit = opts.ec2RateLimit ?? (opts.endpoint === undefined ? {} : false);
+  if (limit !== false) addEc2RateLimit(client, limit instanceof Ec2RateLimiter ? limit : new Ec2RateLimiter(limit));
+  return client;
 }
 
 /** A DynamoDB client with adaptive retries and timeouts (wrap it in a document client to use). */
