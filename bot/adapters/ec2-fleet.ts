@@ -1,19 +1,25 @@
-// Over 300 lines, not split: the spot-pools work rewrites this adapter next (launch across pools).
 /**
- * The `Fleet` port on EC2: one-time spot instance requests, observed in bulk by tag.
+ * The `Fleet` port on EC2: one-time spot instances launched with RunInstances, walking the job's
+ * pools cheapest first (bot/adapters/ec2-pools.ts orders them), observed in bulk by tag.
  *
- * Every request Sched makes is tagged with its job, attempt and deployment; the deployment tag is
- * how `observe()` finds everything with two paginated Describe calls per tick, whatever the number
- * of jobs. AWS does not copy a spot request's tags to its instance (RequestSpotInstances accepts
- * only `spot-instances-request` tag specifications), so `observe()` tags each newly fulfilled
- * instance itself, once.
+ * Why RunInstances and not EC2 Fleet: CreateFleet needs a launch template, and Sched's user data
+ * is per attempt, so every launch would cost CreateLaunchTemplateVersion + CreateFleet + a later
+ * delete. RunInstances takes the user data, the tags (instance, volume and the spot request AWS
+ * makes), IMDSv2 settings and a ClientToken directly: one call launches in the common case, one
+ * more per pool without capacity (the SDK does not retry a capacity refusal; the next pool is
+ * tried at once).
+ *
+ * Every resource Sched makes is tagged with its job, attempt and deployment; the deployment tag
+ * is how `observe()` finds everything with two paginated Describe calls per tick, whatever the
+ * number of jobs. Instances launched here are tagged at launch; legacy spot requests
+ * (RequestSpotInstances, whose tags AWS does not copy to the instance) still get their instance
+ * tagged by `observe()`, once.
  */
 import {
   CancelSpotInstanceRequestsCommand,
   CreateTagsCommand,
   DescribeSpotInstanceRequestsCommand,
-  DescribeSpotPriceHistoryCommand,
-  RequestSpotInstancesCommand,
+  RunInstancesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
   paginateDescribeSpotInstanceRequests,
@@ -24,11 +30,21 @@ import {
   type Tag,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { SCHED_TAG_KEYS } from '../core/facts.js';
-import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
+import { NAME_TAG_KEY, SCHED_TAG_KEYS } from '../core/facts.js';
+import type { FleetSnapshot, InstanceState, InstanceView, LaunchPool, SpotRequestView } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
-import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
+import { awsErrorCode, isCapacityError, isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
+import {
+  CapacityMemory,
+  isAvoided,
+  orderPools,
+  poolClientToken,
+  PRICE_FRESH_MS,
+  PRICE_KEEP_MS,
+  SpotPriceBook,
+  SubnetZones,
+} from './ec2-pools.js';
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
 export const DESCRIBE_PAGE_SIZE = 1000;
@@ -46,14 +62,16 @@ export interface Ec2FleetOptions {
   /** This bot's deployment name; only resources tagged with it are observed. */
   deployment: string;
   amiId: string;
-  /** Tried in turn by attempt, so a retried job can land in another availability zone. Empty: the default VPC. */
+  /** Every subnet is a zone a job's types may launch in. Empty: the default VPC, one pool per type. */
   subnetIds: string[];
   securityGroupIds: string[];
   /** Worker instance profile, by name or by ARN (`arn:…`). */
   instanceProfile?: string;
   logger?: FleetLogger;
-  /** Ages the cached spot prices; default: the system clock. */
+  /** Ages the cached spot prices and capacity refusals; default: the system clock. */
   clock?: Clock;
+  /** The spot price cache; tests pass one with prices set. Default: a new one on `client`. */
+  prices?: SpotPriceBook;
 }
 
 const silentLogger: FleetLogger = { warn: () => {} };
@@ -72,7 +90,6 @@ export class Ec2Fleet implements Fleet {
   private readonly client: EC2Client;
   private readonly deployment: string;
   private readonly amiId: string;
-  private readonly subnetIds: readonly string[];
   private readonly securityGroupIds: readonly string[];
   private readonly instanceProfile: string | undefined;
   private readonly logger: FleetLogger;
@@ -82,8 +99,10 @@ export class Ec2Fleet implements Fleet {
    * consistent). Without it, every tick until then would tag them again.
    */
   private readonly taggedNotYetListed = new Set<string>();
-  /** Spot price per (instance type, zone), USD/hour, with when it was read. */
-  private readonly prices = new Map<string, { usd: number; at: number }>();
+  private readonly prices: SpotPriceBook;
+  private readonly zones: SubnetZones;
+  private readonly subnetIds: readonly string[];
+  private readonly refusals: CapacityMemory;
 
   constructor(opts: Ec2FleetOptions) {
     if (!opts.deployment) throw new Error('Ec2Fleet: deployment must not be empty');
@@ -97,54 +116,119 @@ export class Ec2Fleet implements Fleet {
     this.instanceProfile = opts.instanceProfile ? opts.instanceProfile : undefined;
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
+    this.prices = opts.prices ?? new SpotPriceBook(this.client, this.clock, this.logger);
+    this.zones = new SubnetZones(this.client, this.subnetIds);
+    this.refusals = new CapacityMemory(this.clock);
   }
 
   /**
-   * Issues one one-time spot request for one job attempt, in its first pool. Throws `LaunchError`
-   * carrying the AWS code and whether a retry can ever succeed.
+   * Launches one job attempt's instance: RunInstances in each pool in turn, cheapest first, until
+   * one has capacity. A capacity refusal is remembered (that pool goes last for a few minutes) and
+   * the next pool is tried at once; any other error is thrown as a `LaunchError`. Every pool
+   * refused: a `LaunchError` with `capacity` and the refused pools.
    */
-  async launch(launch: LaunchPlan): Promise<Launched> {
-    const pool = launch.pools[0];
-    if (!pool) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
-    if (launch.market !== 'spot') throw new LaunchError('Unsupported', `this adapter launches spot instances only, not ${launch.market}`, true);
-    const tags = this.jobTags(launch.jobId, launch.attempt);
-    const subnetId = pool.subnetId ?? this.subnetFor(launch.attempt);
-    let request: SpotInstanceRequest | undefined;
+  async launch(plan: LaunchPlan): Promise<Launched> {
+    if (plan.pools.length === 0) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
+    const refused: LaunchPool[] = [];
+    let lastRefusal: unknown;
+    for (const pool of await this.poolsInOrder(plan)) {
+      try {
+        const instance = await this.runInstance(plan, pool);
+        return {
+          instanceId: instance.InstanceId!,
+          ...(instance.SpotInstanceRequestId && { requestId: instance.SpotInstanceRequestId }),
+          pool: { ...pool, ...(!pool.zone && instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }) },
+          ...priceField(plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone ?? instance.Placement?.AvailabilityZone) : undefined),
+          refused,
+        };
+      } catch (err) {
+        const cause = err instanceof CapacityRefusal ? err.refusal : err;
+        if (!(err instanceof CapacityRefusal)) throw launchErrorFrom(cause);
+        this.refusals.remember(pool);
+        refused.push(pool);
+        lastRefusal = cause;
+      }
+    }
+    const names = refused.map((p) => (p.zone ? `${p.instanceType}/${p.zone}` : p.instanceType)).join(', ');
+    throw new LaunchError(awsErrorCode(lastRefusal) ?? 'InsufficientInstanceCapacity', `no spot capacity in ${names}`, false, {
+      cause: lastRefusal,
+      capacity: true,
+      refused,
+    });
+  }
+
+  /** The plan's types × the subnets (zones), ordered by price, recent refusals and `avoid` last. */
+  private async poolsInOrder(plan: LaunchPlan): Promise<LaunchPool[]> {
+    let zones: Map<string, string>;
     try {
-      const out = await this.client.send(
-        new RequestSpotInstancesCommand({
-          InstanceCount: 1,
-          Type: 'one-time',
-          ClientToken: launch.clientToken,
-          ...(launch.maxPrice !== undefined && { SpotPrice: launch.maxPrice }),
-          InstanceInterruptionBehavior: 'terminate',
-          LaunchSpecification: {
-            ImageId: this.amiId,
-            // The SDK's union lags behind new instance types; EC2 itself validates the name.
-            InstanceType: pool.instanceType as _InstanceType,
-            UserData: Buffer.from(launch.userData, 'utf8').toString('base64'),
-            ...(subnetId !== undefined && { SubnetId: subnetId }),
-            ...(this.securityGroupIds.length > 0 && { SecurityGroupIds: [...this.securityGroupIds] }),
-            ...(this.instanceProfile !== undefined && {
-              IamInstanceProfile: this.instanceProfile.startsWith('arn:')
-                ? { Arn: this.instanceProfile }
-                : { Name: this.instanceProfile },
-            }),
-          },
-          TagSpecifications: [{ ResourceType: 'spot-instances-request', Tags: tags }],
-        }),
-      );
-      request = out.SpotInstanceRequests?.[0];
+      zones = await this.zones.get();
     } catch (err) {
       throw launchErrorFrom(err);
     }
-    if (!request?.SpotInstanceRequestId) {
-      throw new LaunchError('EmptyResponse', 'RequestSpotInstances returned no spot request', false);
-    }
-    return {
-      requestId: request.SpotInstanceRequestId,
-      ...(request.InstanceId && { instanceId: request.InstanceId }),
-    };
+    const pools = plan.pools.flatMap((pool): LaunchPool[] => {
+      if (pool.subnetId || this.subnetIds.length === 0) return [pool];
+      return this.subnetIds.map((subnetId) => ({ instanceType: pool.instanceType, subnetId, ...(zones.has(subnetId) && { zone: zones.get(subnetId)! }) }));
+    });
+    if (plan.market === 'spot') await this.prices.refresh(pools.map((p) => p.instanceType), PRICE_FRESH_MS);
+    const avoid = plan.avoid ?? [];
+    return orderPools(
+      pools,
+      (pool) => (plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone) : undefined),
+      (pool) => this.refusals.recentlyRefused(pool) || isAvoided(pool, avoid),
+    );
+  }
+
+  /** One RunInstances in one pool; a capacity refusal comes back as `CapacityRefusal`, unretried. */
+  private async runInstance(plan: LaunchPlan, pool: LaunchPool): Promise<Instance> {
+    const tags = this.jobTags(plan.jobId, plan.attempt);
+    const command = new RunInstancesCommand({
+      MinCount: 1,
+      MaxCount: 1,
+      ImageId: this.amiId,
+      // The SDK's union lags behind new instance types; EC2 itself validates the name.
+      InstanceType: pool.instanceType as _InstanceType,
+      UserData: Buffer.from(plan.userData, 'utf8').toString('base64'),
+      ...(pool.subnetId !== undefined && { SubnetId: pool.subnetId }),
+      ...(pool.subnetId === undefined && pool.zone !== undefined && { Placement: { AvailabilityZone: pool.zone } }),
+      ...(this.securityGroupIds.length > 0 && { SecurityGroupIds: [...this.securityGroupIds] }),
+      ...(this.instanceProfile !== undefined && {
+        IamInstanceProfile: this.instanceProfile.startsWith('arn:') ? { Arn: this.instanceProfile } : { Name: this.instanceProfile },
+      }),
+      ...(plan.market === 'spot' && {
+        InstanceMarketOptions: {
+          MarketType: 'spot',
+          SpotOptions: {
+            SpotInstanceType: 'one-time',
+            InstanceInterruptionBehavior: 'terminate',
+            ...(plan.maxPrice !== undefined && { MaxPrice: plan.maxPrice }),
+          },
+        },
+      }),
+      // IMDSv2 only, one hop: a job's container (one hop further) cannot read the user data.
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
+      InstanceInitiatedShutdownBehavior: 'terminate',
+      TagSpecifications: (['instance', 'volume', ...(plan.market === 'spot' ? (['spot-instances-request'] as const) : [])] as const).map(
+        (ResourceType) => ({ ResourceType, Tags: tags }),
+      ),
+      ClientToken: poolClientToken(plan.clientToken, pool),
+    });
+    // Inside the retry loop (finalizeRequest, after the retry middleware): EC2 answers no capacity
+    // with HTTP 500, which the SDK would retry with back-off up to `maxAttempts` times in the same
+    // pool. The next pool is the better try.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          throw isCapacityError(err) ? new CapacityRefusal(err) : err;
+        }
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'schedNoRetryOnCapacity' },
+    );
+    const out = await this.client.send(command);
+    const instance = out.Instances?.[0];
+    if (!instance?.InstanceId) throw new LaunchError('EmptyResponse', 'RunInstances returned no instance', false);
+    return instance;
   }
 
   /**
@@ -172,55 +256,23 @@ export class Ec2Fleet implements Fleet {
     const referenced = new Set(rawRequests.map((r) => r.InstanceId));
     for (const id of this.taggedNotYetListed) if (!referenced.has(id)) this.taggedNotYetListed.delete(id);
 
-    await this.priceInstances(rawRequests, instances);
+    await this.priceInstances(instances);
     return { requests: rawRequests.map(toRequestView), instances };
   }
 
   /**
-   * Attaches the current spot price to live instances, for the cost of a job. Prices are keyed by
-   * (instance type, zone) as the fulfilled requests state them, so they are read in the tick a
-   * request is fulfilled (with its tagging), never in a steady tick: one DescribeSpotPriceHistory
-   * per pair not read in the last hour, a few per tick at most. A missing price only means an
-   * unknown cost.
+   * Attaches the current spot price of its own (type, zone) to every live spot instance, for the
+   * cost of a job. Prices are read with one DescribeSpotPriceHistory for every type not read in
+   * the last hour (the launch has usually read them already), so a steady tick reads none. A
+   * missing price only means an unknown cost.
    */
-  private async priceInstances(requests: SpotInstanceRequest[], instances: InstanceView[]): Promise<void> {
-    const now = this.clock.now().getTime();
-    const keyOf = new Map<string, string>();
-    const wanted = new Set<string>();
-    for (const request of requests) {
-      const type = request.LaunchSpecification?.InstanceType;
-      // AWS names the zone of a fulfilled request; moto does not, and then any zone's price will do.
-      const zone = request.LaunchedAvailabilityZone ?? request.LaunchSpecification?.Placement?.AvailabilityZone ?? '';
-      if (!request.InstanceId || !type || request.State !== 'active') continue;
-      const key = `${type}/${zone}`;
-      keyOf.set(request.InstanceId, key);
-      const cached = this.prices.get(key);
-      if (!cached || now - cached.at > PRICE_TTL_MS) wanted.add(key);
-    }
-    for (const key of [...wanted].slice(0, PRICE_LOOKUPS_PER_TICK)) {
-      const [instanceType, zone] = key.split('/') as [string, string];
-      try {
-        const out = await this.client.send(
-          new DescribeSpotPriceHistoryCommand({
-            InstanceTypes: [instanceType as never],
-            ...(zone && { AvailabilityZone: zone }),
-            ProductDescriptions: ['Linux/UNIX'],
-            StartTime: new Date(now),
-            MaxResults: zone ? 1 : 20,
-          }),
-        );
-        const rows = out.SpotPriceHistory ?? [];
-        const row = rows.find((r) => (!zone || r.AvailabilityZone === zone) && r.InstanceType === instanceType) ?? rows[0];
-        const usd = Number(row?.SpotPrice);
-        if (Number.isFinite(usd) && usd > 0) this.prices.set(key, { usd, at: now });
-      } catch (err) {
-        this.logger.warn({ err, instanceType, zone }, 'reading the spot price failed; the job cost stays unknown for now');
-      }
-    }
-    for (const instance of instances) {
-      const key = keyOf.get(instance.instanceId);
-      const price = key === undefined ? undefined : this.prices.get(key);
-      if (price) instance.pricePerHour = price.usd;
+  private async priceInstances(instances: InstanceView[]): Promise<void> {
+    const live = instances.filter((i) => i.instanceType && (i.state === 'pending' || i.state === 'running'));
+    if (live.length === 0) return;
+    await this.prices.refresh(live.map((i) => i.instanceType!), PRICE_KEEP_MS);
+    for (const instance of live) {
+      const usd = this.prices.get(instance.instanceType!, instance.zone);
+      if (usd !== undefined) instance.pricePerHour = usd;
     }
   }
 
@@ -330,6 +382,7 @@ export class Ec2Fleet implements Fleet {
       ...(attempt !== undefined && { attempt }),
       ...(instance.InstanceType && { instanceType: instance.InstanceType }),
       ...(instance.SpotInstanceRequestId && { spotRequestId: instance.SpotInstanceRequestId }),
+      ...(instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }),
       ...(instance.LaunchTime && { launchTime: instance.LaunchTime.toISOString() }),
     };
   }
@@ -339,22 +392,26 @@ export class Ec2Fleet implements Fleet {
       { Key: SCHED_TAG_KEYS.jobId, Value: jobId },
       { Key: SCHED_TAG_KEYS.attempt, Value: String(attempt) },
       { Key: SCHED_TAG_KEYS.deployment, Value: this.deployment },
-      { Key: 'Name', Value: `sched ${jobId} #${attempt}` },
+      { Key: NAME_TAG_KEY, Value: `sched ${jobId} #${attempt}` },
     ];
-  }
-
-  private subnetFor(attempt: number): string | undefined {
-    if (this.subnetIds.length === 0) return undefined;
-    const index = Number.isSafeInteger(attempt) && attempt > 0 ? (attempt - 1) % this.subnetIds.length : 0;
-    return this.subnetIds[index];
   }
 }
 
-const PRICE_TTL_MS = 3600_000;
-const PRICE_LOOKUPS_PER_TICK = 5;
+/** A capacity refusal of one pool, raised inside the SDK's retry loop so that it is not retried. */
+class CapacityRefusal extends Error {
+  override readonly name = 'CapacityRefusal';
+  // Not `cause`: the SDK's retry strategy looks through `cause` and would retry the HTTP 500.
+  constructor(readonly refusal: unknown) {
+    super(refusal instanceof Error ? refusal.message : String(refusal));
+  }
+}
+
+function priceField(usd: number | undefined): { pricePerHour?: number } {
+  return usd === undefined ? {} : { pricePerHour: usd };
+}
 
 function isSchedTagKey(key: string): boolean {
-  return key === 'Name' || (Object.values(SCHED_TAG_KEYS) as string[]).includes(key);
+  return key === NAME_TAG_KEY || (Object.values(SCHED_TAG_KEYS) as string[]).includes(key);
 }
 
 function jobFromTags(tags: Tag[] | undefined): { jobId?: string; attempt?: number } {
