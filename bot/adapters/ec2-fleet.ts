@@ -19,32 +19,29 @@ import {
   CancelSpotInstanceRequestsCommand,
   CreateTagsCommand,
   DescribeSpotInstanceRequestsCommand,
-  RunInstancesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
   paginateDescribeSpotInstanceRequests,
   type EC2Client,
   type Filter,
-  type Instance,
   type SpotInstanceRequest,
-  type Tag,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { NAME_TAG_KEY, SCHED_TAG_KEYS } from '../core/facts.js';
-import type { FleetSnapshot, InstanceState, InstanceView, LaunchPool, SpotRequestView } from '../core/lifecycle/observation.js';
+import { SCHED_TAG_KEYS } from '../core/facts.js';
+import type { FleetSnapshot, InstanceView, LaunchPool } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
-import { awsErrorCode, isCapacityError, isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
+import { awsErrorCode, isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
 import {
   CapacityMemory,
   isAvoided,
   orderPools,
-  poolClientToken,
   PRICE_FRESH_MS,
   PRICE_KEEP_MS,
   SpotPriceBook,
   SubnetZones,
 } from './ec2-pools.js';
+import { CapacityRefusal, runInstance, runInstancesInput, type WorkerLaunchSettings } from './ec2-run-instances.js';
+import { isSchedTagKey, toInstanceView, toRequestView, type FleetLogger } from './ec2-views.js';
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
 export const DESCRIBE_PAGE_SIZE = 1000;
@@ -52,10 +49,7 @@ export const DESCRIBE_PAGE_SIZE = 1000;
 /** CreateTags calls in flight at once when many instances appear in one tick. */
 const TAGGING_CONCURRENCY = 4;
 
-/** Structured warnings; pino's `logger.warn(obj, msg)` fits. */
-export interface FleetLogger {
-  warn(obj: object, msg: string): void;
-}
+export type { FleetLogger } from './ec2-views.js';
 
 export interface Ec2FleetOptions {
   client: EC2Client;
@@ -76,22 +70,11 @@ export interface Ec2FleetOptions {
 
 const silentLogger: FleetLogger = { warn: () => {} };
 
-const INSTANCE_STATES: ReadonlySet<string> = new Set<InstanceState>([
-  'pending',
-  'running',
-  'shutting-down',
-  'terminated',
-  'stopping',
-  'stopped',
-]);
-
 /** EC2 spot instances for the jobs of one deployment. */
 export class Ec2Fleet implements Fleet {
   private readonly client: EC2Client;
   private readonly deployment: string;
-  private readonly amiId: string;
-  private readonly securityGroupIds: readonly string[];
-  private readonly instanceProfile: string | undefined;
+  private readonly worker: WorkerLaunchSettings;
   private readonly logger: FleetLogger;
   private readonly clock: Clock;
   /**
@@ -109,11 +92,14 @@ export class Ec2Fleet implements Fleet {
     if (!opts.amiId) throw new Error('Ec2Fleet: amiId must not be empty');
     this.client = opts.client;
     this.deployment = opts.deployment;
-    this.amiId = opts.amiId;
     this.subnetIds = [...opts.subnetIds];
-    this.securityGroupIds = [...opts.securityGroupIds];
-    // An empty string from configuration means "no profile", like an absent one.
-    this.instanceProfile = opts.instanceProfile ? opts.instanceProfile : undefined;
+    this.worker = {
+      deployment: opts.deployment,
+      amiId: opts.amiId,
+      securityGroupIds: [...opts.securityGroupIds],
+      // An empty string from configuration means "no profile", like an absent one.
+      ...(opts.instanceProfile ? { instanceProfile: opts.instanceProfile } : {}),
+    };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
     this.prices = opts.prices ?? new SpotPriceBook(this.client, this.clock, this.logger);
@@ -133,7 +119,7 @@ export class Ec2Fleet implements Fleet {
     let lastRefusal: unknown;
     for (const pool of await this.poolsInOrder(plan)) {
       try {
-        const instance = await this.runInstance(plan, pool);
+        const instance = await runInstance(this.client, runInstancesInput(this.worker, plan, pool));
         return {
           instanceId: instance.InstanceId!,
           ...(instance.SpotInstanceRequestId && { requestId: instance.SpotInstanceRequestId }),
@@ -176,59 +162,6 @@ export class Ec2Fleet implements Fleet {
       (pool) => (plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone) : undefined),
       (pool) => this.refusals.recentlyRefused(pool) || isAvoided(pool, avoid),
     );
-  }
-
-  /** One RunInstances in one pool; a capacity refusal comes back as `CapacityRefusal`, unretried. */
-  private async runInstance(plan: LaunchPlan, pool: LaunchPool): Promise<Instance> {
-    const tags = this.jobTags(plan.jobId, plan.attempt);
-    const command = new RunInstancesCommand({
-      MinCount: 1,
-      MaxCount: 1,
-      ImageId: this.amiId,
-      // The SDK's union lags behind new instance types; EC2 itself validates the name.
-      InstanceType: pool.instanceType as _InstanceType,
-      UserData: Buffer.from(plan.userData, 'utf8').toString('base64'),
-      ...(pool.subnetId !== undefined && { SubnetId: pool.subnetId }),
-      ...(pool.subnetId === undefined && pool.zone !== undefined && { Placement: { AvailabilityZone: pool.zone } }),
-      ...(this.securityGroupIds.length > 0 && { SecurityGroupIds: [...this.securityGroupIds] }),
-      ...(this.instanceProfile !== undefined && {
-        IamInstanceProfile: this.instanceProfile.startsWith('arn:') ? { Arn: this.instanceProfile } : { Name: this.instanceProfile },
-      }),
-      ...(plan.market === 'spot' && {
-        InstanceMarketOptions: {
-          MarketType: 'spot',
-          SpotOptions: {
-            SpotInstanceType: 'one-time',
-            InstanceInterruptionBehavior: 'terminate',
-            ...(plan.maxPrice !== undefined && { MaxPrice: plan.maxPrice }),
-          },
-        },
-      }),
-      // IMDSv2 only, one hop: a job's container (one hop further) cannot read the user data.
-      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
-      InstanceInitiatedShutdownBehavior: 'terminate',
-      TagSpecifications: (['instance', 'volume', ...(plan.market === 'spot' ? (['spot-instances-request'] as const) : [])] as const).map(
-        (ResourceType) => ({ ResourceType, Tags: tags }),
-      ),
-      ClientToken: poolClientToken(plan.clientToken, pool),
-    });
-    // Inside the retry loop (finalizeRequest, after the retry middleware): EC2 answers no capacity
-    // with HTTP 500, which the SDK would retry with back-off up to `maxAttempts` times in the same
-    // pool. The next pool is the better try.
-    command.middlewareStack.add(
-      (next) => async (args) => {
-        try {
-          return await next(args);
-        } catch (err) {
-          throw isCapacityError(err) ? new CapacityRefusal(err) : err;
-        }
-      },
-      { step: 'finalizeRequest', priority: 'low', name: 'schedNoRetryOnCapacity' },
-    );
-    const out = await this.client.send(command);
-    const instance = out.Instances?.[0];
-    if (!instance?.InstanceId) throw new LaunchError('EmptyResponse', 'RunInstances returned no instance', false);
-    return instance;
   }
 
   /**
@@ -316,7 +249,7 @@ export class Ec2Fleet implements Fleet {
     for await (const page of pages) {
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
-          const view = this.toInstanceView(instance);
+          const view = toInstanceView(instance, this.logger);
           if (view) instances.push(view);
         }
       }
@@ -368,72 +301,8 @@ export class Ec2Fleet implements Fleet {
     await Promise.all(Array.from({ length: Math.min(TAGGING_CONCURRENCY, queue.length) }, worker));
   }
 
-  private toInstanceView(instance: Instance): InstanceView | undefined {
-    const stateName = instance.State?.Name;
-    if (!instance.InstanceId || !stateName || !INSTANCE_STATES.has(stateName)) {
-      this.logger.warn({ instanceId: instance.InstanceId, state: stateName }, 'instance with unknown state skipped');
-      return undefined;
-    }
-    const { jobId, attempt } = jobFromTags(instance.Tags);
-    return {
-      instanceId: instance.InstanceId,
-      state: stateName as InstanceState,
-      ...(jobId !== undefined && { jobId }),
-      ...(attempt !== undefined && { attempt }),
-      ...(instance.InstanceType && { instanceType: instance.InstanceType }),
-      ...(instance.SpotInstanceRequestId && { spotRequestId: instance.SpotInstanceRequestId }),
-      ...(instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }),
-      ...(instance.LaunchTime && { launchTime: instance.LaunchTime.toISOString() }),
-    };
-  }
-
-  private jobTags(jobId: string, attempt: number): Tag[] {
-    return [
-      { Key: SCHED_TAG_KEYS.jobId, Value: jobId },
-      { Key: SCHED_TAG_KEYS.attempt, Value: String(attempt) },
-      { Key: SCHED_TAG_KEYS.deployment, Value: this.deployment },
-      { Key: NAME_TAG_KEY, Value: `sched ${jobId} #${attempt}` },
-    ];
-  }
-}
-
-/** A capacity refusal of one pool, raised inside the SDK's retry loop so that it is not retried. */
-class CapacityRefusal extends Error {
-  override readonly name = 'CapacityRefusal';
-  // Not `cause`: the SDK's retry strategy looks through `cause` and would retry the HTTP 500.
-  constructor(readonly refusal: unknown) {
-    super(refusal instanceof Error ? refusal.message : String(refusal));
-  }
 }
 
 function priceField(usd: number | undefined): { pricePerHour?: number } {
   return usd === undefined ? {} : { pricePerHour: usd };
-}
-
-function isSchedTagKey(key: string): boolean {
-  return key === NAME_TAG_KEY || (Object.values(SCHED_TAG_KEYS) as string[]).includes(key);
-}
-
-function jobFromTags(tags: Tag[] | undefined): { jobId?: string; attempt?: number } {
-  let jobId: string | undefined;
-  let attempt: number | undefined;
-  for (const tag of tags ?? []) {
-    if (tag.Key === SCHED_TAG_KEYS.jobId && tag.Value) jobId = tag.Value;
-    if (tag.Key === SCHED_TAG_KEYS.attempt && tag.Value && /^\d+$/.test(tag.Value)) attempt = Number(tag.Value);
-  }
-  return { ...(jobId !== undefined && { jobId }), ...(attempt !== undefined && { attempt }) };
-}
-
-function toRequestView(request: SpotInstanceRequest): SpotRequestView {
-  const { jobId, attempt } = jobFromTags(request.Tags);
-  return {
-    requestId: request.SpotInstanceRequestId!,
-    state: request.State ?? 'unknown',
-    ...(jobId !== undefined && { jobId }),
-    ...(attempt !== undefined && { attempt }),
-    ...(request.Status?.Code && { statusCode: request.Status.Code }),
-    ...(request.Status?.Message && { statusMessage: request.Status.Message }),
-    ...(request.InstanceId && { instanceId: request.InstanceId }),
-    ...(request.LaunchSpecification?.InstanceType && { instanceType: request.LaunchSpecification.InstanceType }),
-  };
 }

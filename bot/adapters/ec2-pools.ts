@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { DescribeSpotPriceHistoryCommand, DescribeSubnetsCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import type { LaunchPool } from '../core/lifecycle/observation.js';
 import type { Clock } from '../ports.js';
+import type { FleetLogger } from './ec2-views.js';
 
 /** Prices older than this are read again before a launch orders its pools by them. */
 export const PRICE_FRESH_MS = 5 * 60_000;
@@ -26,11 +27,6 @@ const PRICE_FAILURE_BACKOFF_MS = 60_000;
 export const CAPACITY_MEMORY_MS = 5 * 60_000;
 /** Pools remembered as refused at most; the oldest refusal is forgotten first. */
 export const CAPACITY_MEMORY_MAX = 256;
-
-/** Structured warnings; pino's `logger.warn(obj, msg)` fits. */
-export interface PoolsLogger {
-  warn(obj: object, msg: string): void;
-}
 
 /** "m7g.medium/us-west-2a"; a pool without a zone (the default VPC) is "m7g.medium/". */
 export function poolKey(pool: { instanceType: string; zone?: string }): string {
@@ -117,7 +113,7 @@ export class SpotPriceBook {
   constructor(
     private readonly client: EC2Client,
     private readonly clock: Clock,
-    private readonly logger: PoolsLogger,
+    private readonly logger: FleetLogger,
   ) {}
 
   /** Records a price (as read, or as a test states it); it counts as fresh now. */

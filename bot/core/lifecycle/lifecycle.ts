@@ -29,7 +29,10 @@ export interface LifecycleTimings {
   requestRetrySeconds: number;
   /** A request EC2 no longer lists after this long is treated as lost. */
   requestVisibilityGraceSeconds: number;
-  /** Waiting on capacity this long moves to the next instance type. */
+  /**
+   * A spot request held open for capacity this long moves to the next instance type. (A launch
+   * tries every remaining type at once; only a request EC2 holds open, such as a legacy one, waits.)
+   */
   capacityFallbackSeconds: number;
   /** An instance whose agent has not said `started` after this long is given up on. */
   launchTimeoutSeconds: number;
@@ -41,8 +44,9 @@ export interface LifecycleTimings {
    */
   callbackInFlightSeconds: number;
   /**
-   * EC2 refusing every instance type for capacity this long (the RequestSpotInstances call itself
-   * failing: `Unsupported`, `VcpuLimitExceeded`…) fails the job rather than retrying forever.
+   * EC2 refusing every pool of every remaining instance type for capacity this long (each launch
+   * failing: `InsufficientInstanceCapacity`, `VcpuLimitExceeded`…) fails the job rather than
+   * retrying forever.
    */
   capacityGiveUpSeconds: number;
 }
