@@ -31,8 +31,13 @@ export interface LaunchPlan {
   jobId: string;
   attempt: number;
   market: Market;
-  /** Candidate pools, best first; never empty. */
+  /**
+   * Candidate pools in the job's order of preference; never empty. A pool without a subnet stands
+   * for its type in every subnet the fleet is configured with.
+   */
   pools: LaunchPool[];
+  /** Pools to try only after every other (the pool an interrupted attempt ran in). */
+  avoid?: LaunchPool[];
   /** Spot only: USD per hour as a decimal string; absent: the on-demand price caps it (EC2's default). */
   maxPrice?: string;
   /** The rendered agent script (plain text; the adapter encodes it). */
@@ -41,10 +46,18 @@ export interface LaunchPlan {
   clientToken: string;
 }
 
-/** What a launch placed: the spot request (or the local run's equivalent), and its instance once known. */
+/**
+ * What a launch placed: its instance (absent only while a legacy spot request waits to be
+ * fulfilled), the spot request AWS made for it when there is one (RunInstances on AWS: yes; moto:
+ * no), the pool it landed in with that pool's spot price when known, and the pools tried first
+ * that had no capacity.
+ */
 export interface Launched {
-  requestId: string;
   instanceId?: string;
+  requestId?: string;
+  pool: LaunchPool;
+  pricePerHour?: number;
+  refused: LaunchPool[];
 }
 
 /**
@@ -55,15 +68,18 @@ export interface Launched {
 export class LaunchError extends Error {
   override readonly name = 'LaunchError';
   readonly capacity: boolean;
+  /** The pools that refused for capacity, in the order they were tried. */
+  readonly refused: LaunchPool[];
 
   constructor(
     readonly code: string,
     message: string,
     readonly permanent: boolean,
-    options?: { cause?: unknown; capacity?: boolean },
+    options?: { cause?: unknown; capacity?: boolean; refused?: LaunchPool[] },
   ) {
     super(message, options);
     this.capacity = options?.capacity ?? false;
+    this.refused = options?.refused ?? [];
   }
 }
 

@@ -5,19 +5,21 @@
  *
  * The bot's EC2 permissions hinge on one tag, `sched-deployment`, and on the worker instance
  * profile:
- * - it may create a spot request only if the request carries this deployment's tag (and no tag
- *   keys but the job's), so everything it launches is findable and attributable;
+ * - it may launch (RunInstances) only if the instance, its volumes and the spot request AWS makes
+ *   for it carry this deployment's tag (and no tag keys but the job's), so everything it launches
+ *   is findable and attributable; tags only at creation by RunInstances;
  * - it may tag, terminate and cancel only what carries this deployment's tag, and instances only
  *   if they run with the worker profile: tagging someone else's instance to then terminate it is
  *   refused at the first step;
  * - it may launch only the worker image, into the configured subnets, with the worker security
- *   group and profile, as spot: the bot cannot start an instance with any other role.
+ *   group and profile, as spot, requiring IMDSv2: the bot cannot start an instance with any other
+ *   role, nor one whose containers could read the instance's user data.
  */
 
 import { NAME_TAG_KEY, SCHED_TAG_KEYS } from '../bot/core/facts.js';
 
 /**
- * Tag keys the bot puts on spot requests and, once it sees them, on their instances: the keys
+ * Tag keys the bot puts on what it launches (instance, volumes, spot request): the keys
  * bot/adapters/ec2-fleet.ts writes (from bot/core/facts.ts); the policy test replays that
  * adapter's calls.
  */
@@ -84,22 +86,8 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
     Version: '2012-10-17',
     Statement: [
       {
-        // RunInstances is listed too: EC2 authorizes the launch behind a spot request against it.
-        Sid: 'RequestSpotOnlyTaggedForThisDeployment',
-        Effect: 'Allow',
-        Action: ['ec2:RequestSpotInstances', 'ec2:RunInstances'],
-        Resource: [spotRequests],
-        Condition: { StringEquals: thisDeployment, 'ForAllValues:StringEquals': onlyJobTagKeys },
-      },
-      {
-        Sid: 'TagSpotRequestsOnlyWhenCreated',
-        Effect: 'Allow',
-        Action: ['ec2:CreateTags'],
-        Resource: [spotRequests],
-        Condition: { StringEquals: { 'ec2:CreateAction': 'RequestSpotInstances', ...thisDeployment } },
-      },
-      {
-        // Every resource of a launch must be allowed, so these exact ARNs bound what a launch can use.
+        // Every resource of a launch must be allowed (the Service Authorization Reference lists
+        // RunInstances' resource types), so these exact ARNs bound what a launch can use.
         Sid: 'LaunchOnlyWorkerImageSubnetsAndGroup',
         Effect: 'Allow',
         Action: ['ec2:RunInstances'],
@@ -108,18 +96,38 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
           ...input.subnetIds.map((id) => ec2(`subnet/${id}`)),
           ec2(`security-group/${input.workerSecurityGroupId}`),
           ec2('network-interface/*'),
-          ec2('volume/*'),
         ],
       },
       {
-        Sid: 'LaunchOnlySpotWorkers',
+        // The instance: a spot worker with the worker profile, IMDSv2 only, tagged for this deployment.
+        Sid: 'LaunchOnlySpotWorkersTaggedForThisDeployment',
         Effect: 'Allow',
         Action: ['ec2:RunInstances'],
         Resource: [instances],
-        Condition: { StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': 'spot' } },
+        Condition: {
+          StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required', ...thisDeployment },
+          'ForAllValues:StringEquals': onlyJobTagKeys,
+        },
       },
       {
-        // AWS does not copy a spot request's tags to its instance; the bot copies them itself.
+        // Its volumes and the spot request AWS makes for it carry the same tags.
+        Sid: 'LaunchVolumesAndSpotRequestsTaggedForThisDeployment',
+        Effect: 'Allow',
+        Action: ['ec2:RunInstances'],
+        Resource: [ec2('volume/*'), spotRequests],
+        Condition: { StringEquals: thisDeployment, 'ForAllValues:StringEquals': onlyJobTagKeys },
+      },
+      {
+        // Tags in RunInstances' TagSpecifications are authorized as CreateTags on create.
+        Sid: 'TagOnlyWhatRunInstancesCreates',
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: [instances, ec2('volume/*'), spotRequests],
+        Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances', ...thisDeployment }, 'ForAllValues:StringEquals': onlyJobTagKeys },
+      },
+      {
+        // Instances of legacy spot requests (RequestSpotInstances, before RunInstances) get their
+        // request's tags copied by the bot: AWS does not copy them.
         Sid: 'TagOnlyWorkersForThisDeployment',
         Effect: 'Allow',
         Action: ['ec2:CreateTags'],
@@ -144,8 +152,9 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         // EC2 Describe calls have no resource-level permissions; the region is all that can be bounded.
         Sid: 'DescribeSpotRequestsAndInstancesInThisRegion',
         Effect: 'Allow',
-        // DescribeSpotPriceHistory: the price of a job's instance, for its cost.
-        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotInstanceRequests', 'ec2:DescribeSpotPriceHistory'],
+        // DescribeSpotPriceHistory: pools cheapest first, and a job's cost. DescribeSubnets: each
+        // subnet's availability zone, once per process.
+        Action: ['ec2:DescribeInstances', 'ec2:DescribeSpotInstanceRequests', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeSubnets'],
         Resource: ['*'],
         Condition: { StringEquals: { 'aws:RequestedRegion': input.region } },
       },

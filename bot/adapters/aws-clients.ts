@@ -13,12 +13,11 @@
  * (ec2-rate-limits.ts) holds each request until the action's documented token buckets can pay
  * for it, so a burst (200 jobs due at once) leaves at the rate AWS allows instead of being refused
  * and retried. It sits inside the retry loop, just before signing: every attempt is a request AWS
- * counts, and a request signed after its wait is never stale. One exception to the SDK's retries:
- * a launch refused for capacity is not retried (see `capacityRefusalsAreFinal`).
+ * counts, and a request signed after its wait is never stale. (A launch refused for capacity is
+ * not retried: ec2-run-instances.ts makes that refusal final for its one RunInstances command.)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
-import { isCapacityError } from './aws-errors.js';
 import { Ec2RateLimiter, type Ec2RateLimiterOptions } from './ec2-rate-limits.js';
 
 /** Attempts per call, the first included: about 30 s of throttling back-off in the worst case. */
@@ -96,7 +95,6 @@ export function addEc2RateLimit(client: EC2Client, limiter: Ec2RateLimiter): voi
 /** An EC2 client with adaptive retries, timeouts and the client-side rate limiter. */
 export function createEc2Client(opts: AwsClientOptions = {}): EC2Client {
   const client = new EC2Client(commonConfig(opts));
-  capacityRefusalsAreFinal(client);
   const limit = opts.ec2RateLimit ?? (opts.endpoint === undefined ? {} : false);
   if (limit !== false) addEc2RateLimit(client, limit instanceof Ec2RateLimiter ? limit : new Ec2RateLimiter(limit));
   return client;
@@ -105,26 +103,4 @@ export function createEc2Client(opts: AwsClientOptions = {}): EC2Client {
 /** A DynamoDB client with adaptive retries and timeouts (wrap it in a document client to use). */
 export function createDynamoClient(opts: AwsClientOptions = {}): DynamoDBClient {
   return new DynamoDBClient(commonConfig(opts));
-}
-
-type RetryStrategy = Awaited<ReturnType<EC2Client['config']['retryStrategy']>>;
-
-/**
- * EC2 answers a pool without capacity with HTTP 500 (`InsufficientInstanceCapacity`), which the
- * SDK's retry takes for a transient fault: five more calls into the same empty pool, each spending
- * a RunInstances token, before the launch may try the next pool. The launch walks the pools
- * itself, so a capacity refusal is final for the call; every other retry stays the SDK's.
- */
-function capacityRefusalsAreFinal(client: EC2Client): void {
-  const resolve = client.config.retryStrategy;
-  client.config.retryStrategy = async (): Promise<RetryStrategy> => {
-    const strategy = await resolve();
-    if (!('refreshRetryTokenForRetry' in strategy)) return strategy;
-    return {
-      acquireInitialRetryToken: (scope) => strategy.acquireInitialRetryToken(scope),
-      refreshRetryTokenForRetry: (token, info) =>
-        isCapacityError(info.error) ? Promise.reject(info.error) : strategy.refreshRetryTokenForRetry(token, info),
-      recordSuccess: (token) => strategy.recordSuccess(token),
-    } satisfies RetryStrategy;
-  };
 }

@@ -1,34 +1,47 @@
-// Over 300 lines, not split: the spot-pools work rewrites this adapter next (launch across pools).
 /**
- * The `Fleet` port on EC2: one-time spot instance requests, observed in bulk by tag.
+ * The `Fleet` port on EC2: one-time spot instances launched with RunInstances, walking the job's
+ * pools cheapest first (bot/adapters/ec2-pools.ts orders them), observed in bulk by tag.
  *
- * Every request Sched makes is tagged with its job, attempt and deployment; the deployment tag is
- * how `observe()` finds everything with two paginated Describe calls per tick, whatever the number
- * of jobs. AWS does not copy a spot request's tags to its instance (RequestSpotInstances accepts
- * only `spot-instances-request` tag specifications), so `observe()` tags each newly fulfilled
- * instance itself, once.
+ * Why RunInstances and not EC2 Fleet: CreateFleet needs a launch template, and Sched's user data
+ * is per attempt, so every launch would cost CreateLaunchTemplateVersion + CreateFleet + a later
+ * delete. RunInstances takes the user data, the tags (instance, volume and the spot request AWS
+ * makes), IMDSv2 settings and a ClientToken directly: one call launches in the common case, one
+ * more per pool without capacity (the SDK does not retry a capacity refusal; the next pool is
+ * tried at once).
+ *
+ * Every resource Sched makes is tagged with its job, attempt and deployment; the deployment tag
+ * is how `observe()` finds everything with two paginated Describe calls per tick, whatever the
+ * number of jobs. Instances launched here are tagged at launch; legacy spot requests
+ * (RequestSpotInstances, whose tags AWS does not copy to the instance) still get their instance
+ * tagged by `observe()`, once.
  */
 import {
   CancelSpotInstanceRequestsCommand,
   CreateTagsCommand,
   DescribeSpotInstanceRequestsCommand,
-  DescribeSpotPriceHistoryCommand,
-  RequestSpotInstancesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
   paginateDescribeSpotInstanceRequests,
   type EC2Client,
   type Filter,
-  type Instance,
   type SpotInstanceRequest,
-  type Tag,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { SCHED_TAG_KEYS } from '../core/facts.js';
-import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
+import type { FleetSnapshot, InstanceView, LaunchPool } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
-import { isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
+import { awsErrorCode, isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
+import {
+  CapacityMemory,
+  isAvoided,
+  orderPools,
+  PRICE_FRESH_MS,
+  PRICE_KEEP_MS,
+  SpotPriceBook,
+  SubnetZones,
+} from './ec2-pools.js';
+import { CapacityRefusal, runInstance, runInstancesInput, type WorkerLaunchSettings } from './ec2-run-instances.js';
+import { isSchedTagKey, toInstanceView, toRequestView, type FleetLogger } from './ec2-views.js';
 
 /** The page size both Describe calls ask for: EC2's maximum, so 1,000 jobs cost one call each. */
 export const DESCRIBE_PAGE_SIZE = 1000;
@@ -36,45 +49,32 @@ export const DESCRIBE_PAGE_SIZE = 1000;
 /** CreateTags calls in flight at once when many instances appear in one tick. */
 const TAGGING_CONCURRENCY = 4;
 
-/** Structured warnings; pino's `logger.warn(obj, msg)` fits. */
-export interface FleetLogger {
-  warn(obj: object, msg: string): void;
-}
+export type { FleetLogger } from './ec2-views.js';
 
 export interface Ec2FleetOptions {
   client: EC2Client;
   /** This bot's deployment name; only resources tagged with it are observed. */
   deployment: string;
   amiId: string;
-  /** Tried in turn by attempt, so a retried job can land in another availability zone. Empty: the default VPC. */
+  /** Every subnet is a zone a job's types may launch in. Empty: the default VPC, one pool per type. */
   subnetIds: string[];
   securityGroupIds: string[];
   /** Worker instance profile, by name or by ARN (`arn:…`). */
   instanceProfile?: string;
   logger?: FleetLogger;
-  /** Ages the cached spot prices; default: the system clock. */
+  /** Ages the cached spot prices and capacity refusals; default: the system clock. */
   clock?: Clock;
+  /** The spot price cache; tests pass one with prices set. Default: a new one on `client`. */
+  prices?: SpotPriceBook;
 }
 
 const silentLogger: FleetLogger = { warn: () => {} };
-
-const INSTANCE_STATES: ReadonlySet<string> = new Set<InstanceState>([
-  'pending',
-  'running',
-  'shutting-down',
-  'terminated',
-  'stopping',
-  'stopped',
-]);
 
 /** EC2 spot instances for the jobs of one deployment. */
 export class Ec2Fleet implements Fleet {
   private readonly client: EC2Client;
   private readonly deployment: string;
-  private readonly amiId: string;
-  private readonly subnetIds: readonly string[];
-  private readonly securityGroupIds: readonly string[];
-  private readonly instanceProfile: string | undefined;
+  private readonly worker: WorkerLaunchSettings;
   private readonly logger: FleetLogger;
   private readonly clock: Clock;
   /**
@@ -82,69 +82,86 @@ export class Ec2Fleet implements Fleet {
    * consistent). Without it, every tick until then would tag them again.
    */
   private readonly taggedNotYetListed = new Set<string>();
-  /** Spot price per (instance type, zone), USD/hour, with when it was read. */
-  private readonly prices = new Map<string, { usd: number; at: number }>();
+  private readonly prices: SpotPriceBook;
+  private readonly zones: SubnetZones;
+  private readonly subnetIds: readonly string[];
+  private readonly refusals: CapacityMemory;
 
   constructor(opts: Ec2FleetOptions) {
     if (!opts.deployment) throw new Error('Ec2Fleet: deployment must not be empty');
     if (!opts.amiId) throw new Error('Ec2Fleet: amiId must not be empty');
     this.client = opts.client;
     this.deployment = opts.deployment;
-    this.amiId = opts.amiId;
     this.subnetIds = [...opts.subnetIds];
-    this.securityGroupIds = [...opts.securityGroupIds];
-    // An empty string from configuration means "no profile", like an absent one.
-    this.instanceProfile = opts.instanceProfile ? opts.instanceProfile : undefined;
+    this.worker = {
+      deployment: opts.deployment,
+      amiId: opts.amiId,
+      securityGroupIds: [...opts.securityGroupIds],
+      // An empty string from configuration means "no profile", like an absent one.
+      ...(opts.instanceProfile ? { instanceProfile: opts.instanceProfile } : {}),
+    };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
+    this.prices = opts.prices ?? new SpotPriceBook(this.client, this.clock, this.logger);
+    this.zones = new SubnetZones(this.client, this.subnetIds);
+    this.refusals = new CapacityMemory(this.clock);
   }
 
   /**
-   * Issues one one-time spot request for one job attempt, in its first pool. Throws `LaunchError`
-   * carrying the AWS code and whether a retry can ever succeed.
+   * Launches one job attempt's instance: RunInstances in each pool in turn, cheapest first, until
+   * one has capacity. A capacity refusal is remembered (that pool goes last for a few minutes) and
+   * the next pool is tried at once; any other error is thrown as a `LaunchError`. Every pool
+   * refused: a `LaunchError` with `capacity` and the refused pools.
    */
-  async launch(launch: LaunchPlan): Promise<Launched> {
-    const pool = launch.pools[0];
-    if (!pool) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
-    if (launch.market !== 'spot') throw new LaunchError('Unsupported', `this adapter launches spot instances only, not ${launch.market}`, true);
-    const tags = this.jobTags(launch.jobId, launch.attempt);
-    const subnetId = pool.subnetId ?? this.subnetFor(launch.attempt);
-    let request: SpotInstanceRequest | undefined;
+  async launch(plan: LaunchPlan): Promise<Launched> {
+    if (plan.pools.length === 0) throw new LaunchError('InvalidParameterValue', 'a launch needs at least one pool', true);
+    const refused: LaunchPool[] = [];
+    let lastRefusal: unknown;
+    for (const pool of await this.poolsInOrder(plan)) {
+      try {
+        const instance = await runInstance(this.client, runInstancesInput(this.worker, plan, pool));
+        return {
+          instanceId: instance.InstanceId!,
+          ...(instance.SpotInstanceRequestId && { requestId: instance.SpotInstanceRequestId }),
+          pool: { ...pool, ...(!pool.zone && instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }) },
+          ...priceField(plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone ?? instance.Placement?.AvailabilityZone) : undefined),
+          refused,
+        };
+      } catch (err) {
+        const cause = err instanceof CapacityRefusal ? err.refusal : err;
+        if (!(err instanceof CapacityRefusal)) throw launchErrorFrom(cause);
+        this.refusals.remember(pool);
+        refused.push(pool);
+        lastRefusal = cause;
+      }
+    }
+    const names = refused.map((p) => (p.zone ? `${p.instanceType}/${p.zone}` : p.instanceType)).join(', ');
+    throw new LaunchError(awsErrorCode(lastRefusal) ?? 'InsufficientInstanceCapacity', `no spot capacity in ${names}`, false, {
+      cause: lastRefusal,
+      capacity: true,
+      refused,
+    });
+  }
+
+  /** The plan's types × the subnets (zones), ordered by price, recent refusals and `avoid` last. */
+  private async poolsInOrder(plan: LaunchPlan): Promise<LaunchPool[]> {
+    let zones: Map<string, string>;
     try {
-      const out = await this.client.send(
-        new RequestSpotInstancesCommand({
-          InstanceCount: 1,
-          Type: 'one-time',
-          ClientToken: launch.clientToken,
-          ...(launch.maxPrice !== undefined && { SpotPrice: launch.maxPrice }),
-          InstanceInterruptionBehavior: 'terminate',
-          LaunchSpecification: {
-            ImageId: this.amiId,
-            // The SDK's union lags behind new instance types; EC2 itself validates the name.
-            InstanceType: pool.instanceType as _InstanceType,
-            UserData: Buffer.from(launch.userData, 'utf8').toString('base64'),
-            ...(subnetId !== undefined && { SubnetId: subnetId }),
-            ...(this.securityGroupIds.length > 0 && { SecurityGroupIds: [...this.securityGroupIds] }),
-            ...(this.instanceProfile !== undefined && {
-              IamInstanceProfile: this.instanceProfile.startsWith('arn:')
-                ? { Arn: this.instanceProfile }
-                : { Name: this.instanceProfile },
-            }),
-          },
-          TagSpecifications: [{ ResourceType: 'spot-instances-request', Tags: tags }],
-        }),
-      );
-      request = out.SpotInstanceRequests?.[0];
+      zones = await this.zones.get();
     } catch (err) {
       throw launchErrorFrom(err);
     }
-    if (!request?.SpotInstanceRequestId) {
-      throw new LaunchError('EmptyResponse', 'RequestSpotInstances returned no spot request', false);
-    }
-    return {
-      requestId: request.SpotInstanceRequestId,
-      ...(request.InstanceId && { instanceId: request.InstanceId }),
-    };
+    const pools = plan.pools.flatMap((pool): LaunchPool[] => {
+      if (pool.subnetId || this.subnetIds.length === 0) return [pool];
+      return this.subnetIds.map((subnetId) => ({ instanceType: pool.instanceType, subnetId, ...(zones.has(subnetId) && { zone: zones.get(subnetId)! }) }));
+    });
+    if (plan.market === 'spot') await this.prices.refresh(pools.map((p) => p.instanceType), PRICE_FRESH_MS);
+    const avoid = plan.avoid ?? [];
+    return orderPools(
+      pools,
+      (pool) => (plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone) : undefined),
+      (pool) => this.refusals.recentlyRefused(pool) || isAvoided(pool, avoid),
+    );
   }
 
   /**
@@ -172,55 +189,23 @@ export class Ec2Fleet implements Fleet {
     const referenced = new Set(rawRequests.map((r) => r.InstanceId));
     for (const id of this.taggedNotYetListed) if (!referenced.has(id)) this.taggedNotYetListed.delete(id);
 
-    await this.priceInstances(rawRequests, instances);
+    await this.priceInstances(instances);
     return { requests: rawRequests.map(toRequestView), instances };
   }
 
   /**
-   * Attaches the current spot price to live instances, for the cost of a job. Prices are keyed by
-   * (instance type, zone) as the fulfilled requests state them, so they are read in the tick a
-   * request is fulfilled (with its tagging), never in a steady tick: one DescribeSpotPriceHistory
-   * per pair not read in the last hour, a few per tick at most. A missing price only means an
-   * unknown cost.
+   * Attaches the current spot price of its own (type, zone) to every live spot instance, for the
+   * cost of a job. Prices are read with one DescribeSpotPriceHistory for every type not read in
+   * the last hour (the launch has usually read them already), so a steady tick reads none. A
+   * missing price only means an unknown cost.
    */
-  private async priceInstances(requests: SpotInstanceRequest[], instances: InstanceView[]): Promise<void> {
-    const now = this.clock.now().getTime();
-    const keyOf = new Map<string, string>();
-    const wanted = new Set<string>();
-    for (const request of requests) {
-      const type = request.LaunchSpecification?.InstanceType;
-      // AWS names the zone of a fulfilled request; moto does not, and then any zone's price will do.
-      const zone = request.LaunchedAvailabilityZone ?? request.LaunchSpecification?.Placement?.AvailabilityZone ?? '';
-      if (!request.InstanceId || !type || request.State !== 'active') continue;
-      const key = `${type}/${zone}`;
-      keyOf.set(request.InstanceId, key);
-      const cached = this.prices.get(key);
-      if (!cached || now - cached.at > PRICE_TTL_MS) wanted.add(key);
-    }
-    for (const key of [...wanted].slice(0, PRICE_LOOKUPS_PER_TICK)) {
-      const [instanceType, zone] = key.split('/') as [string, string];
-      try {
-        const out = await this.client.send(
-          new DescribeSpotPriceHistoryCommand({
-            InstanceTypes: [instanceType as never],
-            ...(zone && { AvailabilityZone: zone }),
-            ProductDescriptions: ['Linux/UNIX'],
-            StartTime: new Date(now),
-            MaxResults: zone ? 1 : 20,
-          }),
-        );
-        const rows = out.SpotPriceHistory ?? [];
-        const row = rows.find((r) => (!zone || r.AvailabilityZone === zone) && r.InstanceType === instanceType) ?? rows[0];
-        const usd = Number(row?.SpotPrice);
-        if (Number.isFinite(usd) && usd > 0) this.prices.set(key, { usd, at: now });
-      } catch (err) {
-        this.logger.warn({ err, instanceType, zone }, 'reading the spot price failed; the job cost stays unknown for now');
-      }
-    }
-    for (const instance of instances) {
-      const key = keyOf.get(instance.instanceId);
-      const price = key === undefined ? undefined : this.prices.get(key);
-      if (price) instance.pricePerHour = price.usd;
+  private async priceInstances(instances: InstanceView[]): Promise<void> {
+    const live = instances.filter((i) => i.instanceType && (i.state === 'pending' || i.state === 'running'));
+    if (live.length === 0) return;
+    await this.prices.refresh(live.map((i) => i.instanceType!), PRICE_KEEP_MS);
+    for (const instance of live) {
+      const usd = this.prices.get(instance.instanceType!, instance.zone);
+      if (usd !== undefined) instance.pricePerHour = usd;
     }
   }
 
@@ -264,7 +249,7 @@ export class Ec2Fleet implements Fleet {
     for await (const page of pages) {
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
-          const view = this.toInstanceView(instance);
+          const view = toInstanceView(instance, this.logger);
           if (view) instances.push(view);
         }
       }
@@ -316,67 +301,8 @@ export class Ec2Fleet implements Fleet {
     await Promise.all(Array.from({ length: Math.min(TAGGING_CONCURRENCY, queue.length) }, worker));
   }
 
-  private toInstanceView(instance: Instance): InstanceView | undefined {
-    const stateName = instance.State?.Name;
-    if (!instance.InstanceId || !stateName || !INSTANCE_STATES.has(stateName)) {
-      this.logger.warn({ instanceId: instance.InstanceId, state: stateName }, 'instance with unknown state skipped');
-      return undefined;
-    }
-    const { jobId, attempt } = jobFromTags(instance.Tags);
-    return {
-      instanceId: instance.InstanceId,
-      state: stateName as InstanceState,
-      ...(jobId !== undefined && { jobId }),
-      ...(attempt !== undefined && { attempt }),
-      ...(instance.InstanceType && { instanceType: instance.InstanceType }),
-      ...(instance.SpotInstanceRequestId && { spotRequestId: instance.SpotInstanceRequestId }),
-      ...(instance.LaunchTime && { launchTime: instance.LaunchTime.toISOString() }),
-    };
-  }
-
-  private jobTags(jobId: string, attempt: number): Tag[] {
-    return [
-      { Key: SCHED_TAG_KEYS.jobId, Value: jobId },
-      { Key: SCHED_TAG_KEYS.attempt, Value: String(attempt) },
-      { Key: SCHED_TAG_KEYS.deployment, Value: this.deployment },
-      { Key: 'Name', Value: `sched ${jobId} #${attempt}` },
-    ];
-  }
-
-  private subnetFor(attempt: number): string | undefined {
-    if (this.subnetIds.length === 0) return undefined;
-    const index = Number.isSafeInteger(attempt) && attempt > 0 ? (attempt - 1) % this.subnetIds.length : 0;
-    return this.subnetIds[index];
-  }
 }
 
-const PRICE_TTL_MS = 3600_000;
-const PRICE_LOOKUPS_PER_TICK = 5;
-
-function isSchedTagKey(key: string): boolean {
-  return key === 'Name' || (Object.values(SCHED_TAG_KEYS) as string[]).includes(key);
-}
-
-function jobFromTags(tags: Tag[] | undefined): { jobId?: string; attempt?: number } {
-  let jobId: string | undefined;
-  let attempt: number | undefined;
-  for (const tag of tags ?? []) {
-    if (tag.Key === SCHED_TAG_KEYS.jobId && tag.Value) jobId = tag.Value;
-    if (tag.Key === SCHED_TAG_KEYS.attempt && tag.Value && /^\d+$/.test(tag.Value)) attempt = Number(tag.Value);
-  }
-  return { ...(jobId !== undefined && { jobId }), ...(attempt !== undefined && { attempt }) };
-}
-
-function toRequestView(request: SpotInstanceRequest): SpotRequestView {
-  const { jobId, attempt } = jobFromTags(request.Tags);
-  return {
-    requestId: request.SpotInstanceRequestId!,
-    state: request.State ?? 'unknown',
-    ...(jobId !== undefined && { jobId }),
-    ...(attempt !== undefined && { attempt }),
-    ...(request.Status?.Code && { statusCode: request.Status.Code }),
-    ...(request.Status?.Message && { statusMessage: request.Status.Message }),
-    ...(request.InstanceId && { instanceId: request.InstanceId }),
-    ...(request.LaunchSpecification?.InstanceType && { instanceType: request.LaunchSpecification.InstanceType }),
-  };
+function priceField(usd: number | undefined): { pricePerHour?: number } {
+  return usd === undefined ? {} : { pricePerHour: usd };
 }

@@ -31,7 +31,7 @@ import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
 import { systemClock } from '../clock.js';
-import { LaunchError, type Clock, type Fleet, type LaunchPlan } from '../ports.js';
+import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup, waitUntilGone } from './local-process.js';
 import { localRunIds, readRecord, writeRecord, type EndReason, type RunRecord } from './local-runs.js';
@@ -119,7 +119,13 @@ export class LocalFleet implements Fleet {
    * disk), in which case its ids are returned and nothing starts. Throws `LaunchError`,
    * permanent when this machine has no container CLI.
    */
-  async launch(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
+  async launch(launch: LaunchPlan): Promise<Launched & { requestId: string; instanceId: string }> {
+    const ids = await this.place(launch);
+    // One pool here: this machine; the first type names it, as the run record does.
+    return { ...ids, pool: { instanceType: launch.pools[0]!.instanceType }, refused: [] };
+  }
+
+  private async place(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
     if (!JOB_ID_PATTERN.test(launch.jobId)) {
       throw new LaunchError('InvalidParameterValue', `job id ${JSON.stringify(launch.jobId)} is not a valid local run name`, true);
     }

@@ -25,7 +25,7 @@ export class MemoryFleet implements Fleet {
       throw err;
     }
     const existing = [...this.requests.values()].find((r) => r.clientToken === launch.clientToken);
-    if (existing) return { requestId: existing.requestId, instanceId: existing.instanceId };
+    if (existing) return this.launched(existing);
     const requestId = `sir-${++this.sequence}`;
     this.calls.push({ op: 'launch', id: requestId });
     this.requests.set(requestId, {
@@ -39,8 +39,17 @@ export class MemoryFleet implements Fleet {
       clientToken: launch.clientToken,
     });
     if (this.fulfilImmediately) this.fulfil(requestId);
-    const request = this.requests.get(requestId)!;
-    return { requestId, instanceId: request.instanceId };
+    return this.launched(this.requests.get(requestId)!);
+  }
+
+  private launched(request: SpotRequestView): Launched {
+    return {
+      requestId: request.requestId,
+      ...(request.instanceId !== undefined && { instanceId: request.instanceId }),
+      pool: { instanceType: request.instanceType ?? 't3.micro' },
+      ...(this.pricePerHour !== undefined && request.instanceId !== undefined && { pricePerHour: this.pricePerHour }),
+      refused: [],
+    };
   }
 
   fulfil(requestId: string): string {

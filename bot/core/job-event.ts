@@ -9,6 +9,12 @@
  */
 import type { Market } from './lifecycle/observation.js';
 
+/** A pool as events name it: an instance type, and its availability zone when known. */
+export interface PoolRef {
+  instanceType: string;
+  zone?: string;
+}
+
 /** Where a job's attempts run: EC2 (spot), or this machine (the embedded default). */
 export type Compute = 'ec2' | 'local';
 
@@ -43,11 +49,18 @@ export type EndReason =
 export type JobEventFacts =
   /** `scheduledFor`: ISO UTC, when the job was created to run later. */
   | { kind: 'created'; scheduledFor?: string }
-  | { kind: 'requested'; attempt: number; compute: Compute; market: Market; pool: { instanceType: string } }
+  /** `pool`: the first type asked for; `instanceTypes`: every type of this launch, when more than one. */
+  | { kind: 'requested'; attempt: number; compute: Compute; market: Market; pool: { instanceType: string }; instanceTypes?: string[] }
+
   /** The launch call failed and will be retried (`code` and `message` are the fleet's). */
   | { kind: 'waiting'; wait: 'launch-retry'; code: string; message: string }
   /** The spot request waits for capacity (its status code and message, as EC2 gave them). */
   | { kind: 'waiting'; wait: 'capacity'; statusCode?: string; statusMessage?: string }
+  /**
+   * Pools refused the launch for capacity: it went to `launchedIn` instead, or (none had any)
+   * Sched tries them all again in `retryInSeconds`.
+   */
+  | { kind: 'waiting'; wait: 'pools-refused'; pools: PoolRef[]; launchedIn?: PoolRef; retryInSeconds?: number }
   | { kind: 'instance-type-changed'; from: string; to: string; afterSeconds: number }
   | { kind: 'launching'; compute: Compute; instanceId?: string; instanceType: string }
   | { kind: 'started'; attempt: number }

@@ -14,6 +14,7 @@
  *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
  */
 import type { Compute, EndReason, JobEvent } from './job-event.js';
+import type { LaunchPool } from './lifecycle/observation.js';
 
 export const JobStatus = {
   Scheduled: 'scheduled',
@@ -125,6 +126,10 @@ export interface Job {
   abandonedRequestIds?: string[];
   instanceId?: string;
   instanceType?: string;
+  /** The availability zone of the current attempt's instance, from the launch (or its description). */
+  zone?: string;
+  /** Pools the current attempt tries last: where the attempt before it was interrupted. */
+  avoidPools?: LaunchPool[];
   spotState?: string;
   spotStatusCode?: string;
   spotStatusMessage?: string;

@@ -9,7 +9,7 @@ import { renderAgentScript } from '../core/agent-script.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { coerceError, ValidationError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
-import type { Effect, Observation } from '../core/lifecycle/observation.js';
+import type { Effect, LaunchPool, Observation } from '../core/lifecycle/observation.js';
 import { notificationToken } from '../security/hmac.js';
 import type { CallbackOutcome, CallbackSender, Fleet } from '../ports.js';
 import type { EngineMetrics } from './metrics.js';
@@ -67,17 +67,34 @@ export class EffectRunner {
         attempt: effect.attempt,
         market: effect.market,
         pools: effect.pools,
+        ...(effect.avoid && { avoid: effect.avoid }),
         maxPrice: job.spec.maxPrice,
         userData,
         clientToken: effect.clientToken,
       });
       this.deps.metrics.spotRequests++;
-      return { kind: 'spotRequested', attempt: effect.attempt, requestId: placed.requestId, instanceId: placed.instanceId };
+      return {
+        kind: 'spotRequested',
+        attempt: effect.attempt,
+        ...(placed.requestId !== undefined && { requestId: placed.requestId }),
+        ...(placed.instanceId !== undefined && { instanceId: placed.instanceId }),
+        pool: placed.pool,
+        ...(placed.pricePerHour !== undefined && { pricePerHour: placed.pricePerHour }),
+        ...(placed.refused.length > 0 && { refused: placed.refused }),
+      };
     } catch (thrown) {
-      const err = coerceError(thrown) as Error & { code?: string; permanent?: boolean; capacity?: boolean };
+      const err = coerceError(thrown) as Error & { code?: string; permanent?: boolean; capacity?: boolean; refused?: LaunchPool[] };
       this.deps.logger.warn({ err, jobId: job.id, attempt: effect.attempt }, 'launch failed');
       const permanent = err instanceof ValidationError || err.permanent === true;
-      return { kind: 'spotRequestFailed', attempt: effect.attempt, code: err.code ?? err.name, message: err.message, permanent, capacity: err.capacity === true };
+      return {
+        kind: 'spotRequestFailed',
+        attempt: effect.attempt,
+        code: err.code ?? err.name,
+        message: err.message,
+        permanent,
+        capacity: err.capacity === true,
+        ...(err.refused?.length && { refused: err.refused }),
+      };
     }
   }
 

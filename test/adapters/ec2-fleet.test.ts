@@ -14,19 +14,22 @@ import {
   DescribeSpotInstanceRequestsCommand,
   type EC2Client,
   type Instance,
-  type RequestSpotInstancesCommandInput,
+  RequestSpotInstancesCommand,
+  type RunInstancesCommandInput,
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createEc2Client } from '../../bot/adapters/aws-clients.js';
 import { isThrottling } from '../../bot/adapters/aws-errors.js';
 import { Ec2Fleet, type Ec2FleetOptions } from '../../bot/adapters/ec2-fleet.js';
+import { SpotPriceBook } from '../../bot/adapters/ec2-pools.js';
 import { SCHED_TAG_KEYS } from '../../bot/core/facts.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
+import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { TEST_CREDENTIALS, TEST_REGION, startMoto, type Moto } from '../harness/moto.js';
 
-// At 1,000 jobs moto is the bottleneck: measured here 15-35 s to make the requests, 5-15 s per
-// Describe of 1,000 items and 5-20 s for 1,000 CreateTags, depending on the machine's load.
+// At 1,000 jobs moto is the bottleneck: measured here 15-35 s to launch the instances and 5-15 s
+// per Describe of 1,000 items, depending on the machine's load.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 const SCALE_TIMEOUT_MS = 240_000;
 
@@ -86,7 +89,6 @@ describe('Ec2Fleet on moto', () => {
       amiId: AMI,
       subnetIds,
       securityGroupIds: [securityGroupId],
-      instanceProfile: 'sched-worker',
       ...opts,
     });
   }
@@ -119,51 +121,133 @@ describe('Ec2Fleet on moto', () => {
     await moto?.stop();
   });
 
-  test('launch makes a tagged one-time request that moto fulfils at once', async () => {
-    const f = fleet('func-request');
-    const result = await f.launch(launch('job-req', 1, { maxPrice: '0.05' }));
-    expect(result.requestId).toMatch(/^sir-/);
-    expect(result.instanceId).toMatch(/^i-/);
-
-    const out = await client.send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [result.requestId] }));
+  /** A legacy one-time spot request, as Sched made them before RunInstances: tags on the request only. */
+  async function legacyRequest(deployment: string, jobId: string, attempt: number): Promise<{ requestId: string; instanceId: string }> {
+    const tags = [
+      { Key: SCHED_TAG_KEYS.jobId, Value: jobId },
+      { Key: SCHED_TAG_KEYS.attempt, Value: String(attempt) },
+      { Key: SCHED_TAG_KEYS.deployment, Value: deployment },
+      { Key: 'Name', Value: `sched ${jobId} #${attempt}` },
+    ];
+    const out = await client.send(
+      new RequestSpotInstancesCommand({
+        InstanceCount: 1,
+        Type: 'one-time',
+        LaunchSpecification: { ImageId: AMI, InstanceType: 't3.micro', SubnetId: subnetIds[0] },
+        TagSpecifications: [{ ResourceType: 'spot-instances-request', Tags: tags }],
+      }),
+    );
     const request = out.SpotInstanceRequests![0]!;
-    expect(request.State).toBe('active');
-    expect(request.Status?.Code).toBe('fulfilled');
-    expect(request.InstanceId).toBe(result.instanceId);
-    expect(request.Type).toBe('one-time');
-    expect(request.SpotPrice).toBe('0.050000');
-    expect(request.InstanceInterruptionBehavior).toBe('terminate');
-    expect(request.LaunchSpecification?.InstanceType).toBe('t3.micro');
-    expect(request.LaunchSpecification?.ImageId).toBe(AMI);
-    expect(tagMap(request.Tags)).toEqual({
-      [SCHED_TAG_KEYS.jobId]: 'job-req',
+    return { requestId: request.SpotInstanceRequestId!, instanceId: request.InstanceId! };
+  }
+
+  function lastRunInstances(): RunInstancesCommandInput {
+    return calls.filter((c) => c.command === 'RunInstancesCommand').at(-1)!.input as unknown as RunInstancesCommandInput;
+  }
+
+  test('launch: one RunInstances makes a one-time spot instance with IMDSv2, tagged at launch', async () => {
+    const f = fleet('func-launch');
+    calls.length = 0;
+    const result = await f.launch(launch('job-run', 1, { maxPrice: '0.05' }));
+    // Subnet zones and prices are read once for the process; the launch itself is one call.
+    expect(countByCommand(calls)).toEqual({ DescribeSubnetsCommand: 1, DescribeSpotPriceHistoryCommand: 1, RunInstancesCommand: 1 });
+    expect(result.instanceId).toMatch(/^i-/);
+    // moto makes no spot request for RunInstances (AWS does, and answers its id).
+    expect(result.requestId).toBeUndefined();
+    expect(result.pool).toEqual({ instanceType: 't3.micro', subnetId: subnetIds[0], zone: 'us-west-2a' });
+    expect(result.refused).toEqual([]);
+    expect(result.pricePerHour).toBeGreaterThan(0);
+
+    const instance = await describeInstance(result.instanceId!);
+    expect(instance.InstanceLifecycle).toBe('spot');
+    expect(instance.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
+    expect(instance.InstanceType).toBe('t3.micro');
+    expect(instance.ImageId).toBe(AMI);
+    expect(instance.Placement?.AvailabilityZone).toBe('us-west-2a');
+    expect(tagMap(instance.Tags)).toEqual({
+      [SCHED_TAG_KEYS.jobId]: 'job-run',
       [SCHED_TAG_KEYS.attempt]: '1',
-      [SCHED_TAG_KEYS.deployment]: 'func-request',
-      Name: 'sched job-req #1',
+      [SCHED_TAG_KEYS.deployment]: 'func-launch',
+      Name: 'sched job-run #1',
     });
+    const sent = lastRunInstances();
+    expect(sent).toMatchObject({
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate', MaxPrice: '0.05' } },
+      InstanceInitiatedShutdownBehavior: 'terminate',
+      SecurityGroupIds: [securityGroupId],
+    });
+    expect(sent.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume', 'spot-instances-request']);
+    expect(sent.ClientToken!.length).toBeLessThanOrEqual(64);
+    expect(sent.ClientToken).toMatch(/^job-run-1-[0-9a-f]{32}$/);
 
-    const sent = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
-    expect(sent.ClientToken).toBe('job-req-1');
-    expect(sent.InstanceCount).toBe(1);
-    expect(sent.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['spot-instances-request']);
+    // The same attempt in the same pool sends the same token (EC2 then launches nothing new);
+    // moto ignores it, so only the token is checked.
+    calls.length = 0;
+    await f.launch(launch('job-run', 1, { maxPrice: '0.05' }));
+    expect(countByCommand(calls)).toEqual({ RunInstancesCommand: 1 });
+    expect(lastRunInstances().ClientToken).toBe(sent.ClientToken);
+
+    const observed = await f.observe();
+    expect(observed.instances.find((i) => i.instanceId === result.instanceId)).toMatchObject({ jobId: 'job-run', attempt: 1, state: 'running', zone: 'us-west-2a', instanceType: 't3.micro' });
+    expect(calls.some((c) => c.command === 'CreateTagsCommand')).toBe(false);
   });
 
-  test('no maxPrice: no SpotPrice is sent (EC2 caps at the on-demand price)', async () => {
+  test('no maxPrice: no MaxPrice is sent (EC2 caps at the on-demand price); on-demand: no market options', async () => {
     await fleet('func-price').launch(launch('job-price', 1));
-    const sent = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
-    expect(sent).not.toHaveProperty('SpotPrice');
+    expect(lastRunInstances().InstanceMarketOptions?.SpotOptions).not.toHaveProperty('MaxPrice');
+    const onDemand = await fleet('func-price').launch(launch('job-od', 1, { market: 'on-demand' }));
+    expect(lastRunInstances()).not.toHaveProperty('InstanceMarketOptions');
+    expect(lastRunInstances().TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
+    expect((await describeInstance(onDemand.instanceId!)).InstanceLifecycle).toBeUndefined();
+    expect(onDemand.pricePerHour).toBeUndefined();
   });
 
-  test('the first observe tags the new instance and leaves it out; the next one lists it', async () => {
+  test('pools: the types × the subnets, cheapest first; unknown prices last in the job order; avoided pools last', async () => {
+    const prices = new SpotPriceBook(client, { now: () => new Date() }, { warn: () => {} });
+    const f = fleet('func-pools', { prices });
+    prices.set('t3.micro', 'us-west-2a', 0.012);
+    prices.set('t3.micro', 'us-west-2b', 0.004);
+    prices.set('t3.small', 'us-west-2a', 0.008);
+    prices.set('t3.small', 'us-west-2b', 0.02);
+    const pools = [{ instanceType: 't3.micro' }, { instanceType: 't3.small' }];
+
+    const cheapest = await f.launch(launch('job-p', 1, { pools }));
+    expect(cheapest.pool).toEqual({ instanceType: 't3.micro', subnetId: subnetIds[1], zone: 'us-west-2b' });
+    expect(cheapest.pricePerHour).toBe(0.004);
+    expect((await describeInstance(cheapest.instanceId!)).Placement?.AvailabilityZone).toBe('us-west-2b');
+
+    // The attempt after an interruption in t3.micro/us-west-2b goes to the next cheapest pool.
+    const replaced = await f.launch(launch('job-p', 2, { pools, avoid: [{ instanceType: 't3.micro', zone: 'us-west-2b' }] }));
+    expect(replaced.pool).toEqual({ instanceType: 't3.small', subnetId: subnetIds[0], zone: 'us-west-2a' });
+    expect((await describeInstance(replaced.instanceId!)).InstanceType).toBe('t3.small');
+
+    // moto's own price history is flat (0.00001 everywhere): then the job's order decides.
+    const flat = await fleet('func-pools').launch(launch('job-q', 1, { pools: [{ instanceType: 't3.small' }, { instanceType: 't3.micro' }] }));
+    expect(flat.pool).toEqual({ instanceType: 't3.small', subnetId: subnetIds[0], zone: 'us-west-2a' });
+
+  });
+
+  test('the instance profile is sent by name or by ARN (moto checks it exists in IAM: here it does not)', async () => {
+    const byName = await fleet('func-profile', { instanceProfile: 'sched-worker' }).launch(launch('job-name', 1)).catch((e: unknown) => e);
+    expect(lastRunInstances().IamInstanceProfile).toEqual({ Name: 'sched-worker' });
+    expect(byName).toMatchObject({ code: 'NoSuchEntity' });
+    const arn = 'arn:aws:iam::123456789012:instance-profile/sched-worker';
+    await fleet('func-profile', { instanceProfile: arn }).launch(launch('job-arn', 1)).catch(() => undefined);
+    expect(lastRunInstances().IamInstanceProfile).toEqual({ Arn: arn });
+  });
+
+  test('the first observe tags a legacy request\'s instance and leaves it out; the next one lists it, priced', async () => {
     const f = fleet('func-observe');
-    const a = await f.launch(launch('job-a', 1));
-    const b = await f.launch(launch('job-b', 3));
-    expect(tagMap((await describeInstance(a.instanceId!)).Tags)).not.toHaveProperty(SCHED_TAG_KEYS.jobId);
+    const a = await legacyRequest('func-observe', 'job-a', 1);
+    const b = await legacyRequest('func-observe', 'job-b', 3);
+    expect(tagMap((await describeInstance(a.instanceId)).Tags)).not.toHaveProperty(SCHED_TAG_KEYS.jobId);
 
     const first = await f.observe();
     expect(first.instances).toEqual([]);
     expect(first.requests).toHaveLength(2);
-    expect(tagMap((await describeInstance(a.instanceId!)).Tags)).toEqual({
+    expect(tagMap((await describeInstance(a.instanceId)).Tags)).toEqual({
       [SCHED_TAG_KEYS.jobId]: 'job-a',
       [SCHED_TAG_KEYS.attempt]: '1',
       [SCHED_TAG_KEYS.deployment]: 'func-observe',
@@ -183,7 +267,8 @@ describe('Ec2Fleet on moto', () => {
     });
     expect(byJob['job-b']).toMatchObject({ requestId: b.requestId, jobId: 'job-b', attempt: 3 });
     const instances = Object.fromEntries(second.instances.map((i) => [i.jobId, i]));
-    expect(instances['job-a']).toMatchObject({ instanceId: a.instanceId, attempt: 1, state: 'running', instanceType: 't3.micro' });
+    expect(instances['job-a']).toMatchObject({ instanceId: a.instanceId, attempt: 1, state: 'running', instanceType: 't3.micro', zone: 'us-west-2a' });
+    expect(instances['job-a']?.pricePerHour).toBeGreaterThan(0);
     expect(instances['job-b']).toMatchObject({ instanceId: b.instanceId, attempt: 3, state: 'running' });
     expect(instances['job-a']?.launchTime).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(second.instances).toHaveLength(2);
@@ -192,8 +277,10 @@ describe('Ec2Fleet on moto', () => {
   test('observe sees only its own deployment', async () => {
     await fleet('func-mine').launch(launch('mine', 1));
     await fleet('func-theirs').launch(launch('theirs', 1));
+    await legacyRequest('func-theirs', 'theirs-legacy', 1);
     const snapshot = await fleet('func-mine').observe();
-    expect(snapshot.requests.map((r) => r.jobId)).toEqual(['mine']);
+    expect(snapshot.instances.map((i) => i.jobId)).toEqual(['mine']);
+    expect(snapshot.requests).toEqual([]);
   });
 
   test('user data round-trips exactly, non-ASCII and shell metacharacters included', async () => {
@@ -205,21 +292,18 @@ describe('Ec2Fleet on moto', () => {
     expect(Buffer.from(encoded!, 'base64').toString('utf8')).toBe(script);
   });
 
-  test('terminate: the instance shows shutting-down/terminated while moto keeps the request active', async () => {
+  test('terminate: the instance shows shutting-down/terminated; terminating again succeeds', async () => {
     const f = fleet('func-terminate');
-    const { requestId, instanceId } = await f.launch(launch('job-t', 1));
-    await f.observe();
+    const { instanceId } = await f.launch(launch('job-t', 1));
     await f.terminateInstance(instanceId!);
     const snapshot = await f.observe();
     expect(['shutting-down', 'terminated']).toContain(snapshot.instances.find((i) => i.instanceId === instanceId)?.state);
-    expect(snapshot.requests.find((r) => r.requestId === requestId)).toMatchObject({ state: 'active', instanceId });
-    // Terminating again (already terminated) is success.
     await f.terminateInstance(instanceId!);
   });
 
-  test('cancel: the request is gone from observe; cancelling again succeeds', async () => {
+  test('cancel (a legacy request): the request is gone from observe; cancelling again succeeds', async () => {
     const f = fleet('func-cancel');
-    const { requestId } = await f.launch(launch('job-c', 1));
+    const { requestId } = await legacyRequest('func-cancel', 'job-c', 1);
     await f.cancelRequest(requestId);
     const snapshot = await f.observe();
     expect(snapshot.requests.map((r) => r.requestId)).not.toContain(requestId);
@@ -230,33 +314,6 @@ describe('Ec2Fleet on moto', () => {
     const f = fleet('func-unknown');
     await expect(f.cancelRequest('sir-00000000')).resolves.toBeUndefined();
     await expect(f.terminateInstance('i-0123456789abcdef0')).resolves.toBeUndefined();
-  });
-
-  test('subnet rotates by attempt; security groups and instance profile are sent', async () => {
-    const byName = fleet('func-launch');
-    const first = await byName.launch(launch('job-l', 1));
-    const second = await byName.launch(launch('job-l', 2));
-    const third = await byName.launch(launch('job-l', 3));
-    const i1 = await describeInstance(first.instanceId!);
-    const i2 = await describeInstance(second.instanceId!);
-    const i3 = await describeInstance(third.instanceId!);
-    expect([i1.SubnetId, i2.SubnetId, i3.SubnetId]).toEqual([subnetIds[0], subnetIds[1], subnetIds[0]]);
-    expect([i1.Placement?.AvailabilityZone, i2.Placement?.AvailabilityZone]).toEqual(['us-west-2a', 'us-west-2b']);
-
-    const sentByName = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
-    expect(sentByName.LaunchSpecification?.SecurityGroupIds).toEqual([securityGroupId]);
-    expect(sentByName.LaunchSpecification?.IamInstanceProfile).toEqual({ Name: 'sched-worker' });
-
-    const arn = 'arn:aws:iam::123456789012:instance-profile/sched-worker';
-    await fleet('func-launch', { instanceProfile: arn }).launch(launch('job-arn', 1));
-    const sentByArn = calls.filter((c) => c.command === 'RequestSpotInstancesCommand').at(-1)!.input as RequestSpotInstancesCommandInput;
-    expect(sentByArn.LaunchSpecification?.IamInstanceProfile).toEqual({ Arn: arn });
-
-    // moto 5.2 drops LaunchSpecification.SecurityGroupId.N and IamInstanceProfile on spot requests:
-    // the instance gets the VPC's default group and no profile. Recorded here so a moto upgrade
-    // that starts honouring them shows up as a failing expectation to tighten.
-    expect(i1.SecurityGroups?.map((g) => g.GroupName)).toEqual(['default']);
-    expect(i1.IamInstanceProfile).toBeUndefined();
   });
 
   test('a launch moto rejects becomes a permanent LaunchError', async () => {
@@ -276,27 +333,20 @@ describe('Ec2Fleet on moto', () => {
       // One at a time: moto's subnet IP allocator is not thread-safe, and concurrent launches into
       // a subnet make it answer 500 ("generator already executing").
       for (let n = 0; n < JOBS; n++) await f.launch(launch(`scale-${n}`, (n % 3) + 1));
-      console.log(JSON.stringify({ metric: 'moto_request_spot_setup', jobs: JOBS, ms: Math.round(performance.now() - started) }));
+      console.log(JSON.stringify({ metric: 'moto_run_instances_setup', jobs: JOBS, ms: Math.round(performance.now() - started) }));
     }, SCALE_TIMEOUT_MS);
 
-    test('the first observe tags every instance; the steady state costs two calls', async () => {
+    test('instances are tagged at launch: every observe costs two calls and lists them all, priced', async () => {
       calls.length = 0;
       let started = performance.now();
       const first = await f.observe();
       const firstMs = Math.round(performance.now() - started);
       const firstCounts = countByCommand(calls);
       console.log(JSON.stringify({ metric: 'ec2_calls_first_observe', active_jobs: JOBS, calls: calls.length, by_command: firstCounts, ms: firstMs }));
-      expect(first.requests).toHaveLength(JOBS);
-      expect(first.instances).toHaveLength(0);
-      // Prices are read once per (type, zone) when requests are fulfilled, then cached.
-      const { DescribeSpotPriceHistoryCommand: priceLookups = 0, ...describes } = firstCounts;
-      expect(describes).toEqual({
-        DescribeSpotInstanceRequestsCommand: 1,
-        DescribeInstancesCommand: 1,
-        CreateTagsCommand: JOBS,
-      });
-      expect(priceLookups).toBeLessThanOrEqual(5);
-      const describeInputs = calls.filter((c) => c.command.startsWith('Describe') && !c.command.startsWith('DescribeSpotPrice')).map((c) => c.input);
+      // The launches read the prices already (one call per five minutes for all types).
+      expect(firstCounts).toEqual({ DescribeSpotInstanceRequestsCommand: 1, DescribeInstancesCommand: 1 });
+      expect(first.instances).toHaveLength(JOBS);
+      const describeInputs = calls.map((c) => c.input);
       for (const input of describeInputs) {
         expect(input).toMatchObject({ MaxResults: 1000, Filters: [{ Name: 'tag:sched-deployment', Values: ['scale'] }] });
       }
@@ -305,19 +355,13 @@ describe('Ec2Fleet on moto', () => {
       started = performance.now();
       const steady = await f.observe();
       const steadyMs = Math.round(performance.now() - started);
-      const steadyCounts = countByCommand(calls);
       console.log(JSON.stringify({ metric: 'ec2_calls_per_tick', active_jobs: JOBS, calls: calls.length, ms: steadyMs }));
-      expect(steadyCounts.DescribeSpotInstanceRequestsCommand ?? 0).toBeLessThanOrEqual(1);
-      expect(steadyCounts.DescribeInstancesCommand ?? 0).toBeLessThanOrEqual(1);
-      expect(steadyCounts.CreateTagsCommand ?? 0).toBe(0);
-      expect(calls.length).toBeLessThanOrEqual(2);
+      expect(countByCommand(calls)).toEqual({ DescribeSpotInstanceRequestsCommand: 1, DescribeInstancesCommand: 1 });
 
-      expect(steady.requests).toHaveLength(JOBS);
+      // moto makes no spot request for RunInstances; AWS does, and they are listed too.
+      expect(steady.requests).toHaveLength(0);
       expect(steady.instances).toHaveLength(JOBS);
-      const requestByInstance = new Map(steady.requests.map((r) => [r.instanceId, r]));
       for (const instance of steady.instances) {
-        const request = requestByInstance.get(instance.instanceId);
-        expect(request, instance.instanceId).toMatchObject({ requestId: expect.stringMatching(/^sir-[0-9a-f]+$/), instanceId: instance.instanceId, jobId: instance.jobId, attempt: instance.attempt, state: 'active' });
         expect(instance.state).toBe('running');
         expect(instance.pricePerHour).toBeGreaterThan(0);
       }
@@ -341,6 +385,10 @@ function ec2Error(code: string, message = `${code}.`): string {
 const EMPTY_SPOT_REQUESTS =
   '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeSpotInstanceRequestsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' +
   '<requestId>x</requestId><spotInstanceRequestSet/></DescribeSpotInstanceRequestsResponse>';
+
+const EMPTY_PRICES =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeSpotPriceHistoryResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' +
+  '<requestId>x</requestId><spotPriceHistorySet/></DescribeSpotPriceHistoryResponse>';
 
 const ACTIVE_SPOT_REQUEST_SET =
   '<spotInstanceRequestSet><item><spotInstanceRequestId>sir-1</spotInstanceRequestId><state>active</state></item></spotInstanceRequestSet>';
@@ -418,27 +466,34 @@ describe('EC2 errors, through a loopback fake', () => {
     const client = fakeClient(2);
     const err = await fakeFleet(client).launch(launch('job-x', 1)).catch((e: unknown) => e);
     client.destroy();
-    expect(fake.hits).toHaveLength(2);
+    // The price lookup is throttled too (logged; the pools keep the job order), then the launch.
+    expect(fake.hits.map((h) => h.action)).toEqual(['DescribeSpotPriceHistory', 'DescribeSpotPriceHistory', 'RunInstances', 'RunInstances']);
     expect(err).toBeInstanceOf(LaunchError);
     expect(err).toMatchObject({ code: 'RequestLimitExceeded', permanent: false });
     expect(isThrottling((err as LaunchError).cause)).toBe(true);
   });
 
   test.each([
-    { code: 'InvalidAMIID.NotFound', status: 400, permanent: true },
-    { code: 'InvalidParameterValue', status: 400, permanent: true },
-    { code: 'UnauthorizedOperation', status: 403, permanent: true },
-    { code: 'MaxSpotInstanceCountExceeded', status: 400, permanent: false },
-    { code: 'InsufficientInstanceCapacity', status: 500, permanent: false },
-  ])('RequestSpotInstances answering $code → LaunchError(permanent: $permanent)', async ({ code, status, permanent }) => {
+    { code: 'InvalidAMIID.NotFound', status: 400, permanent: true, capacity: false },
+    { code: 'InvalidParameterValue', status: 400, permanent: true, capacity: false },
+    { code: 'UnauthorizedOperation', status: 403, permanent: true, capacity: false },
+    { code: 'MaxSpotInstanceCountExceeded', status: 400, permanent: false, capacity: true },
+    { code: 'InsufficientInstanceCapacity', status: 500, permanent: false, capacity: true },
+    { code: 'SpotMaxPriceTooLow', status: 400, permanent: false, capacity: true },
+  ])('RunInstances answering $code → LaunchError(permanent: $permanent, capacity: $capacity), not retried', async ({ code, status, permanent, capacity }) => {
     fake.hits.length = 0;
-    fake.respond = () => ({ status, body: ec2Error(code) });
-    const client = fakeClient(1);
+    fake.respond = (action) => (action === 'RunInstances' ? { status, body: ec2Error(code) } : { status: 200, body: EMPTY_PRICES });
+    // Three attempts allowed: a 500 would be retried, but a capacity refusal goes to the next pool.
+    const client = fakeClient(3);
     const err = await fakeFleet(client).launch(launch('job-e', 1)).catch((e: unknown) => e);
     client.destroy();
     expect(err).toBeInstanceOf(LaunchError);
-    expect(err).toMatchObject({ code, permanent });
-    expect(fake.hits.map((h) => h.action)).toEqual(['RequestSpotInstances']);
+    expect(err).toMatchObject({ code, permanent, capacity });
+    expect(fake.hits.filter((h) => h.action === 'RunInstances')).toHaveLength(capacity || status < 500 ? 1 : 3);
+    if (capacity) {
+      expect((err as LaunchError).refused).toEqual([{ instanceType: 't3.micro' }]);
+      expect((err as LaunchError).message).toBe('no spot capacity in t3.micro');
+    }
   });
 
   test('AWS-shaped not-found and malformed ids are success for cancel and terminate', async () => {
@@ -477,5 +532,80 @@ describe('EC2 errors, through a loopback fake', () => {
     await expect(f.cancelRequest('sir-1')).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
     await expect(f.terminateInstance('i-1')).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
     client.destroy();
+  });
+});
+
+describe('no capacity: the fault proxy in front of moto refuses pools', () => {
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let client: EC2Client;
+  let subnetIds: string[];
+  const pools = [{ instanceType: 'm7g.medium' }, { instanceType: 'm6g.medium' }];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.endpoint);
+    // Three attempts: the SDK would retry an HTTP 500 refusal; the fleet must not.
+    client = createEc2Client({ ...proxy.clientConfig, maxAttempts: 3 });
+    const vpc = await client.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }));
+    subnetIds = [];
+    for (const [cidr, az] of [['10.1.0.0/20', 'us-west-2a'], ['10.1.16.0/20', 'us-west-2b']] as const) {
+      const subnet = await client.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: cidr, AvailabilityZone: az }));
+      subnetIds.push(subnet.Subnet!.SubnetId!);
+    }
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await proxy?.close();
+    await moto?.stop();
+  });
+
+  function fleet(): Ec2Fleet {
+    return new Ec2Fleet({ client, deployment: 'capacity', amiId: AMI, subnetIds, securityGroupIds: [] });
+  }
+
+  test('the first pool has none: the same launch lands in the next pool at once, says which refused, and remembers it', async () => {
+    proxy.clearRules();
+    proxy.resetCounts();
+    proxy.refuseCapacity({ instanceType: 'm7g.medium', availabilityZone: 'us-west-2a' });
+    const f = fleet();
+    const started = performance.now();
+    const placed = await f.launch(launch('job-cap', 1, { pools }));
+    const ms = Math.round(performance.now() - started);
+    console.log(JSON.stringify({ metric: 'capacity_refusal_to_next_pool_launched', ms, run_instances: proxy.count({ action: 'RunInstances' }) }));
+
+    expect(placed.pool).toEqual({ instanceType: 'm7g.medium', subnetId: subnetIds[1], zone: 'us-west-2b' });
+    expect(placed.refused).toEqual([{ instanceType: 'm7g.medium', subnetId: subnetIds[0], zone: 'us-west-2a' }]);
+    // One refused call (not retried by the SDK) and one launch.
+    expect(proxy.count({ action: 'RunInstances', outcome: 'refused' })).toBe(1);
+    expect(proxy.count({ action: 'RunInstances', outcome: 'forwarded' })).toBe(1);
+    const instance = (await client.send(new DescribeInstancesCommand({ InstanceIds: [placed.instanceId!] }))).Reservations![0]!.Instances![0]!;
+    expect(instance.Placement?.AvailabilityZone).toBe('us-west-2b');
+
+    // The refusal is remembered: the next launch does not try that pool first.
+    proxy.resetCounts();
+    const next = await f.launch(launch('job-cap2', 1, { pools }));
+    expect(next.refused).toEqual([]);
+    expect(next.pool.zone).toBe('us-west-2b');
+    expect(proxy.count({ action: 'RunInstances' })).toBe(1);
+  });
+
+  test('no pool has any: a capacity LaunchError that names every pool', async () => {
+    proxy.clearRules();
+    proxy.resetCounts();
+    proxy.refuseCapacity({ instanceType: 'm7g.medium' });
+    proxy.refuseCapacity({ instanceType: 'm6g.medium' });
+    const err = await fleet().launch(launch('job-none', 1, { pools })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LaunchError);
+    expect(err).toMatchObject({ code: 'InsufficientInstanceCapacity', permanent: false, capacity: true });
+    expect((err as LaunchError).message).toBe('no spot capacity in m7g.medium/us-west-2a, m7g.medium/us-west-2b, m6g.medium/us-west-2a, m6g.medium/us-west-2b');
+    expect((err as LaunchError).refused.map((p) => `${p.instanceType}/${p.zone}`)).toEqual([
+      'm7g.medium/us-west-2a',
+      'm7g.medium/us-west-2b',
+      'm6g.medium/us-west-2a',
+      'm6g.medium/us-west-2b',
+    ]);
+    expect(proxy.count({ action: 'RunInstances', outcome: 'refused' })).toBe(4);
+    expect(proxy.count({ action: 'RunInstances', outcome: 'forwarded' })).toBe(0);
   });
 });

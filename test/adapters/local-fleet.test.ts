@@ -151,8 +151,8 @@ describe('LocalFleet', () => {
     const launch = launchOf('job-run');
 
     const placed = await fleet.launch(launch);
-    expect(placed).toEqual({ requestId: 'local-r-job-run-1', instanceId: 'local-i-job-run-1' });
-    expect(placed).toEqual(localRunIds('job-run', 1));
+    expect(placed).toEqual({ requestId: 'local-r-job-run-1', instanceId: 'local-i-job-run-1', pool: { instanceType: launch.pools[0]!.instanceType }, refused: [] });
+    expect(placed).toMatchObject(localRunIds('job-run', 1));
     const record = await readRecordOf(workDir, 'job-run');
     groups.add(record.pgid!);
 
@@ -373,7 +373,7 @@ setInterval(() => {}, 1000);
     expect(await processGone(process.pid)).toBe(false);
 
     // The live run is adopted: no second process for it, and terminate reaches it.
-    expect(await restarted.launch(launchOf('job-alive'))).toEqual(localRunIds('job-alive', 1));
+    expect(await restarted.launch(launchOf('job-alive'))).toMatchObject(localRunIds('job-alive', 1));
     expect(await runsNamed(slow, 'job-alive')).toHaveLength(1);
     await restarted.terminateInstance(localRunIds('job-alive', 1).instanceId);
     expect(await groupMembers(alive.pgid!)).toEqual([]);

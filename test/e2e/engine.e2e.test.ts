@@ -3,12 +3,12 @@
  * the test plays AWS's part (it takes the user data from moto and runs the real agent script
  * with bash, terminates instances as AWS would) and a callback receiver on loopback.
  */
-import { DescribeSpotInstanceRequestsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PublicJob } from '../../bot/http/public-job.js';
 import { notificationToken, verifyCallbackSignature } from '../../bot/security/hmac.js';
 import { startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type StubBinOptions } from '../harness/agent.js';
-import { instanceState as instanceStateOf, runInstance as runJobInstance, spotRequestsOf as spotRequestsOfJob } from '../harness/moto-instances.js';
+import { instancesOf as instancesOfJob, instanceState as instanceStateOf, runInstance as runJobInstance, spotRequestsOf as spotRequestsOfJob } from '../harness/moto-instances.js';
 import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
 import { makeContainerGate, type ContainerGate } from '../harness/container-gate.js';
 import { startMoto, type Moto } from '../harness/moto.js';
@@ -71,6 +71,7 @@ function waitForJob(id: string, predicate: (job: PublicJob) => boolean, what: st
 }
 
 const spotRequestsOf = (jobId: string) => spotRequestsOfJob(ec2, jobId);
+const instancesOf = (jobId: string) => instancesOfJob(ec2, jobId);
 const instanceState = (instanceId: string) => instanceStateOf(ec2, instanceId);
 const runInstance = (jobId: string, attempt: number, container: StubBinOptions, gate?: ContainerGate) => runJobInstance(ec2, imds.url, jobId, attempt, container, gate);
 
@@ -79,7 +80,7 @@ function callbacksFor(jobId: string) {
 }
 
 describe('a job through its whole life on EC2 spot (moto)', () => {
-  test('REST create → spot request → real script → succeeded, callback signed, instance terminated', async () => {
+  test('REST create → spot instance → real script → succeeded, callback signed, instance terminated', async () => {
     const hostile = '$(touch /tmp/sched-pwned) `id` \'"; rm -rf / && echo\nline2 | cat *';
     const created = await api('POST', '/v1/jobs', {
       docker_image: 'ghcr.io/acme/etl:1.4',
@@ -92,9 +93,10 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
     const id = (created.json as PublicJob).id;
     expect(['requested', 'launching']).toContain(created.json.status);
 
-    // The request carries the deployment's tags; the instance gets them too.
-    const [request] = await spotRequestsOf(id);
-    expect(Object.fromEntries((request?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ 'sched-job-id': id, 'sched-attempt': '1', 'sched-deployment': DEPLOYMENT });
+    // A one-time spot instance, tagged with the deployment's tags at launch, IMDSv2 only.
+    const [instance] = await instancesOf(id);
+    expect(Object.fromEntries((instance?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ 'sched-job-id': id, 'sched-attempt': '1', 'sched-deployment': DEPLOYMENT });
+    expect(instance).toMatchObject({ InstanceLifecycle: 'spot', MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } });
 
     const { instanceId, stubs, run } = await runInstance(id, 1, { dockerOutput: 'hello from the container\n' });
     const result = await run;
@@ -168,24 +170,20 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
     await stubs.cleanup();
   });
 
-  test('cancel while requested → request cancelled, instance terminated', async () => {
+  test('cancel while requested → instance terminated', async () => {
     const created = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', callback: `${receiver.url}/hook` });
     const id = (created.json as PublicJob).id;
     expect(created.json.status).toBe('requested');
-    const requests = await spotRequestsOf(id);
-    expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({ State: 'active', InstanceId: expect.stringMatching(/^i-[0-9a-f]+$/) });
-    const instanceId = requests[0]!.InstanceId!;
+    // One launch, one instance (moto makes no spot request for RunInstances; AWS does, tagged too).
+    const instances = await instancesOf(id);
+    expect(instances).toHaveLength(1);
+    expect(await spotRequestsOf(id)).toEqual([]);
+    const instanceId = instances[0]!.InstanceId!;
 
     const cancelled = await api('DELETE', `/v1/jobs/${id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.json.status).toBe('cancelled');
 
-    // The one request is gone (moto deletes a cancelled request) or shows `cancelled` (as AWS does).
-    await eventually(async () => {
-      const now = await spotRequestsOf(id);
-      return now.length === 0 || (now.length === 1 && now[0]!.State === 'cancelled') ? true : undefined;
-    }, 'the request cancelled');
     await eventually(async () => (['shutting-down', 'terminated'].includes((await instanceState(instanceId)) ?? '') ? true : undefined), 'instance terminated');
     await waitForJob(id, (j) => j.callback_state === 'delivered', 'callback delivered');
     expect(JSON.parse(callbacksFor(id)[0]!.body)).toMatchObject({ status: 'cancelled' });
@@ -194,7 +192,7 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
   });
 
   test('bad input to the running bot changes nothing', async () => {
-    const before = await ec2.send(new DescribeSpotInstanceRequestsCommand({}));
+    const before = await ec2.send(new DescribeInstancesCommand({}));
     const listBefore = (await api('GET', '/v1/jobs')).json.jobs.length;
 
     const bad: [string, string, unknown, string | undefined, number][] = [
@@ -226,8 +224,8 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
     expect(await fetch(`${bot.url}/v1/notifications/j-nosuchjob000?status=started&attempt=1`, { method: 'PUT', headers: { authorization: `Bearer ${notificationToken(SECRET, 'j-nosuchjob000', 1)}` } }).then((r) => r.status)).toBe(404);
 
     expect((await getJob(id)).status).toBe('scheduled');
-    const after = await ec2.send(new DescribeSpotInstanceRequestsCommand({}));
-    expect(after.SpotInstanceRequests?.length).toBe(before.SpotInstanceRequests?.length);
+    const after = await ec2.send(new DescribeInstancesCommand({}));
+    expect(after.Reservations?.length).toBe(before.Reservations?.length);
     expect((await api('GET', '/v1/jobs')).json.jobs.length).toBe(listBefore + 1);
     expect((await api('DELETE', `/v1/jobs/${id}`)).status).toBe(200);
   });

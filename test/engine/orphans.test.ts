@@ -32,7 +32,8 @@ class FaultyFleet extends MemoryFleet {
   /** A request (and, fulfilled, its instance) tagged for a job this deployment does not store. */
   async launchForGoneJob(clientToken: string): Promise<{ requestId: string; instanceId: string }> {
     const placed = await this.launch({ jobId: 'job-gone', attempt: 1, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData: '', clientToken });
-    return { requestId: placed.requestId, instanceId: placed.instanceId ?? this.fulfil(placed.requestId) };
+    const requestId = placed.requestId!; // the memory fleet always makes a request
+    return { requestId, instanceId: placed.instanceId ?? this.fulfil(requestId) };
   }
 }
 

@@ -9,9 +9,10 @@ import {
   DescribeInstancesCommand,
   DescribeSpotInstanceRequestsCommand,
   EC2Client,
-  RequestSpotInstancesCommand,
+  DescribeSubnetsCommand,
+  RunInstancesCommand,
   TerminateInstancesCommand,
-  type RequestSpotInstancesCommandInput,
+  type RunInstancesCommandInput,
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { describe, expect, test, vi } from 'vitest';
@@ -72,6 +73,7 @@ describe('every statement of the bot policy', () => {
       'ec2:DescribeInstances',
       'ec2:DescribeSpotInstanceRequests',
       'ec2:DescribeSpotPriceHistory',
+      'ec2:DescribeSubnets',
       'ssm:UpdateInstanceInformation',
       'ssmmessages:CreateControlChannel',
       'ssmmessages:CreateDataChannel',
@@ -95,17 +97,22 @@ describe('conditions on this deployment', () => {
     }
   });
 
-  test('create-tags and request-spot need the request to carry this deployment tag', () => {
-    for (const action of ['ec2:CreateTags', 'ec2:RequestSpotInstances']) {
-      expect(withAction(action)).not.toHaveLength(0);
-      for (const statement of withAction(action)) {
-        expect(statement.Condition?.StringEquals?.[`aws:RequestTag/${SCHED_TAG_KEYS.deployment}`], statement.Sid).toBe(INPUT.deployment);
-      }
+  test('create-tags, and launching what gets tagged, need the request to carry this deployment tag', () => {
+    const tagged = [...withAction('ec2:CreateTags'), ...withAction('ec2:RunInstances').filter((st) => st.Resource.some((r) => /:(instance|volume|spot-instances-request)\//.test(r)))];
+    expect(tagged.length).toBeGreaterThanOrEqual(4);
+    for (const statement of tagged) {
+      expect(statement.Condition?.StringEquals?.[`aws:RequestTag/${SCHED_TAG_KEYS.deployment}`], statement.Sid).toBe(INPUT.deployment);
+      expect(statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'], statement.Sid).toEqual([...JOB_TAG_KEYS]);
     }
   });
 
-  test('terminate and create-tags on instances also need the worker instance profile', () => {
+  test('terminate and create-tags on instances also need the worker instance profile, or tag only at launch (which needs it)', () => {
     for (const statement of [...withAction('ec2:TerminateInstances'), ...withAction('ec2:CreateTags')].filter((s) => s.Resource.some((r) => r.includes(':instance/')))) {
+      const atLaunch = statement.Condition?.StringEquals?.['ec2:CreateAction'] === 'RunInstances';
+      if (!atLaunch) expect(statement.Condition?.StringEquals?.['ec2:InstanceProfile'], statement.Sid).toBe(INPUT.workerInstanceProfileArn);
+    }
+    const launchesInstances = withAction('ec2:RunInstances').filter((s) => s.Resource.some((r) => r.includes(':instance/')));
+    for (const statement of launchesInstances) {
       expect(statement.Condition?.StringEquals?.['ec2:InstanceProfile'], statement.Sid).toBe(INPUT.workerInstanceProfileArn);
     }
   });
@@ -164,21 +171,36 @@ describe('what the bot role can and cannot do', () => {
     expect(can('ec2:CancelSpotInstanceRequests', spotRequest, resourceTagContext(THIS_DEPLOYMENT))).toBe(true);
   });
 
-  test('it cannot request spot capacity without its deployment tag, or with tag keys of its own choosing', () => {
-    const request = ec2Arn('spot-instances-request/*');
-    expect(can('ec2:RequestSpotInstances', request)).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: 'other' }]))).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }, { Key: 'CostCenter', Value: 'x' }]))).toBe(false);
-    expect(can('ec2:RequestSpotInstances', request, requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]))).toBe(true);
+  test('it cannot launch anything without its deployment tag, or with tag keys of its own choosing', () => {
+    const launch = { ...WORKER, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
+    for (const resource of [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('spot-instances-request/*')]) {
+      expect(can('ec2:RunInstances', resource, launch), resource).toBe(false);
+      expect(can('ec2:RunInstances', resource, { ...launch, ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: 'other' }]) }), resource).toBe(false);
+      expect(can('ec2:RunInstances', resource, { ...launch, ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }, { Key: 'CostCenter', Value: 'x' }]) }), resource).toBe(false);
+      expect(can('ec2:RunInstances', resource, { ...launch, ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]) }), resource).toBe(true);
+    }
+    // The legacy API is not granted any more.
+    expect(can('ec2:RequestSpotInstances', ec2Arn('spot-instances-request/*'), requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]))).toBe(false);
   });
 
-  test('it cannot launch another image, into another subnet or group, with another profile, or on demand', () => {
+  test('it cannot tag anything at creation but what RunInstances creates for this deployment', () => {
+    const tags = requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]);
+    expect(can('ec2:CreateTags', ec2Arn('volume/vol-1'), { ...tags, 'ec2:CreateAction': 'RunInstances' })).toBe(true);
+    expect(can('ec2:CreateTags', ec2Arn('volume/vol-1'), { ...tags, 'ec2:CreateAction': 'CreateVolume' })).toBe(false);
+    expect(can('ec2:CreateTags', ec2Arn('volume/vol-1'), { ...tags })).toBe(false);
+    expect(can('ec2:CreateTags', ec2Arn('snapshot/snap-1'), { ...tags, 'ec2:CreateAction': 'RunInstances' })).toBe(false);
+  });
+
+  test('it cannot launch another image, into another subnet or group, with another profile, on demand, or with IMDSv1', () => {
+    const tags = requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]);
+    const spot = { ...tags, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
     expect(can('ec2:RunInstances', `arn:aws:ec2:${REGION}::image/ami-0000000000000bad0`)).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('subnet/subnet-0ccc3333'))).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('security-group/sg-0bad0bad0bad0bad0'))).toBe(false);
-    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...BOT_HOST_PROFILE, 'ec2:InstanceMarketType': 'spot' })).toBe(false);
-    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(false);
-    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...WORKER, 'ec2:InstanceMarketType': 'spot' })).toBe(true);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...BOT_HOST_PROFILE })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:MetadataHttpTokens': 'optional' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER })).toBe(true);
   });
 
   test('it cannot pass any role but the worker role, nor to any service but EC2', () => {
@@ -211,17 +233,24 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
   function fakeEc2(): { client: EC2Client; sent: Sent[] } {
     const sent: Sent[] = [];
     const client = new EC2Client({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    let requestTags: Tag[] = [];
+    const legacyTags: Tag[] = [
+      { Key: SCHED_TAG_KEYS.jobId, Value: 'j-0' },
+      { Key: SCHED_TAG_KEYS.attempt, Value: '1' },
+      { Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment },
+    ];
     vi.spyOn(client, 'send').mockImplementation((async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       sent.push({ command: command.constructor.name, input: command.input });
-      if (command instanceof RequestSpotInstancesCommand) {
-        requestTags = command.input.TagSpecifications?.[0]?.Tags ?? [];
-        return { SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-12345678', State: 'open' }] };
+      if (command instanceof DescribeSubnetsCommand) {
+        return { Subnets: INPUT.subnetIds.map((id, i) => ({ SubnetId: id, AvailabilityZone: `${REGION}${'ab'[i]}` })) };
+      }
+      if (command instanceof RunInstancesCommand) {
+        return { Instances: [{ InstanceId: 'i-0123456789abcdef1', SpotInstanceRequestId: 'sir-87654321', Placement: { AvailabilityZone: `${REGION}a` } }] };
       }
       if (command instanceof DescribeSpotInstanceRequestsCommand) {
+        // A legacy request (RequestSpotInstances, before RunInstances) whose instance is not tagged yet.
         return {
           SpotInstanceRequests: [
-            { SpotInstanceRequestId: 'sir-12345678', State: 'active', InstanceId: 'i-0123456789abcdef0', Tags: requestTags, LaunchSpecification: { InstanceType: 'm7g.medium' }, LaunchedAvailabilityZone: `${REGION}a` },
+            { SpotInstanceRequestId: 'sir-12345678', State: 'active', InstanceId: 'i-0123456789abcdef0', Tags: legacyTags, LaunchSpecification: { InstanceType: 'm7g.medium' }, LaunchedAvailabilityZone: `${REGION}a` },
           ],
         };
       }
@@ -248,30 +277,36 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
     return sent;
   }
 
-  test('the spot request, its tags at creation and the launch it implies are all allowed', async () => {
+  test('the launch, its tags at creation (instance, volumes, spot request) and every resource it uses are allowed', async () => {
     const sent = await driveFleet();
-    const request = sent.find((s) => s.command === RequestSpotInstancesCommand.name)!.input as RequestSpotInstancesCommandInput;
-    const tags = requestTagContext(request.TagSpecifications?.[0]?.Tags ?? []);
-    const spec = request.LaunchSpecification!;
-
-    expect(isAllowed(policy, { action: 'ec2:RequestSpotInstances', resource: ec2Arn('spot-instances-request/*'), context: tags })).toBe(true);
-    expect(isAllowed(policy, { action: 'ec2:RunInstances', resource: ec2Arn('spot-instances-request/*'), context: tags })).toBe(true);
-    expect(isAllowed(policy, { action: 'ec2:CreateTags', resource: ec2Arn('spot-instances-request/*'), context: { ...tags, 'ec2:CreateAction': 'RequestSpotInstances' } })).toBe(true);
+    const run = sent.find((s) => s.command === RunInstancesCommand.name)!.input as unknown as RunInstancesCommandInput;
+    const specs = run.TagSpecifications ?? [];
+    expect(specs.map((t) => t.ResourceType)).toEqual(['instance', 'volume', 'spot-instances-request']);
+    const resourceOf = { instance: 'instance/*', volume: 'volume/*', 'spot-instances-request': 'spot-instances-request/*' } as Record<string, string>;
+    const launched = {
+      'ec2:InstanceProfile': run.IamInstanceProfile?.Arn ?? '',
+      'ec2:InstanceMarketType': run.InstanceMarketOptions?.MarketType ?? 'on-demand',
+      'ec2:MetadataHttpTokens': run.MetadataOptions?.HttpTokens ?? 'optional',
+    };
+    for (const spec of specs) {
+      const tags = requestTagContext(spec.Tags ?? []);
+      const resource = ec2Arn(resourceOf[spec.ResourceType!]!);
+      const context = spec.ResourceType === 'instance' ? { ...tags, ...launched } : tags;
+      expect(isAllowed(policy, { action: 'ec2:RunInstances', resource, context }), resource).toBe(true);
+      expect(isAllowed(policy, { action: 'ec2:CreateTags', resource, context: { ...tags, 'ec2:CreateAction': 'RunInstances' } }), resource).toBe(true);
+    }
     for (const resource of [
-      `arn:aws:ec2:${REGION}::image/${spec.ImageId}`,
-      ec2Arn(`subnet/${spec.SubnetId}`),
-      ...(spec.SecurityGroupIds ?? []).map((id) => ec2Arn(`security-group/${id}`)),
+      `arn:aws:ec2:${REGION}::image/${run.ImageId}`,
+      ec2Arn(`subnet/${run.SubnetId}`),
+      ...(run.SecurityGroupIds ?? []).map((id) => ec2Arn(`security-group/${id}`)),
       ec2Arn('network-interface/*'),
-      ec2Arn('volume/*'),
     ]) {
       expect(isAllowed(policy, { action: 'ec2:RunInstances', resource }), resource).toBe(true);
     }
-    const launched = { 'ec2:InstanceProfile': spec.IamInstanceProfile?.Arn ?? '', 'ec2:InstanceMarketType': 'spot' };
-    expect(isAllowed(policy, { action: 'ec2:RunInstances', resource: ec2Arn('instance/*'), context: launched })).toBe(true);
     expect(isAllowed(policy, { action: 'iam:PassRole', resource: INPUT.workerRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } })).toBe(true);
   });
 
-  test('copying the job tags to a fulfilled instance, then terminating and cancelling, are allowed', async () => {
+  test('copying a legacy request\u2019s tags to its instance, then terminating and cancelling, are allowed', async () => {
     const sent = await driveFleet();
     const tagging = sent.filter((s) => s.command === CreateTagsCommand.name);
     expect(tagging).toHaveLength(1);
@@ -290,7 +325,7 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
     }
   });
 
-  test('the policy grants exactly the EC2 actions the adapter sends (plus RunInstances, which EC2 checks for the launch)', async () => {
+  test('the policy grants exactly the EC2 actions the adapter sends', async () => {
     const sent = await driveFleet();
     const used = new Set(sent.map((s) => `ec2:${s.command.replace(/Command$/, '')}`));
     for (const action of used) {
@@ -299,7 +334,7 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
       }
     }
     const granted = new Set(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('ec2:')));
-    expect(granted).toEqual(new Set([...used, 'ec2:RunInstances']));
+    expect(granted).toEqual(used);
   });
 
   test('the tag keys the policy allows are the adapter\u2019s', () => {

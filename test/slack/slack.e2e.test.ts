@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeImds, startNotificationReceiver, type FakeImds, type NotificationReceiver, type ReceivedNotification } from '../harness/agent.js';
 import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.js';
-import { instanceGone, runInstance, spotRequestsOf } from '../harness/moto-instances.js';
+import { instanceGone, instancesOf, runInstance } from '../harness/moto-instances.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 import { buttonBody, signedPost, slackSignature, slashCommandBody } from '../harness/slack-requests.js';
 
@@ -156,15 +156,15 @@ describe('Slack, HTTP mode', () => {
     const reply = await (await sched('run alpine sleep 600')).reply();
     expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: alpine /);
     const jobId = jobIdIn(reply.text)!;
-    const requests = await spotRequestsOf(ec2, jobId);
-    expect(requests).toHaveLength(1);
-    const [request] = requests;
-    expect(request).toMatchObject({ State: 'active', InstanceId: expect.stringMatching(/^i-[0-9a-f]+$/) });
+    const instances = await instancesOf(ec2, jobId);
+    expect(instances).toHaveLength(1);
+    const [instance] = instances;
+    expect(instance).toMatchObject({ InstanceId: expect.stringMatching(/^i-[0-9a-f]+$/), InstanceLifecycle: 'spot' });
 
     expect((await click('job_cancel', jobId, BOB)).text).toMatch(/only its owner/);
     expect((await (await sched(`status ${jobId}`)).reply()).text).not.toMatch(/cancelled/);
     expect((await click('job_cancel', jobId, ALICE)).text).toMatch(/cancelled/);
-    await instanceGone(ec2, request!.InstanceId!);
+    await instanceGone(ec2, instance!.InstanceId!);
 
     expect((await click('job_retry', jobId, BOB)).text).toMatch(/only its owner/);
     expect((await (await sched(`retry ${jobId}`, BOB)).reply()).text).toMatch(/only its owner/);

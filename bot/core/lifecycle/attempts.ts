@@ -3,8 +3,9 @@
  * new attempt, or the next instance type), reach `launching`, lose the instance (`interrupt`),
  * and end the job (`finish`, which releases what the attempt holds and starts the callback).
  */
-import { CallbackState, computeOf, JobStatus } from '../job.js';
+import { CallbackState, computeOf, JobStatus, type Job } from '../job.js';
 import type { EndReason, InterruptionCause } from '../job-event.js';
+import type { LaunchPool } from './observation.js';
 import { currentType, type Transition } from './transition.js';
 
 export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
@@ -27,7 +28,11 @@ export function sendCallback(t: Transition): void {
   });
 }
 
-export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry'): void {
+/**
+ * A new attempt. `avoid`: pools to try last, the interrupted attempt's own (when other pools
+ * exist, the replacement lands elsewhere).
+ */
+export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry', avoid?: LaunchPool[]): void {
   t.set({
     status: JobStatus.Requested,
     attempt,
@@ -35,6 +40,8 @@ export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry
     spotRequestId: undefined,
     instanceId: undefined,
     instanceType: undefined,
+    zone: undefined,
+    avoidPools: avoid,
     spotState: undefined,
     spotStatusCode: undefined,
     spotStatusMessage: undefined,
@@ -48,20 +55,39 @@ export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry
   issueRequest(t);
 }
 
+/**
+ * Launches the current attempt in every remaining instance type at once (from the current
+ * `instanceTypeIndex` on): the fleet walks their pools cheapest first and skips those without
+ * capacity, so one launch tries them all.
+ */
 export function issueRequest(t: Transition): void {
   const { job } = t;
-  const instanceType = currentType(job);
+  const instanceTypes = remainingTypes(job);
   const market = 'spot';
   t.set({ requestedAt: t.nowIso });
-  t.event({ kind: 'requested', attempt: job.attempt, compute: computeOf(job), market, pool: { instanceType } });
+  t.event({
+    kind: 'requested',
+    attempt: job.attempt,
+    compute: computeOf(job),
+    market,
+    pool: { instanceType: currentType(job) },
+    ...(instanceTypes.length > 1 && { instanceTypes }),
+  });
   t.effect({
     kind: 'launch',
     jobId: job.id,
     attempt: job.attempt,
     market,
-    pools: [{ instanceType }],
+    pools: instanceTypes.map((instanceType) => ({ instanceType })),
+    ...(job.avoidPools?.length && { avoid: job.avoidPools }),
     clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
   });
+}
+
+/** The instance types a launch of the current attempt tries: the current one and those after it. */
+export function remainingTypes(job: Job): string[] {
+  const rest = job.spec.instanceTypes.slice(job.instanceTypeIndex);
+  return rest.length > 0 ? rest : [currentType(job)];
 }
 
 export function tryNextInstanceType(t: Transition): void {
@@ -97,7 +123,9 @@ export function interrupt(t: Transition, why: InterruptionCause): void {
   addInstanceCost(t);
   releaseAttemptResources(t);
   t.event({ kind: 'interrupted', attempt: job.attempt, compute: computeOf(job), interruption: why });
-  startAttempt(t, job.attempt + 1, 'retry');
+  // The pool just lost is tried last (its zone when known, else the type in every zone).
+  const lost: LaunchPool[] | undefined = job.instanceType ? [{ instanceType: job.instanceType, ...(job.zone && { zone: job.zone }) }] : undefined;
+  startAttempt(t, job.attempt + 1, 'retry', lost);
 }
 
 function releaseAttemptResources(t: Transition): void {

@@ -39,8 +39,8 @@ export function decideTerminal(t: Transition, obs: Observation): void {
     case 'callbackResult':
       return onCallbackResult(t, obs);
     case 'spotRequested':
-      // A request placed for a job that has ended in the meantime: withdraw it.
-      t.effect({ kind: 'cancelSpotRequest', requestId: obs.requestId });
+      // A launch placed for a job that has ended in the meantime: withdraw it.
+      if (obs.requestId !== undefined) t.effect({ kind: 'cancelSpotRequest', requestId: obs.requestId });
       if (obs.instanceId) t.effect({ kind: 'terminateInstance', instanceId: obs.instanceId });
       return;
     case 'spotRequestFailed':

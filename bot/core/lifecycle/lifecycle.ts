@@ -15,11 +15,12 @@
  * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts.
  */
 import { computeOf, isTerminal, JobStatus, type Job } from '../job.js';
-import type { Decision, InstanceView, Observation, SpotRequestView } from './observation.js';
+import type { PoolRef } from '../job-event.js';
+import type { Decision, InstanceView, LaunchPool, Observation, SpotRequestView } from './observation.js';
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { assertNever } from '../assert-never.js';
 import { isLegacyEvent } from '../job-event.js';
-import { finish, interrupt, issueRequest, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
+import { finish, interrupt, issueRequest, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
 import { decideTerminal } from './ended.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
 
@@ -29,7 +30,10 @@ export interface LifecycleTimings {
   requestRetrySeconds: number;
   /** A request EC2 no longer lists after this long is treated as lost. */
   requestVisibilityGraceSeconds: number;
-  /** Waiting on capacity this long moves to the next instance type. */
+  /**
+   * A spot request held open for capacity this long moves to the next instance type. (A launch
+   * tries every remaining type at once; only a request EC2 holds open, such as a legacy one, waits.)
+   */
   capacityFallbackSeconds: number;
   /** An instance whose agent has not said `started` after this long is given up on. */
   launchTimeoutSeconds: number;
@@ -41,8 +45,9 @@ export interface LifecycleTimings {
    */
   callbackInFlightSeconds: number;
   /**
-   * EC2 refusing every instance type for capacity this long (the RequestSpotInstances call itself
-   * failing: `Unsupported`, `VcpuLimitExceeded`…) fails the job rather than retrying forever.
+   * EC2 refusing every pool of every remaining instance type for capacity this long (each launch
+   * failing: `InsufficientInstanceCapacity`, `VcpuLimitExceeded`…) fails the job rather than
+   * retrying forever.
    */
   capacityGiveUpSeconds: number;
 }
@@ -76,7 +81,7 @@ function decideActive(t: Transition, obs: Observation): void {
     case 'cancel':
       return finish(t, JobStatus.Cancelled, { reason: 'cancelled', by: obs.by });
     case 'spotRequested':
-      return onSpotRequested(t, obs.attempt, obs.requestId, obs.instanceId);
+      return onSpotRequested(t, obs);
     case 'spotRequestFailed':
       return onSpotRequestFailed(t, obs);
     case 'spot':
@@ -99,7 +104,8 @@ function onTick(t: Transition): void {
       if (t.now.getTime() >= Date.parse(job.runAt)) startAttempt(t, job.attempt + 1, 'due');
       return;
     case JobStatus.Requested:
-      if (!job.spotRequestId && t.secondsSince(job.requestedAt) >= t.timings.requestRetrySeconds) {
+      // An instance known from the launch (RunInstances makes no request on moto) is launched.
+      if (!job.spotRequestId && !job.instanceId && t.secondsSince(job.requestedAt) >= t.timings.requestRetrySeconds) {
         issueRequest(t);
       }
       return;
@@ -122,10 +128,25 @@ function onTick(t: Transition): void {
   }
 }
 
-function onSpotRequested(t: Transition, attempt: number, requestId: string, instanceId: string | undefined): void {
-  if (attempt !== t.job.attempt || t.job.spotRequestId === requestId) return;
-  t.set({ spotRequestId: requestId });
-  if (instanceId && !t.job.instanceId) t.set({ instanceId });
+/** Records where the launch went, at once: instance, type, zone and price, and the pools that refused first. */
+function onSpotRequested(t: Transition, obs: Extract<Observation, { kind: 'spotRequested' }>): void {
+  const job = t.job;
+  if (obs.attempt !== job.attempt) return;
+  const newRequest = obs.requestId !== undefined && job.spotRequestId !== obs.requestId;
+  const newInstance = obs.instanceId !== undefined && !job.instanceId;
+  if (newRequest) t.set({ spotRequestId: obs.requestId });
+  if (newInstance) {
+    t.set({ instanceId: obs.instanceId, instanceType: obs.pool?.instanceType ?? currentType(job), zone: obs.pool?.zone });
+    if (obs.pricePerHour !== undefined && job.pricePerHour === undefined) t.set({ pricePerHour: obs.pricePerHour });
+  }
+  // Said once, for the launch the job now follows (a repeated result records nothing new).
+  if (obs.refused?.length && (newInstance || (newRequest && obs.instanceId === undefined))) {
+    t.event({ kind: 'waiting', wait: 'pools-refused', pools: obs.refused.map(poolRef), ...(obs.pool && { launchedIn: poolRef(obs.pool) }) });
+  }
+}
+
+function poolRef(pool: LaunchPool): PoolRef {
+  return { instanceType: pool.instanceType, ...(pool.zone && { zone: pool.zone }) };
 }
 
 function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 'spotRequestFailed' }>): void {
@@ -137,19 +158,20 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
   // Retry on a later tick; say why only when the reason changes.
   if (t.job.spotStatusCode !== obs.code) {
     t.set({ spotStatusCode: obs.code, spotStatusMessage: obs.message });
-    t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message });
+    if (obs.capacity && obs.refused?.length) {
+      t.event({ kind: 'waiting', wait: 'pools-refused', pools: obs.refused.map(poolRef), retryInSeconds: t.timings.requestRetrySeconds });
+    } else {
+      t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message });
+    }
   }
   t.set({ requestedAt: t.nowIso });
   if (!obs.capacity) return;
-  // The call itself says this type cannot be had (here, now): move on, as a capacity wait does.
+  // Every remaining type was tried in that one launch and none could be had: retry them all on a
+  // later tick, and give up once none has had capacity for long enough.
   const since = t.job.capacityRefusedSince ?? t.nowIso;
   t.set({ capacityRefusedSince: since });
-  const waited = t.secondsSince(since);
-  const lastType = t.job.instanceTypeIndex + 1 >= t.job.spec.instanceTypes.length;
-  if (!lastType && waited >= t.timings.capacityFallbackSeconds) {
-    tryNextInstanceType(t);
-  } else if (lastType && waited >= t.timings.capacityGiveUpSeconds) {
-    finish(t, JobStatus.Failed, { reason: 'no-capacity', instanceTypes: [...t.job.spec.instanceTypes], code: obs.code, message: obs.message });
+  if (t.secondsSince(since) >= t.timings.capacityGiveUpSeconds) {
+    finish(t, JobStatus.Failed, { reason: 'no-capacity', instanceTypes: remainingTypes(t.job), code: obs.code, message: obs.message });
   }
 }
 
@@ -225,6 +247,7 @@ function onInstance(t: Transition, instance: InstanceView): void {
   if (instance.spotRequestId !== undefined && job.abandonedRequestIds?.includes(instance.spotRequestId)) return;
   if (job.instanceId ? instance.instanceId !== job.instanceId : instance.attempt !== job.attempt) return;
   if (!job.instanceId) t.set({ instanceId: instance.instanceId, instanceType: instance.instanceType ?? currentType(job) });
+  if (!job.zone && instance.zone) t.set({ zone: instance.zone });
   // The price of this attempt's instance, read once: cost is instance time at that price.
   if (instance.pricePerHour !== undefined && job.pricePerHour === undefined) t.set({ pricePerHour: instance.pricePerHour });
 

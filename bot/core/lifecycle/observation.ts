@@ -28,6 +28,8 @@ export interface InstanceView {
   state: InstanceState;
   instanceType?: string;
   spotRequestId?: string;
+  /** The instance's availability zone (`Placement.AvailabilityZone`). */
+  zone?: string;
   launchTime?: string;
   /** Current spot price of this instance's type in its zone, USD per hour, when known. */
   pricePerHour?: number;
@@ -52,7 +54,9 @@ export type AgentStatus = 'started' | 'finished' | 'interrupting' | 'rebalance';
  *   not sent; the request may not be visible yet).
  * - `instance`: the current attempt's instance (state `missing` when EC2 no longer lists it).
  * - `agent`: the agent script's notification (already authenticated and attempt-checked).
- * - `spotRequested` / `spotRequestFailed`: the outcome of our own `launch` effect.
+ * - `spotRequested` / `spotRequestFailed`: the outcome of our own `launch` effect: where it
+ *   launched (an instance, a spot request, or both), at what price, and the pools that refused it
+ *   for capacity first; or why it failed (with the refused pools when none had capacity).
  * - `callbackResult`: the outcome of one callback delivery try.
  * - `cancel`: a user asked.
  */
@@ -61,8 +65,8 @@ export type Observation =
   | { kind: 'spot'; request: SpotRequestView }
   | { kind: 'instance'; instance: InstanceView }
   | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string }
-  | { kind: 'spotRequested'; attempt: number; requestId: string; instanceId?: string }
-  | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean }
+  | { kind: 'spotRequested'; attempt: number; requestId?: string; instanceId?: string; pool?: LaunchPool; pricePerHour?: number; refused?: LaunchPool[] }
+  | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean; refused?: LaunchPool[] }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
   | { kind: 'cancel'; by: string };
 
@@ -73,15 +77,22 @@ export type Observation =
 /** Where an attempt's instance comes from: EC2's spot market, or on-demand at the full price. */
 export type Market = 'spot' | 'on-demand';
 
-/** A pool: an instance type, in one subnet (so one availability zone) when `subnetId` says which. */
+/**
+ * A pool: an instance type in one availability zone. The lifecycle names types only; the fleet
+ * expands them into its subnets' zones (`subnetId` picks one subnet, so one zone).
+ */
 export interface LaunchPool {
   instanceType: string;
+  zone?: string;
   subnetId?: string;
 }
 
 export type Effect =
-  /** Launch the attempt's instance in one of `pools` (best first); `clientToken` makes it idempotent. */
-  | { kind: 'launch'; jobId: string; attempt: number; market: Market; pools: LaunchPool[]; clientToken: string }
+  /**
+   * Launch the attempt's instance in one of `pools` (the job's preference order; the fleet orders
+   * them by price), `avoid` last; `clientToken` makes it idempotent.
+   */
+  | { kind: 'launch'; jobId: string; attempt: number; market: Market; pools: LaunchPool[]; avoid?: LaunchPool[]; clientToken: string }
   | { kind: 'cancelSpotRequest'; requestId: string }
   | { kind: 'terminateInstance'; instanceId: string }
   | { kind: 'sendCallback'; jobId: string; url: string; idempotencyKey: string; tryNumber: number }

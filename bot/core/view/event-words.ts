@@ -6,7 +6,7 @@
 import { describeSpotWait } from '../lifecycle/spot-status.js';
 import { formatUtc } from '../request/job-request.js';
 import { formatDuration } from '../duration.js';
-import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent } from '../job-event.js';
+import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent, type PoolRef } from '../job-event.js';
 import type { Job } from '../job.js';
 import { assertNever } from '../assert-never.js';
 
@@ -19,12 +19,23 @@ export function describeEvent(event: JobEvent): string {
     case 'requested':
       if (event.compute === 'local') return `starting on this machine (attempt ${event.attempt})`;
       return event.market === 'spot'
-        ? `spot request issued for ${event.pool.instanceType} (attempt ${event.attempt})`
+        ? `spot request issued for ${(event.instanceTypes ?? [event.pool.instanceType]).join(', ')} (attempt ${event.attempt})`
         : `on-demand ${event.pool.instanceType} instance requested (attempt ${event.attempt})`;
+
     case 'waiting':
-      return event.wait === 'capacity'
-        ? `waiting for spot capacity: ${describeSpotWait(event.statusCode, event.statusMessage)}`
-        : `spot request not placed yet: ${event.code} (${event.message}); retrying`;
+      switch (event.wait) {
+        case 'capacity':
+          return `waiting for spot capacity: ${describeSpotWait(event.statusCode, event.statusMessage)}`;
+        case 'launch-retry':
+          return `spot request not placed yet: ${event.code} (${event.message}); retrying`;
+        case 'pools-refused': {
+          const none = `no spot capacity in ${event.pools.map(describePool).join(', ')}`;
+          if (event.launchedIn) return `${none}; launched in ${describePool(event.launchedIn)} instead`;
+          return `${none}; trying again${event.retryInSeconds === undefined ? '' : ` in ${event.retryInSeconds} s`}`;
+        }
+        default:
+          return assertNever(event);
+      }
     case 'instance-type-changed':
       return `no ${event.from} capacity after ${event.afterSeconds} s; trying ${event.to}`;
     case 'launching':
@@ -98,6 +109,11 @@ function describeInterruption(interruption: InterruptionCause): string {
     default:
       return assertNever(interruption);
   }
+}
+
+/** "m7g.medium (us-west-2a)", or the type alone when the zone is not known. */
+export function describePool(pool: PoolRef): string {
+  return pool.zone ? `${pool.instanceType} (${pool.zone})` : pool.instanceType;
 }
 
 /** ", 14m" after a run's outcome when the container started. */

@@ -210,23 +210,104 @@ describe('decide: spot requests', () => {
     expect(decide(later.job, obs, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 1)).job.spotRequestId).toBeUndefined();
   });
 
-  test('EC2 refusing the call for capacity: the next type after a while, then fail when none can be had', () => {
+  test('every pool refused for capacity: say which, retry them all on a later tick, fail when none can be had for long', () => {
     const job = requested({ spotRequestId: undefined, spec: { instanceTypes: ['m7g.large', 'm6g.large'] } as Job['spec'] });
-    const refused: Observation = { kind: 'spotRequestFailed', attempt: 1, code: 'Unsupported', message: 'not offered in this zone', permanent: false, capacity: true };
+    const refused: Observation = {
+      kind: 'spotRequestFailed',
+      attempt: 1,
+      code: 'InsufficientInstanceCapacity',
+      message: 'no spot capacity in m7g.large/us-west-2a, m6g.large/us-west-2a',
+      permanent: false,
+      capacity: true,
+      refused: [
+        { instanceType: 'm7g.large', zone: 'us-west-2a', subnetId: 'subnet-1' },
+        { instanceType: 'm6g.large', zone: 'us-west-2a', subnetId: 'subnet-1' },
+      ],
+    };
     const first = decide(job, refused, at(0));
     expect(first.job).toMatchObject({ status: 'requested', instanceTypeIndex: 0, capacityRefusedSince: at(0).toISOString() });
-    // Retries keep the first refusal time, so the fallback comes even though each try resets requestedAt.
-    const again = decide(first.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds - 1));
-    expect(again.job.instanceTypeIndex).toBe(0);
-    const moved = decide(again.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds));
-    expect(moved.job).toMatchObject({ instanceTypeIndex: 1, attempt: 1 });
-    expect(moved.job.capacityRefusedSince).toBeUndefined();
-    expect(moved.effects).toContainEqual(expect.objectContaining({ kind: 'launch', pools: [{ instanceType: 'm6g.large' }] }));
-    const last = decide(moved.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10));
-    expect(last.job.status).toBe('requested');
-    const gaveUp = decide(last.job, refused, at(DEFAULT_TIMINGS.capacityFallbackSeconds + 10 + DEFAULT_TIMINGS.capacityGiveUpSeconds));
+    const said = first.job.events.at(-1)!;
+    expect(said).toMatchObject({ kind: 'waiting', wait: 'pools-refused', retryInSeconds: DEFAULT_TIMINGS.requestRetrySeconds });
+    expect(describeEvent(said)).toBe(`no spot capacity in m7g.large (us-west-2a), m6g.large (us-west-2a); trying again in ${DEFAULT_TIMINGS.requestRetrySeconds} s`);
+    // The next try launches every type again (the fleet walks all their pools), said once.
+    const retried = decide(first.job, { kind: 'tick' }, at(DEFAULT_TIMINGS.requestRetrySeconds));
+    expect(retried.effects).toContainEqual(expect.objectContaining({ kind: 'launch', pools: [{ instanceType: 'm7g.large' }, { instanceType: 'm6g.large' }] }));
+    const again = decide(retried.job, refused, at(DEFAULT_TIMINGS.requestRetrySeconds));
+    expect(again.effects).toEqual([]);
+    expect(again.job.capacityRefusedSince).toBe(at(0).toISOString());
+    const gaveUp = decide(again.job, refused, at(DEFAULT_TIMINGS.capacityGiveUpSeconds));
     expect(gaveUp.job.status).toBe('failed');
-    expect(jobReason(gaveUp.job)).toContain('EC2 could not place any of the instance types (m7g.large, m6g.large): Unsupported');
+    expect(jobReason(gaveUp.job)).toContain('EC2 could not place any of the instance types (m7g.large, m6g.large): InsufficientInstanceCapacity');
+  });
+
+  test('a launch lists every remaining instance type; the words name them', () => {
+    const job = makeJob({ spec: { instanceTypes: ['m7g.medium', 'm6g.medium', 't4g.medium'] } });
+    const d = decide(job, { kind: 'tick' }, at(0));
+    expect(d.effects).toContainEqual(
+      expect.objectContaining({ kind: 'launch', pools: [{ instanceType: 'm7g.medium' }, { instanceType: 'm6g.medium' }, { instanceType: 't4g.medium' }] }),
+    );
+    expect(describeEvent(d.job.events.at(-1)!)).toBe('spot request issued for m7g.medium, m6g.medium, t4g.medium (attempt 1)');
+  });
+
+  test('launched without a spot request: instance, type, zone and price recorded at once, no relaunch on tick', () => {
+    const job = requested({ spotRequestId: undefined, spec: { instanceTypes: ['m7g.medium', 'm6g.medium'] } as Job['spec'] });
+    const launched = decide(
+      job,
+      { kind: 'spotRequested', attempt: 1, instanceId: 'i-7', pool: { instanceType: 'm6g.medium', zone: 'us-west-2b', subnetId: 'subnet-2' }, pricePerHour: 0.0123 },
+      at(1),
+    );
+    expect(launched.job).toMatchObject({ instanceId: 'i-7', instanceType: 'm6g.medium', zone: 'us-west-2b', pricePerHour: 0.0123 });
+    expect(launched.job.spotRequestId).toBeUndefined();
+    expect(launched.job.events.filter((e) => 'wait' in e && e.wait === 'pools-refused')).toEqual([]);
+    // Long after the retry interval: the instance is known, so nothing is launched again.
+    expect(kinds(decide(launched.job, { kind: 'tick' }, at(10 * DEFAULT_TIMINGS.requestRetrySeconds)).effects)).not.toContain('launch');
+    // Before the change the job relaunched here: the same observation twice changes nothing.
+    expect(decide(launched.job, { kind: 'spotRequested', attempt: 1, instanceId: 'i-7', pool: { instanceType: 'm6g.medium', zone: 'us-west-2b' } }, at(2)).job).toEqual(launched.job);
+    const seen = decide(launched.job, { kind: 'instance', instance: { instanceId: 'i-7', jobId: job.id, attempt: 1, state: 'running', zone: 'us-west-2b' } }, at(3));
+    expect(seen.job.status).toBe('launching');
+  });
+
+  test('launched after pools refused: one event says where it had no capacity and where it went instead', () => {
+    const job = requested({ spotRequestId: undefined });
+    const d = decide(
+      job,
+      {
+        kind: 'spotRequested',
+        attempt: 1,
+        instanceId: 'i-8',
+        requestId: 'sir-8',
+        pool: { instanceType: 'm6g.medium', zone: 'us-west-2b', subnetId: 'subnet-2' },
+        refused: [
+          { instanceType: 'm7g.medium', zone: 'us-west-2a', subnetId: 'subnet-1' },
+          { instanceType: 'm7g.medium', zone: 'us-west-2b', subnetId: 'subnet-2' },
+        ],
+      },
+      at(1),
+    );
+    expect(d.job).toMatchObject({ spotRequestId: 'sir-8', instanceId: 'i-8' });
+    const events = d.job.events.filter((e) => 'wait' in e && e.wait === 'pools-refused');
+    expect(events).toHaveLength(1);
+    expect(describeEvent(events[0]!)).toBe('no spot capacity in m7g.medium (us-west-2a), m7g.medium (us-west-2b); launched in m6g.medium (us-west-2b) instead');
+    expect(d.effects.filter((e) => e.kind === 'notify')).toHaveLength(1);
+  });
+
+  test('the attempt after an interruption avoids the interrupted pool', () => {
+    const job = running({ instanceType: 'm7g.medium', zone: 'us-west-2a', spec: { instanceTypes: ['m7g.medium', 'm6g.medium'] } as Job['spec'] });
+    const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(10));
+    expect(d.job).toMatchObject({ attempt: 2, status: 'requested', avoidPools: [{ instanceType: 'm7g.medium', zone: 'us-west-2a' }] });
+    expect(d.job.zone).toBeUndefined();
+    expect(d.effects).toContainEqual(expect.objectContaining({ kind: 'launch', attempt: 2, avoid: [{ instanceType: 'm7g.medium', zone: 'us-west-2a' }] }));
+    // A retry of that launch avoids it too; a fresh due attempt (a new job) avoids nothing.
+    const retried = decide({ ...d.job, requestedAt: at(10).toISOString() }, { kind: 'tick' }, at(10 + DEFAULT_TIMINGS.requestRetrySeconds));
+    expect(retried.effects).toContainEqual(expect.objectContaining({ kind: 'launch', attempt: 2, avoid: [{ instanceType: 'm7g.medium', zone: 'us-west-2a' }] }));
+    const fresh = decide(makeJob(), { kind: 'tick' }, at(0));
+    expect(fresh.effects.find((e) => e.kind === 'launch')).not.toHaveProperty('avoid');
+  });
+
+  test('the zone of an adopted instance is recorded from its description', () => {
+    const job = requested({ spotRequestId: undefined });
+    const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-5', jobId: job.id, attempt: 1, state: 'pending', instanceType: 't3.micro', zone: 'us-west-2c' } }, at(2));
+    expect(d.job).toMatchObject({ instanceId: 'i-5', zone: 'us-west-2c', status: 'launching' });
   });
 
   test('bad-parameters and system-error fail with the reason', () => {
@@ -346,13 +427,34 @@ const obsArb: fc.Arbitrary<Observation> = fc.oneof(
     // it carries neither a status code nor an instance.
     .map((r): Observation => ({ kind: 'spot', request: r.state === 'missing' ? { requestId: r.requestId, attempt: r.attempt, state: 'missing' } : { ...r } })),
   fc
-    .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
+    .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3', 'i-4'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
     .map((r): Observation => ({ kind: 'instance', instance: r })),
   fc
     .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const, 'rebalance' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) })
     .map((r): Observation => ({ kind: 'agent', ...r })),
-  fc.record({ attempt: fc.integer({ min: 0, max: 5 }), requestId: fc.constantFrom('sir-1', 'sir-4'), instanceId: fc.option(fc.constant('i-4'), { nil: undefined }) }).map((r): Observation => ({ kind: 'spotRequested', ...r })),
-  fc.record({ attempt: fc.integer({ min: 0, max: 5 }), permanent: fc.boolean() }).map((r): Observation => ({ kind: 'spotRequestFailed', code: 'X', message: 'x', ...r })),
+  fc
+    .record({
+      attempt: fc.integer({ min: 0, max: 5 }),
+      requestId: fc.option(fc.constantFrom('sir-1', 'sir-4'), { nil: undefined }),
+      instanceId: fc.option(fc.constantFrom('i-4', 'i-5'), { nil: undefined }),
+      zone: fc.constantFrom('us-west-2a', 'us-west-2b'),
+      price: fc.option(fc.constantFrom(0.01, 0.02), { nil: undefined }),
+      refused: fc.boolean(),
+    })
+    .map(
+      (r): Observation => ({
+        kind: 'spotRequested',
+        attempt: r.attempt,
+        ...(r.requestId !== undefined && { requestId: r.requestId }),
+        ...(r.instanceId !== undefined && { instanceId: r.instanceId }),
+        pool: { instanceType: 'm7g.large', zone: r.zone },
+        ...(r.price !== undefined && { pricePerHour: r.price }),
+        ...(r.refused && { refused: [{ instanceType: 't3.micro', zone: 'us-west-2a' }] }),
+      }),
+    ),
+  fc
+    .record({ attempt: fc.integer({ min: 0, max: 5 }), permanent: fc.boolean(), capacity: fc.boolean() })
+    .map((r): Observation => ({ kind: 'spotRequestFailed', code: r.capacity ? 'InsufficientInstanceCapacity' : 'X', message: 'x', ...r, ...(r.capacity && { refused: [{ instanceType: 't3.micro', zone: 'us-west-2a' }] }) })),
   fc.record({ tryNumber: fc.integer({ min: 1, max: 3 }), ok: fc.boolean(), permanent: fc.boolean() }).map((r): Observation => ({ kind: 'callbackResult', ...r })),
 );
 
