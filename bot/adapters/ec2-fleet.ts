@@ -1,3 +1,4 @@
+// Just over 300 lines: the Fleet class itself; pool order, the RunInstances call and EC2 views are already beside it.
 /**
  * The `Fleet` port on EC2: one-time spot instances launched with RunInstances, walking the job's
  * pools cheapest first (bot/adapters/ec2-pools.ts orders them), observed in bulk by tag.

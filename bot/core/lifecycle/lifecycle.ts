@@ -1,3 +1,4 @@
+// Just over 300 lines: `decide` and the handler of each observation for an active job read best as one table.
 /**
  * The job lifecycle as one pure function: `decide(job, observation, now)` returns the job's next
  * state and the effects the engine must run. Nothing here does I/O or reads the clock.
