@@ -72,8 +72,9 @@ async function main(argv: string[]): Promise<void> {
       pollSeconds: config.pollSeconds,
       compute: config.compute,
       // Stable across restarts of this host's bot: a restarted process takes its own lease back at
-      // once instead of waiting out the dead one (two replicas on one host differ by port).
-      holderId: `${hostname()}:${config.port}`,
+      // once instead of waiting out the dead one (two replicas on one host differ by port; port 0,
+      // any free port, says nothing about the process, so it gets the engine's random holder).
+      holderId: config.port === 0 ? undefined : `${hostname()}:${config.port}`,
     }),
   );
   const http = buildHttpServer({
