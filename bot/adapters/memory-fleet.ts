@@ -10,6 +10,10 @@ export class MemoryFleet implements Fleet {
   readonly requests = new Map<string, SpotRequestView & { userData: string; clientToken: string }>();
   readonly instances = new Map<string, InstanceView>();
   readonly calls: { op: string; id: string }[] = [];
+  /** Every plan `launch` was given, in order (what the engine asked for, pools and `avoid` included). */
+  readonly plans: LaunchPlan[] = [];
+  /** The zone the twin reports for every launch, as EC2 names the zone of the pool it used. */
+  zone = 'memory-1a';
   /** When set, `launch` throws it once (then clears). */
   failNextRequest: Error | undefined;
   /** When false, requests stay `open`/`pending-fulfillment` until `fulfil` is called. */
@@ -19,6 +23,7 @@ export class MemoryFleet implements Fleet {
   private sequence = 0;
 
   async launch(launch: LaunchPlan): Promise<Launched> {
+    this.plans.push(structuredClone(launch));
     if (this.failNextRequest) {
       const err = this.failNextRequest;
       this.failNextRequest = undefined;
@@ -46,7 +51,7 @@ export class MemoryFleet implements Fleet {
     return {
       requestId: request.requestId,
       ...(request.instanceId !== undefined && { instanceId: request.instanceId }),
-      pool: { instanceType: request.instanceType ?? 't3.micro' },
+      pool: { instanceType: request.instanceType ?? 't3.micro', zone: this.zone },
       ...(this.pricePerHour !== undefined && request.instanceId !== undefined && { pricePerHour: this.pricePerHour }),
       refused: [],
     };

@@ -128,6 +128,11 @@ describe('engine', () => {
     expect(first).toMatch(/^i-\d{8}$/);
     expect(second.instanceId).toMatch(/^i-\d{8}$/);
     expect(second.instanceId).not.toBe(first);
+    // The engine hands the fleet every remaining type, and the lost pool to try last.
+    expect(w.fleet.plans.map((p) => ({ attempt: p.attempt, pools: p.pools, avoid: p.avoid }))).toEqual([
+      { attempt: 1, pools: [{ instanceType: 't3.micro' }], avoid: undefined },
+      { attempt: 2, pools: [{ instanceType: 't3.micro' }], avoid: [{ instanceType: 't3.micro', zone: 'memory-1a' }] },
+    ]);
 
     w.fleet.setInstanceState(second.instanceId!, 'terminated');
     await w.engine.reconcileOnce();
