@@ -3,30 +3,14 @@
  * retried by the SDK's adaptive strategy (a capacity refusal is not: see ec2-fleet.test.ts).
  */
 import { RunInstancesCommand, type _InstanceType } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createEc2Client, DEFAULT_MAX_ATTEMPTS } from '../../bot/adapters/aws-clients.js';
-import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
-import { startMoto, type Moto } from '../harness/moto.js';
+import { motoBehindFaultProxy } from '../harness/fault-proxy.js';
 
-let moto: Moto;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startFaultProxy(moto.endpoint);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await moto?.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  proxy.clearRules();
-  proxy.resetCounts();
-});
+const world = motoBehindFaultProxy();
 
 function botClient() {
-  const { endpoint, region, credentials } = proxy.clientConfig;
+  const { endpoint, region, credentials } = world.proxy.clientConfig;
   return createEc2Client({ endpoint, region, credentials, ec2RateLimit: false });
 }
 
@@ -36,11 +20,11 @@ const runOne = (instanceType: string) =>
 describe('the EC2 client', () => {
   test('throttling and server faults are still retried by the SDK', async () => {
     expect(DEFAULT_MAX_ATTEMPTS).toBeGreaterThan(2);
-    proxy.inject({ service: 'ec2', action: 'RunInstances', fault: { kind: 'throttle' }, times: 1 });
-    proxy.inject({ service: 'ec2', action: 'RunInstances', fault: { kind: 'unavailable' }, times: 1 });
+    world.proxy.inject({ service: 'ec2', action: 'RunInstances', fault: { kind: 'throttle' }, times: 1 });
+    world.proxy.inject({ service: 'ec2', action: 'RunInstances', fault: { kind: 'unavailable' }, times: 1 });
     const out = await runOne('m6g.medium');
     expect(out.Instances).toHaveLength(1);
-    expect(proxy.count({ action: 'RunInstances', outcome: 'refused' })).toBe(2);
-    expect(proxy.count({ action: 'RunInstances', outcome: 'forwarded' })).toBe(1);
+    expect(world.proxy.count({ action: 'RunInstances', outcome: 'refused' })).toBe(2);
+    expect(world.proxy.count({ action: 'RunInstances', outcome: 'forwarded' })).toBe(1);
   }, 30_000);
 });

@@ -565,8 +565,7 @@ describe('no capacity: the fault proxy in front of moto refuses pools', () => {
   }
 
   test('the first pool has none: the same launch lands in the next pool at once, says which refused, and remembers it', async () => {
-    proxy.clearRules();
-    proxy.resetCounts();
+    proxy.reset();
     proxy.refuseCapacity({ instanceType: 'm7g.medium', availabilityZone: 'us-west-2a' });
     const f = fleet();
     const started = performance.now();
@@ -591,8 +590,7 @@ describe('no capacity: the fault proxy in front of moto refuses pools', () => {
   });
 
   test('no pool has any: a capacity LaunchError that names every pool', async () => {
-    proxy.clearRules();
-    proxy.resetCounts();
+    proxy.reset();
     proxy.refuseCapacity({ instanceType: 'm7g.medium' });
     proxy.refuseCapacity({ instanceType: 'm6g.medium' });
     const err = await fleet().launch(launch('job-none', 1, { pools })).catch((e: unknown) => e);

@@ -78,8 +78,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await moto.reset();
-  proxy.clearRules();
-  proxy.resetCounts();
+  proxy.reset();
 });
 
 describe('requests no rule touches', () => {

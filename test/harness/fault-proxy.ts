@@ -43,7 +43,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { TEST_CREDENTIALS, TEST_REGION } from './moto.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from './moto.js';
 
 export const ProxiedService = { Ec2: 'ec2', DynamoDb: 'dynamodb', Other: 'other' } as const;
 export type ProxiedService = (typeof ProxiedService)[keyof typeof ProxiedService];
@@ -150,6 +151,8 @@ export interface FaultProxy {
   readonly requests: readonly ProxiedRequestRecord[];
   count(filter?: CountFilter): number;
   resetCounts(): void;
+  /** Clears the rules and the counts: a fresh proxy for the next test. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -555,6 +558,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     return handleOf(rule);
   }
 
+  function clearRules(): void {
+    for (const { rule } of [...faultRules, ...delayRules]) rule.cleared = true;
+    faultRules.length = 0;
+    delayRules.length = 0;
+  }
+
   return {
     endpoint,
     clientConfig: { endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 },
@@ -573,20 +582,54 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       delayRules.push({ rule, ms });
       return handleOf(rule);
     },
-    clearRules() {
-      for (const { rule } of [...faultRules, ...delayRules]) rule.cleared = true;
-      faultRules.length = 0;
-      delayRules.length = 0;
-    },
+    clearRules,
     get requests() { return log; },
     count(filter = {}) {
       return log.filter((r) => (filter.service === undefined || r.service === filter.service) && (filter.action === undefined || r.action === filter.action) && (filter.outcome === undefined || r.outcome === filter.outcome)).length;
     },
     resetCounts() { log.length = 0; },
+    reset() {
+      clearRules();
+      log.length = 0;
+    },
     async close() {
       for (const client of zoneClients.values()) client.destroy();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A moto server behind a fault proxy for the whole test file: started before its tests, stopped
+ * after, and reset before each test (moto's state, the proxy's rules and counts). Read `moto`
+ * and `proxy` inside hooks and tests, once they have started.
+ */
+export function motoBehindFaultProxy(): { readonly moto: Moto; readonly proxy: FaultProxy } {
+  let moto: Moto | undefined;
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto?.reset();
+    proxy?.reset();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started yet: read it inside a hook or a test`);
+    return value;
+  };
+  return {
+    get moto() {
+      return started(moto, 'moto');
+    },
+    get proxy() {
+      return started(proxy, 'the fault proxy');
     },
   };
 }
