@@ -16,6 +16,7 @@ import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
 import { DynamoJobStore } from './adapters/dynamo-store.js';
 import { Ec2Fleet } from './adapters/ec2-fleet.js';
 import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
+import { lockDataDir } from './adapters/data-dir-lock.js';
 import { checkContainerEngine, containerEnvFrom, detectContainerCli, NO_CONTAINER_CLI_MESSAGE } from './adapters/container-engine.js';
 import { LocalFleet } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
@@ -36,6 +37,12 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--check-config')) {
     process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
     return;
+  }
+  // The embedded store and the local runs belong to one process: a second start says who has them.
+  if (usesDataDir(config)) {
+    const lock = lockDataDir(config.dataDir);
+    // Every exit but SIGKILL gives it up; after SIGKILL the next start takes the dead pid's lock over.
+    process.once('exit', () => lock.release());
   }
   // The terminal surface owns stdout: the JSON log goes to a file there.
   const logFile = config.chat === 'terminal' ? join(config.dataDir, 'sched.log') : undefined;
@@ -71,10 +78,7 @@ async function main(argv: string[]): Promise<void> {
       publicUrl: config.publicUrl,
       pollSeconds: config.pollSeconds,
       compute: config.compute,
-      // Stable across restarts of this host's bot: a restarted process takes its own lease back at
-      // once instead of waiting out the dead one (two replicas on one host differ by port; port 0,
-      // any free port, says nothing about the process, so it gets the engine's random holder).
-      holderId: config.port === 0 ? undefined : `${hostname()}:${config.port}`,
+      holderId: leaseHolder(config),
     }),
   );
   const http = buildHttpServer({
@@ -263,6 +267,22 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     instanceProfile: config.spot.instanceProfile,
     logger: logger.child({ component: 'ec2' }),
   });
+}
+
+/** Whether this process keeps state under the data folder: the embedded store, or local runs. */
+function usesDataDir(config: Config): boolean {
+  return config.store === 'embedded' || config.compute === 'local';
+}
+
+/**
+ * Who holds the reconcile lease. Stable across restarts, so a restarted process takes its own
+ * lease back at once instead of waiting out the dead one: the embedded store has one owner (the
+ * data-folder lock says so), and two replicas on one host differ by port. Port 0, any free port,
+ * says nothing about the process, so it gets the engine's random holder.
+ */
+function leaseHolder(config: Config): string | undefined {
+  if (config.store === 'embedded') return 'embedded';
+  return config.port === 0 ? undefined : `${hostname()}:${config.port}`;
 }
 
 /** The embedded default's HMAC secret: generated once, kept (owner-only) under the data dir. */

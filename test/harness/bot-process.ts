@@ -15,6 +15,8 @@ export interface BotProcess {
   stderr: string[];
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILLs the bot's whole process group (a crash) and waits for it to be gone. */
+  crash(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -89,6 +91,15 @@ export async function startBot(env: Record<string, string>, opts: StartBotOption
     port,
     logs,
     stderr,
+    async crash() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       try {
