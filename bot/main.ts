@@ -3,9 +3,9 @@
  * step a function here. The only place that reads process.env or constructs SDK clients.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
 import { loadConfig, maskConfig, type Config } from './config.js';
@@ -92,7 +92,10 @@ async function main(argv: string[]): Promise<void> {
     ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),
   });
 
-  await http.listen({ port: config.port, host: config.host });
+  await http.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new Error(`port ${config.port} is in use by another program: set SCHED_PORT to a free port (or 0 for any)`);
+  });
   await engine.start();
   await scheduler.start();
   const shutdown = shutdownOnSignals(
@@ -136,7 +139,7 @@ function openLogger(config: Config, logFile: string | undefined): Logger {
   }
   return pino(
     { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
-    logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : undefined,
+    logFile ? ownerOnlyLog(logFile) : undefined,
   );
 }
 
@@ -267,6 +270,14 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     instanceProfile: config.spot.instanceProfile,
     logger: logger.child({ component: 'ec2' }),
   });
+}
+
+/** The log of the terminal mode: owner-only, like the folder it is in (an older 0644 one is tightened). */
+function ownerOnlyLog(path: string): pino.DestinationStream {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const destination = pino.destination({ dest: path, sync: true, mode: 0o600 });
+  chmodSync(path, 0o600);
+  return destination;
 }
 
 /** Whether this process keeps state under the data folder: the embedded store, or local runs. */
