@@ -60,6 +60,37 @@ export function handleHttpError(thrown: unknown, request: FastifyRequest, reply:
   return sendError(reply, 500, 'internal', 'internal error; the details are in the server log');
 }
 
-export function handleUnknownRoute(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendError(reply, 404, 'no_route', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`);
+/**
+ * The answer for a request no route takes: 405 with `Allow` when the path exists under other
+ * methods (`allowed` lists them), else 404.
+ */
+export function handleUnknownRoute(request: FastifyRequest, reply: FastifyReply, allowed: readonly string[] = []): FastifyReply {
+  const path = request.url.split('?')[0] ?? '';
+  if (allowed.length > 0) {
+    void reply.header('allow', allowed.join(', '));
+    return sendError(reply, 405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+  }
+  return sendError(reply, 404, 'no_route', `no route ${request.method} ${path}`);
+}
+
+/**
+ * The routes an app serves, collected as they are added, so an unknown method on a known path
+ * can be told from an unknown path. Patterns are fastify's (`/v1/jobs/:id`).
+ */
+export class RouteTable {
+  private readonly routes: { pattern: RegExp; method: string }[] = [];
+
+  add(url: string, methods: string | string[]): void {
+    const pattern = new RegExp(`^${url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : escapeRegExp(part))).join('/')}$`);
+    for (const method of [methods].flat()) this.routes.push({ pattern, method });
+  }
+
+  /** The methods served on this path, in the order they were added. */
+  methodsFor(path: string): string[] {
+    return [...new Set(this.routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { JobDefaults } from '../core/request/job-request.js';
 import type { Clock, JobService } from '../ports.js';
-import { handleHttpError, handleUnknownRoute } from './error-replies.js';
+import { handleHttpError, handleUnknownRoute, RouteTable } from './error-replies.js';
 import { registerHealthRoutes } from './health.js';
 import { registerNotificationRoutes } from './notifications.js';
 import { REST_BODY_LIMIT_BYTES, registerRestApi } from './rest-api.js';
@@ -68,7 +68,9 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   });
 
   app.setErrorHandler((error, request, reply) => handleHttpError(error, request, reply));
-  app.setNotFoundHandler(handleUnknownRoute);
+  const routes = new RouteTable();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.setNotFoundHandler((request, reply) => handleUnknownRoute(request, reply, routes.methodsFor(request.url.split('?')[0] ?? '')));
 
   // Each group in its own encapsulated scope: the notification route's permissive body parser
   // and the API's token hook must not leak into the other routes.

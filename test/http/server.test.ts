@@ -549,6 +549,18 @@ describe('REST API v1: refused input', () => {
     expect(res.statusCode).toBe(404);
     expect(expectErrorShape(res.body, 'no_route').message).toBe('no route GET /v2/jobs');
   });
+
+  it('answers a known path under a method it does not serve with 405 and Allow', async () => {
+    const one = await app.inject({ method: 'PATCH', url: '/v1/jobs/j-abc?x=1' });
+    expect(one.statusCode).toBe(405);
+    expect(one.headers.allow).toBe('GET, HEAD, PUT, DELETE');
+    expect(expectErrorShape(one.body, 'method_not_allowed').message).toBe('PATCH is not allowed on /v1/jobs/j-abc; use GET, HEAD, PUT, DELETE');
+    const all = await app.inject({ method: 'DELETE', url: '/v1/jobs' });
+    expect(all.statusCode).toBe(405);
+    expect(all.headers.allow).toBe('POST, GET, HEAD');
+    // Deeper than any route is still an unknown path.
+    expect((await app.inject({ method: 'PATCH', url: '/v1/jobs/j-abc/x' })).statusCode).toBe(404);
+  });
 });
 
 describe('PUT /v1/notifications/:jobId', () => {
