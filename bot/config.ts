@@ -130,6 +130,22 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 /** Secrets shorter than this are refused: they are HMAC keys and bearer tokens. */
 export const MIN_SECRET_LENGTH = 32;
 
+/** Variables whose values are never echoed in a problem. */
+const SECRET_VARIABLES = new Set(['SCHED_SECRET', 'SCHED_API_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET']);
+
+/** One problem in words, with the value it was given (unless secret or already shown). */
+function problemWords(issue: z.core.$ZodIssue, name: string, value: string | undefined): string {
+  const words =
+    issue.code === 'invalid_value'
+      ? `must be one of ${issue.values
+          .filter((option) => option !== '')
+          .map((option) => JSON.stringify(option))
+          .join(', ')}`
+      : issue.message;
+  if (SECRET_VARIABLES.has(name) || words.includes(', got ')) return words;
+  return `${words}, got ${JSON.stringify(value ?? '')}`;
+}
+
 export function loadConfig(env: Record<string, string | undefined>, opts: { stdinIsTTY: boolean }): ConfigResult {
   // Field by field, so a bad value in one variable does not hide the problems of the others.
   const problems: string[] = [];
@@ -139,7 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
     if (result.success) {
       values[name] = result.data;
     } else {
-      problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+      problems.push(...result.error.issues.map((issue) => `${name}: ${problemWords(issue, name, env[name])}`));
       values[name] = (schema as z.ZodType).safeParse(undefined).data;
     }
   }

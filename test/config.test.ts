@@ -44,6 +44,24 @@ describe('configuration', () => {
     }
   });
 
+  test('every problem shows the value it was given, except a secret\'s', () => {
+    const result = loadConfig(
+      { SCHED_COMPUTE: 'foo', SCHED_TABLE: 'a b', SCHED_LOG_LEVEL: 'loud', SCHED_PORT: 'abc', SCHED_SECRET: 'short-secret-value' },
+      { stdinIsTTY: false },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        'SCHED_COMPUTE: must be one of "ec2", "local", got "foo"',
+        'SCHED_TABLE: must be a DynamoDB table name, got "a b"',
+        'SCHED_LOG_LEVEL: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+        'SCHED_PORT: must be a whole number from 0 to 65535, got "abc"',
+      ]),
+    );
+    expect(result.problems.join('\n')).not.toContain('short-secret-value');
+  });
+
   test('masking shows whether a secret is set, never its value', () => {
     const result = loadConfig({ ...AWS, SCHED_API_TOKEN: 't'.repeat(40), SLACK_BOT_TOKEN: 'xoxb-secret-value', SLACK_SIGNING_SECRET: 'sign-secret' }, { stdinIsTTY: false });
     if (!result.ok) throw new Error(result.problems.join());
