@@ -215,9 +215,9 @@ describe('renderJobEvent', () => {
     if (!event) throw new Error('no event');
     const message = renderJobEvent(view, event);
     expectValidMessage(message);
-    expect(message.text).toBe('nightly-etl: succeeded (exit 0, 14m) · exit code 0 · ran 14m · cost $0.03');
+    expect(message.text).toBe('nightly-etl: succeeded (exit 0, 14m) · cost $0.03');
     expect(blockTexts(message.blocks)).toEqual([
-      ':white_check_mark: succeeded (exit 0, 14m) · exit code 0 · ran 14m · cost $0.03',
+      ':white_check_mark: succeeded (exit 0, 14m) · cost $0.03',
       '10:19:00 UTC',
       '`j-succeeded`',
     ]);

@@ -35,7 +35,7 @@ describe('TerminalNotifier', () => {
     expect(printed).toEqual([
       [
         '10:07:00 UTC  j-done etl  ▶ container started (attempt 1)',
-        '10:21:00 UTC  j-done etl  ✓ succeeded (exit 0, 14m) · exit code 0 · ran 14m',
+        '10:21:00 UTC  j-done etl  ✓ succeeded (exit 0, 14m)',
         'Output of etl  j-done',
         '  │ one',
         '  │ two',

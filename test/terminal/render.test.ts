@@ -46,7 +46,7 @@ describe('renderJobEventLine, status, logs', () => {
     const view = jobView(jobInStatus(JobStatus.Succeeded), NOW);
     const event = view.events[0];
     if (!event) throw new Error('no event');
-    expect(renderJobEventLine(view, event)).toBe('10:19:00 UTC  j-succeeded nightly-etl  ✓ succeeded (exit 0, 14m) · exit code 0 · ran 14m · cost $0.03');
+    expect(renderJobEventLine(view, event)).toBe('10:19:00 UTC  j-succeeded nightly-etl  ✓ succeeded (exit 0, 14m) · cost $0.03');
   });
 
   it('shows recent events and the end of the output in status', () => {

@@ -148,18 +148,19 @@ function eventTime(iso: string, now: Date): string {
 }
 
 /**
- * The facts that close a job — exit code, run time, cost — for the event that ended it, so the
- * thread's last line reads "succeeded (exit 0, 14m) · $0.03" on every surface.
+ * The facts that close a job — exit code, run time, cost — for the event that ended it, each
+ * once: what the event's words already say ("succeeded (exit 0, 14m)") is not repeated, so the
+ * thread's last line reads "succeeded (exit 0, 14m) · cost $0.03" on every surface.
  */
 export function closingFacts(view: JobView, event: ViewEvent): string[] {
   if (event.kind !== 'succeeded' && event.kind !== 'failed' && event.kind !== 'cancelled') return [];
-  const wanted: Record<string, (value: string) => string> = {
-    'Exit code': (value) => `exit code ${value}`,
-    Duration: (value) => `ran ${value}`,
-    Cost: (value) => `cost ${value}`,
+  const wanted: Record<string, { said: (value: string) => boolean; words: (value: string) => string }> = {
+    'Exit code': { said: (value) => event.text.includes(`exit ${value}`) || event.text.includes(`code ${value}`), words: (value) => `exit code ${value}` },
+    Duration: { said: (value) => event.text.includes(`, ${value}`), words: (value) => `ran ${value}` },
+    Cost: { said: () => false, words: (value) => `cost ${value}` },
   };
   return view.fields.flatMap((field) => {
-    const describe = wanted[field.label];
-    return describe ? [describe(field.value)] : [];
+    const fact = wanted[field.label];
+    return fact && !fact.said(field.value) ? [fact.words(field.value)] : [];
   });
 }

@@ -183,8 +183,16 @@ describe('formatUsd and closingFacts', () => {
     const view = jobView(jobInStatus(JobStatus.Succeeded), NOW);
     const ended = view.events.find((event) => event.kind === 'succeeded');
     if (!ended) throw new Error('fixture has no succeeded event');
-    expect(closingFacts(view, ended)).toEqual(['exit code 0', 'ran 14m', 'cost $0.03']);
+    expect(closingFacts(view, { ...ended, text: 'succeeded' })).toEqual(['exit code 0', 'ran 14m', 'cost $0.03']);
     expect(closingFacts(view, { ...ended, kind: 'started' })).toEqual([]);
+  });
+
+  it('does not repeat what the event already says', () => {
+    const view = jobView(jobInStatus(JobStatus.Succeeded), NOW);
+    const ended = view.events.find((event) => event.kind === 'succeeded');
+    if (!ended) throw new Error('fixture has no succeeded event');
+    expect(closingFacts(view, { ...ended, text: 'succeeded (exit 0, 14m)' })).toEqual(['cost $0.03']);
+    expect(closingFacts(view, { ...ended, kind: 'failed', text: 'failed: the container exited with code 0, 14m' })).toEqual(['cost $0.03']);
   });
 });
 
