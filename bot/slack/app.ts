@@ -41,6 +41,18 @@ export interface SlackSurface extends ChatSurface {
   eventsListener?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
+/**
+ * What the owner of a job is told when Slack refuses its updates for good. Only "not in the
+ * channel" is fixed by an invitation; anything else is named as it is.
+ */
+export function undeliverableText(jobId: string, error: string): string {
+  const follow = `It runs anyway: follow it with \`/sched status ${jobId}\``;
+  if (error === 'not_in_channel' || error === 'channel_not_found') {
+    return `I am not a member of this channel, so job ${jobId} cannot post its updates here. ${follow}, and invite me (\`/invite @sched\`) to see the next jobs live.`;
+  }
+  return `Slack refused the updates of job ${jobId} here (${error}). ${follow}.`;
+}
+
 export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
   const log = opts.logger;
   const clock = opts.clock ?? systemClock;
@@ -74,8 +86,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
     saveMessageRef: opts.saveMessageRef,
     clock,
     onUndeliverable: (job, error) => {
-      const why = error === 'not_in_channel' || error === 'channel_not_found' ? 'I am not a member of this channel' : `Slack refused my message (${error})`;
-      const text = `${why}, so job ${job.id} cannot post its updates here. It runs anyway: follow it with \`/sched status ${job.id}\`, and invite me (\`/invite @sched\`) to see the next jobs live.`;
+      const text = undeliverableText(job.id, error);
       void responders.tell(job.id, text).catch((err: unknown) => log.warn({ err, jobId: job.id }, 'could not tell the owner that the channel refuses the bot'));
     },
     render: {

@@ -15,6 +15,9 @@ export type CallFailure =
   /** Slack or the network failed this time; the same call may succeed later. */
   | { kind: 'transient'; error: string };
 
+/** Slack counts Retry-After on its own clock in whole seconds; a little slack avoids a repeat 429. */
+export const RETRY_AFTER_MARGIN_MS = 50;
+
 const RATE_LIMITED = 'slack_webapi_rate_limited_error';
 const PLATFORM_ERROR = 'slack_webapi_platform_error';
 const HTTP_ERROR = 'slack_webapi_http_error';
@@ -25,14 +28,21 @@ const TRANSIENT_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'fatal_error',
   'service_unavailable',
   'request_timeout',
-  'ratelimited',
   'team_added_to_org',
 ]);
 
+/**
+ * Platform errors (HTTP 200, `ok: false`) that mean "too many calls", with no Retry-After to go by:
+ * `chat.postMessage` documents `rate_limited` (posting faster than about one message per second
+ * per channel); `ratelimited` is the 429 spelling, seen in a body. Paced, never dropped.
+ */
+const RATE_LIMITED_PLATFORM_ERRORS: ReadonlySet<string> = new Set(['rate_limited', 'ratelimited']);
+
+/** How long a channel waits after a rate-limit error that names no Retry-After. */
+export const PLATFORM_RATE_LIMIT_PAUSE_MS = 1000 + RETRY_AFTER_MARGIN_MS;
+
 const MESSAGE_GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message']);
 
-/** Slack counts Retry-After on its own clock in whole seconds; a little slack avoids a repeat 429. */
-export const RETRY_AFTER_MARGIN_MS = 50;
 
 export function classifyCallFailure(thrown: unknown): CallFailure {
   const err = (thrown ?? {}) as { code?: unknown; retryAfter?: unknown; data?: { error?: unknown }; statusCode?: unknown; message?: unknown };
@@ -42,6 +52,7 @@ export function classifyCallFailure(thrown: unknown): CallFailure {
   if (err.code === PLATFORM_ERROR) {
     const error = typeof err.data?.error === 'string' ? err.data.error : 'unknown_error';
     if (MESSAGE_GONE_ERRORS.has(error)) return { kind: 'message-gone', error };
+    if (RATE_LIMITED_PLATFORM_ERRORS.has(error)) return { kind: 'rate-limited', retryAfterMs: PLATFORM_RATE_LIMIT_PAUSE_MS };
     return TRANSIENT_PLATFORM_ERRORS.has(error) ? { kind: 'transient', error } : { kind: 'permanent', error };
   }
   if (err.code === HTTP_ERROR) return { kind: 'transient', error: `http_${String(err.statusCode)}` };

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobStatus, type ChatOrigin, type Job, type JobEvent, type JobEventKind } from '../../bot/core/job.js';
 import { SlackNotifier, type JobMessageRenderer, type SlackNotifierOptions } from '../../bot/slack/notifier.js';
+import { PLATFORM_RATE_LIMIT_PAUSE_MS } from '../../bot/slack/web-api-errors.js';
 import { describeEvent } from '../../bot/core/view/event-words.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall, type FakeSlackOptions } from '../harness/fake-slack.js';
 import { makeJob } from '../harness/jobs.js';
@@ -427,6 +428,24 @@ describe('SlackNotifier', () => {
     expect(savedRefs).toHaveLength(1);
     expect(fake.messages('C1').map((m) => m.text)).toEqual([`${job.id} running`]);
     expect(threadText('C1', ts)).toEqual([`${job.id}: created`, `${job.id}: started`]);
+  });
+
+  it('paces a `rate_limited` answer (chat.postMessage\'s spelling) instead of dropping the job or blaming the channel', async () => {
+    const undeliverable: string[] = [];
+    const slack = startNotifier({ onUndeliverable: (_job, error) => undeliverable.push(error) });
+    const job = slackJob('C1');
+    fake.errorNext('chat.postMessage', 'rate_limited', 2, 'C1');
+    await slack.jobChanged(job, job.events);
+    await slack.flush();
+
+    const posts = fake.calls.filter((c) => c.method === 'chat.postMessage');
+    expect(posts.map((c) => c.status)).toEqual([200, 200, 200, 200]);
+    // Each retry waited the pause: Slack gives no Retry-After with this error.
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(PLATFORM_RATE_LIMIT_PAUSE_MS - 1);
+    expect(posts[2]!.at - posts[1]!.at).toBeGreaterThanOrEqual(PLATFORM_RATE_LIMIT_PAUSE_MS - 1);
+    expect(fake.messages('C1').map((m) => m.text)).toEqual([`${job.id} scheduled`]);
+    expect(undeliverable).toEqual([]);
+    expect(slack.stats).toMatchObject({ rateLimited: 2, dropped: 0 });
   });
 
   it('posts a new message when the old one was deleted', async () => {
