@@ -17,7 +17,7 @@ import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
 import { slashCommandListener } from './listeners/command.js';
 import type { SlackContext } from './listeners/context.js';
 import { homeListener } from './listeners/home.js';
-import { UserZones } from './user-zones.js';
+import { UserZones, userZoneClientOptions } from './user-zones.js';
 
 export interface SlackSurfaceOptions {
   botToken: string;
@@ -111,7 +111,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
       const ctx: SlackContext = {
         deps,
         defaults: opts.defaults,
-        zones: new UserZones(app.client, deps.clock),
+        zones: new UserZones(new webApi.WebClient(opts.botToken, { ...clientOptions, ...userZoneClientOptions() }), deps.clock),
         rememberResponder: (jobId, respond) => responders.remember(jobId, respond),
         audit: (entry) => log.info({ audit: entry }, 'slack command'),
       };

@@ -5,7 +5,8 @@ import type { CommandOutcome } from '../commands/types.js';
 import type { RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, scheduleView } from '../core/view/job-view.js';
-import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, type SlackMessage } from './render.js';
+import { context } from './blocks.js';
+import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, SLACK_LIMITS, type SlackMessage } from './render.js';
 import { assertNever } from '../core/assert-never.js';
 
 export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: RunWhen; help?: HelpDefaults }): SlackMessage {
@@ -45,4 +46,10 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
 /** A command that failed for a reason that is not the user's: said without the internals the operator's terminal shows. */
 export function renderFailure(thrown: unknown): SlackMessage {
   return renderNotice(failureText(thrown, 'member'), 'failure');
+}
+
+/** The message with a note under it (a context line), within Slack's block limit. */
+export function withNote(message: SlackMessage, note: string): SlackMessage {
+  const blocks = [...(message.blocks ?? []), context([`:information_source: ${note}`])].slice(-SLACK_LIMITS.messageBlocks);
+  return { ...message, text: `${message.text}\n${note}`, blocks };
 }

@@ -11,6 +11,7 @@ import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.js';
 import { instanceGone, instancesOf, runInstance } from '../harness/moto-instances.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 import { buttonBody, signedPost, slackSignature, slashCommandBody } from '../harness/slack-requests.js';
+import { ZONE_UNKNOWN_NOTE } from '../../bot/slack/listeners/command.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123456789';
 const CHANNEL = 'CJOBS';
@@ -150,6 +151,19 @@ describe('Slack, HTTP mode', () => {
     const scheduleId = /\b(s-[a-z2-7]{12})\b/.exec(cron.text)![1]!;
     expect((await (await sched(`cancel ${scheduleId}`, BOB)).reply()).text).toMatch(/only its owner/);
     expect((await (await sched(`cancel ${scheduleId}`)).reply()).text).toMatch(/cancelled/);
+  });
+
+  test('a Slack that does not answer users.info holds no command: the reply comes in UTC and says so', async () => {
+    const hold = slack.hold('users.info');
+    try {
+      // The reply arrives while users.info is still held: the lookup gave up, the command did not wait.
+      const at = await (await sched('run --at "tomorrow 9am" alpine true', 'UNOZONE')).reply();
+      expect(hold.pending()).toBe(1);
+      expect(at.text).toMatch(/scheduled for \d{4}-\d\d-\d\d 09:00 UTC/);
+      expect(at.text).toContain(ZONE_UNKNOWN_NOTE);
+    } finally {
+      hold.release();
+    }
   });
 
   test('Cancel and Retry buttons: owner and admin may, someone else may not', async () => {

@@ -5,7 +5,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseCommand } from '../../core/parsing/grammar.js';
 import { unescapeSlackText } from '../render.js';
-import { renderOutcome } from '../reply.js';
+import { renderOutcome, withNote } from '../reply.js';
 import type { SlackContext } from './context.js';
 import { executeOrExplain } from './execute.js';
 
@@ -13,7 +13,7 @@ export function slashCommandListener(ctx: SlackContext) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const now = ctx.deps.clock.now();
-    const zone = await ctx.zones.zoneOf(command.user_id);
+    const { zone, unknown: zoneUnknown } = await ctx.zones.lookup(command.user_id);
     // Slack escapes &, <, > and sends links as <url|label>: the grammar wants what the user typed.
     const parsed = parseCommand(unescapeSlackText(command.text ?? ''), { now, userTimezone: zone, defaults: ctx.defaults });
     const actor = { surface: 'slack' as const, userId: command.user_id, channelId: command.channel_id };
@@ -22,11 +22,15 @@ export function slashCommandListener(ctx: SlackContext) {
       : ({ kind: 'invalid', error: parsed.error, usage: parsed.usage } as const);
     ctx.audit({ user: command.user_id, channel: command.channel_id, command: parsed.ok ? parsed.command.kind : 'unparsed', target: parsed.ok && 'target' in parsed.command ? parsed.command.target : undefined, outcome: outcome.kind, id: idOf(outcome) });
     const when = parsed.ok && parsed.command.kind === 'run' ? parsed.command.when : undefined;
-    const message = renderOutcome(outcome, { now, when, help: ctx.defaults });
+    const rendered = renderOutcome(outcome, { now, when, help: ctx.defaults });
+    // A time read without the user's zone is UTC: say so rather than let it pass for theirs.
+    const message = zoneUnknown && when && when.kind !== 'now' && when.timezone === 'UTC' && !/--tz\b/.test(command.text ?? '') ? withNote(rendered, ZONE_UNKNOWN_NOTE) : rendered;
     if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
   };
 }
+
+export const ZONE_UNKNOWN_NOTE = 'Slack did not tell me your time zone in time, so times here are UTC. Add `--tz ZONE` (for example `--tz Europe/Paris`) to choose one.';
 
 function idOf(outcome: { kind: string; job?: { id: string }; schedule?: { id: string } }): string | undefined {
   return outcome.job?.id ?? outcome.schedule?.id;
