@@ -17,6 +17,8 @@ import {
   isInstanceType,
   isPositivePrice,
 } from './core/facts.js';
+import { formatDuration } from './core/duration.js';
+import { parseDuration } from './core/request/job-request-fields.js';
 
 const csv = z
   .string()
@@ -43,6 +45,24 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** SCHED_LAUNCH_TIMEOUT: how long an instance may run before its agent says `started`. */
+export const LAUNCH_TIMEOUT_SECONDS = { default: 600, min: 60, max: 86400 } as const;
+
+/** A duration such as "10m", "1h30m" or bare seconds "600", within bounds, in seconds. */
+const duration = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const seconds = parseDuration(value);
+      if (seconds === undefined || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration from ${formatDuration(min)} to ${formatDuration(max)} ("10m", "90s", "600"), got "${value}"` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
 const optional = z
   .string()
   .optional()
@@ -60,6 +80,7 @@ const envSchema = z.object({
   SCHED_DATA_DIR: z.string().min(1).default('.sched'),
   SCHED_CHAT: z.enum(['slack', 'terminal', 'none']).optional(),
   SCHED_POLL_SECONDS: int(30, 1, 3600),
+  SCHED_LAUNCH_TIMEOUT: duration(LAUNCH_TIMEOUT_SECONDS.default, LAUNCH_TIMEOUT_SECONDS.min, LAUNCH_TIMEOUT_SECONDS.max),
   SCHED_AMI: optional,
   SCHED_INSTANCE_TYPES: csv,
   SCHED_MAX_PRICE: optional,
@@ -104,6 +125,8 @@ export interface Config {
   dataDir: string;
   chat: 'slack' | 'terminal' | 'none';
   pollSeconds: number;
+  /** An instance whose agent has not said `started` this long after launch is replaced. */
+  launchTimeoutSeconds: number;
   deployment: string;
   retentionDays: number;
   defaultInterruptionsTolerated: number;
@@ -227,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       dataDir: e.SCHED_DATA_DIR,
       chat,
       pollSeconds: e.SCHED_POLL_SECONDS,
+      launchTimeoutSeconds: e.SCHED_LAUNCH_TIMEOUT,
       deployment: e.SCHED_DEPLOYMENT,
       retentionDays: e.SCHED_RETENTION_DAYS,
       defaultInterruptionsTolerated: e.SCHED_DEFAULT_RETRIES,

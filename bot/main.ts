@@ -22,6 +22,7 @@ import { LocalFleet } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import { Engine } from './engine/engine.js';
+import { DEFAULT_TIMINGS } from './core/lifecycle/lifecycle.js';
 import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer, type HttpServerDeps } from './http/server.js';
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
       secret,
       publicUrl: config.publicUrl,
       pollSeconds: config.pollSeconds,
+      timings: { ...DEFAULT_TIMINGS, launchTimeoutSeconds: config.launchTimeoutSeconds },
       compute: config.compute,
       holderId: leaseHolder(config),
     }),

@@ -122,6 +122,10 @@ export interface AgentReport {
   attempt: number;
   exitCode?: number;
   logTail?: string;
+  /** `finished`: the agent stopped the container at the job's timeout. */
+  timedOut?: boolean;
+  /** `started`/`finished`: how long the agent has run the job, by its own clock. */
+  ranSeconds?: number;
 }
 
 export type AgentReportResult = 'ok' | 'not_found' | 'stale_attempt';

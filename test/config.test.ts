@@ -62,6 +62,22 @@ describe('configuration', () => {
     expect(result.problems.join('\n')).not.toContain('short-secret-value');
   });
 
+  test('SCHED_LAUNCH_TIMEOUT: a duration, 10 minutes by default; anything else is a clear error', () => {
+    const launchTimeout = (value?: string) => {
+      const result = loadConfig(value === undefined ? {} : { SCHED_LAUNCH_TIMEOUT: value }, { stdinIsTTY: false });
+      return result.ok ? result.config.launchTimeoutSeconds : result.problems;
+    };
+    expect(launchTimeout()).toBe(600);
+    expect(launchTimeout('')).toBe(600);
+    expect(launchTimeout('10m')).toBe(600);
+    expect(launchTimeout('600')).toBe(600);
+    expect(launchTimeout('1h30m')).toBe(5400);
+    expect(launchTimeout('90s')).toBe(90);
+    for (const bad of ['soon', '10 minutes', '-5m', '0', '30s', '2d', '1.5m']) {
+      expect(launchTimeout(bad), bad).toEqual([`SCHED_LAUNCH_TIMEOUT: must be a duration from 1m to 24h ("10m", "90s", "600"), got "${bad}"`]);
+    }
+  });
+
   test('masking shows whether a secret is set, never its value', () => {
     const result = loadConfig({ ...AWS, SCHED_API_TOKEN: 't'.repeat(40), SLACK_BOT_TOKEN: 'xoxb-secret-value', SLACK_SIGNING_SECRET: 'sign-secret' }, { stdinIsTTY: false });
     if (!result.ok) throw new Error(result.problems.join());

@@ -17,9 +17,15 @@
  * 4. pulls the image — a failed pull reports `finished` with exit code 125 and the pull's output;
  * 5. runs the container with the job's env and argv plus `SCHED_JOB_ID` and `SCHED_ATTEMPT`, its
  *    output to the console and a log file;
- * 6. reports `finished` with the exit code and the tail of the output as JSON — unless the
- *    container exited after the watcher's SIGTERM: that exit is the interruption's, not the job's,
- *    so the script reports nothing more, leaves the host to AWS and exits;
+ * 6. reports `finished` with the exit code, the tail of the output and `ranSeconds` as JSON — unless
+ *    the container exited after the watcher's SIGTERM: that exit is the interruption's, not the
+ *    job's, so the script reports nothing more, leaves the host to AWS and exits;
+ * With a timeout, a second background watcher stops the container at the job's deadline, counted
+ * on the agent's own clock from its `started` report (as the bot counts from `startedAt`): SIGTERM,
+ * then SIGKILL `TIMEOUT_KILL_AFTER_SECONDS` later (`stop -t`). The run is then reported `finished`
+ * with `"timedOut": true` (exit code 124 when the deadline came before the container started).
+ * `ranSeconds` — also in every try of `started`, so a bot that was down when the agent first
+ * tried does not count its downtime — is how long the agent has run the job by its own clock.
  * 7. with host actions on and metadata answering (so it is an EC2 instance): `shutdown -h now`,
  *    a backstop to the bot's own terminate. The script exits with the container's exit code.
  *
@@ -51,6 +57,8 @@ export interface AgentScriptInput {
   token: string;
   /** How many bytes of the container's output `finished` carries; default 4096. */
   logTailBytes?: number;
+  /** The job's `--timeout`: the agent stops the container this long after its start. */
+  timeoutSeconds?: number;
 }
 
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -69,6 +77,8 @@ const JOB_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]+$/;
 const DEFAULT_LOG_TAIL_BYTES = 4096;
 const MAX_LOG_TAIL_BYTES = 1024 * 1024;
+/** Between the SIGTERM and the SIGKILL of a container stopped at its timeout. */
+export const TIMEOUT_KILL_AFTER_SECONDS = 10;
 // Lone surrogates cannot be encoded as UTF-8: the container would receive U+FFFD instead.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -81,7 +91,8 @@ export const NOTIFICATION_TOKEN_LENGTH = 43;
  * depends on the token's length only, never its value.
  */
 export function checkAgentScriptFits(input: Omit<AgentScriptInput, 'attempt' | 'token'>): void {
-  renderAgentScript({ ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
+  // A timeout not given here may come later (it is at most 30 days): room for its digits is kept.
+  renderAgentScript({ timeoutSeconds: 9_999_999, ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
 }
 
 /** Renders the user-data script for one job attempt; throws `ValidationError` listing every problem. */
@@ -125,6 +136,10 @@ function validate(input: AgentScriptInput): string[] {
   const tail = input.logTailBytes;
   if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1 || tail > MAX_LOG_TAIL_BYTES)) {
     problems.push(`logTailBytes ${tail} must be an integer from 1 to ${MAX_LOG_TAIL_BYTES}`);
+  }
+  const timeout = input.timeoutSeconds;
+  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 1)) {
+    problems.push(`timeoutSeconds ${timeout} must be a whole number of seconds, at least 1`);
   }
   return problems;
 }
@@ -174,6 +189,8 @@ umask 077
 readonly JOB_ID='${input.jobId}'
 readonly ATTEMPT=${input.attempt}
 readonly LOG_TAIL_BYTES=${input.logTailBytes ?? DEFAULT_LOG_TAIL_BYTES}
+readonly TIMEOUT_SECONDS=${input.timeoutSeconds ?? 0}
+readonly TIMEOUT_KILL_AFTER=${TIMEOUT_KILL_AFTER_SECONDS}
 readonly NOTIFY_BASE_B64=${inert(input.notifyBaseUrl.replace(/\/+$/, ''))}
 readonly TOKEN_B64=${inert(input.token)}
 readonly IMAGE_B64=${inert(input.image)}
@@ -217,9 +234,15 @@ WORK_DIR="$(mktemp -d "\${TMPDIR:-/tmp}/sched-agent.XXXXXX")" || { log "cannot c
 readonly STOPPING_MARK="$WORK_DIR/stopping"
 # The main script creates this once the container has exited, or once it knows it will not start.
 readonly CONTAINER_DONE="$WORK_DIR/container-done"
+# The deadline watcher creates this just before it stops the container at the job's timeout.
+readonly TIMEOUT_MARK="$WORK_DIR/timed-out"
+# The agent's own clock: the job's run time and its deadline count from here (the started report).
+readonly START_SECONDS=$SECONDS
 WATCHER_PID=
+DEADLINE_PID=
 stop_watcher() {
   if [ -n "$WATCHER_PID" ]; then kill "$WATCHER_PID" 2>/dev/null; WATCHER_PID=; fi
+  if [ -n "$DEADLINE_PID" ]; then kill "$DEADLINE_PID" 2>/dev/null; DEADLINE_PID=; fi
 }
 trap 'stop_watcher; rm -rf "$WORK_DIR"' EXIT
 
@@ -232,9 +255,12 @@ notify() {
   local url="$NOTIFY_BASE/v1/notifications/$JOB_ID?status=$status&attempt=$ATTEMPT"
   if [ -n "$exit_code" ]; then url+="&exit=$exit_code"; fi
   local args=(-sS -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 30 -X PUT -H @-)
+  # started carries how long the agent has run so far, written afresh for each try.
+  if [ "$status" = started ]; then body="$WORK_DIR/started.json"; fi
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "@$body"); fi
   local try code delay=1 deadline=$((SECONDS + window))
   for ((try = 1; ; try++)); do
+    if [ "$status" = started ]; then printf '{"ranSeconds":%d}' $((SECONDS - START_SECONDS)) >"$body"; fi
     code="$(printf 'Authorization: Bearer %s\\n' "$TOKEN" | curl "\${args[@]}" "$url")"
     case "$code" in
       2??) return 0 ;;
@@ -351,6 +377,23 @@ watch_metadata() {
   done
 }
 
+# Runs in the background: at the job's timeout, stops the container (SIGTERM, SIGKILL
+# TIMEOUT_KILL_AFTER s later). As for the notice, a container the main script is about to start
+# may not exist yet: the stop is tried again until the main script says the container is done.
+watch_deadline() {
+  local sleeper=
+  trap '[ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null; exit 0' TERM
+  pause_ms $(((START_SECONDS + TIMEOUT_SECONDS - SECONDS) * 1000))
+  log "the job's timeout of \${TIMEOUT_SECONDS}s is up: SIGTERM to the container, SIGKILL \${TIMEOUT_KILL_AFTER}s later"
+  : >"$TIMEOUT_MARK"
+  local try
+  for ((try = 1; ; try++)); do
+    "$CLI" stop -t "$TIMEOUT_KILL_AFTER" "$CONTAINER_NAME" >/dev/null 2>&1 && break
+    if [ -e "$CONTAINER_DONE" ] || ((try >= 20)); then break; fi
+    pause_ms 500
+  done
+}
+
 # A JSON string of stdin's bytes. awk works on bytes in the C locale, so UTF-8 passes through
 # unchanged (and invalid UTF-8 too: the bot tolerates it). NULs are dropped because awk
 # implementations disagree on them. The trailing x marks the end of input, so a last line without
@@ -394,16 +437,22 @@ interrupted() {
 }
 
 finish() {
-  local exit_code="$1" output="$2" body="$WORK_DIR/finished.json"
+  local exit_code="$1" output="$2" body="$WORK_DIR/finished.json" timed_out=
   # After "finished" an "interrupting" would only confuse the bot.
   stop_watcher
-  { printf '{"exitCode":%d,"logTail":' "$exit_code"; tail -c "$LOG_TAIL_BYTES" "$output" | json_string; printf '}'; } >"$body"
+  if [ -e "$TIMEOUT_MARK" ]; then timed_out='"timedOut":true,'; fi
+  { printf '{"exitCode":%d,%s"ranSeconds":%d,"logTail":' "$exit_code" "$timed_out" $((SECONDS - START_SECONDS)); tail -c "$LOG_TAIL_BYTES" "$output" | json_string; printf '}'; } >"$body"
   # An hour: a bot being redeployed must not make a finished job look interrupted (and run again)
   # because the shutdown backstop came first.
   notify finished "$exit_code" "$body" 3600
   shutdown_backstop
   exit "$exit_code"
 }
+
+if ((TIMEOUT_SECONDS > 0)); then
+  watch_deadline &
+  DEADLINE_PID=$!
+fi
 
 notify started
 
@@ -449,6 +498,11 @@ for b64 in \${ARGV_B64[@]+"\${ARGV_B64[@]}"}; do
   run_args+=("$REPLY")
 done
 
+# 124: what timeout(1) returns; the deadline came before the container could start.
+if [ -e "$TIMEOUT_MARK" ]; then
+  : >"$CONTAINER_DONE"
+  finish 124 "$WORK_DIR/pull.log"
+fi
 # 143: what a container ended by SIGTERM returns.
 if [ -e "$STOPPING_MARK" ]; then
   : >"$CONTAINER_DONE"
@@ -457,7 +511,8 @@ fi
 "$CLI" "\${run_args[@]}" 2>&1 | tee "$WORK_DIR/container.log"
 run_status=\${PIPESTATUS[0]}
 : >"$CONTAINER_DONE"
-if [ -e "$STOPPING_MARK" ]; then interrupted "$run_status"; fi
+# Stopped at the timeout: the job's end, whatever the notice watcher did meanwhile.
+if [ -e "$STOPPING_MARK" ] && [ ! -e "$TIMEOUT_MARK" ]; then interrupted "$run_status"; fi
 finish "$run_status" "$WORK_DIR/container.log"
 `;
 

@@ -61,6 +61,7 @@ export class EffectRunner {
         env: job.spec.env,
         notifyBaseUrl: this.deps.publicUrl,
         token: notificationToken(this.deps.secret, job.id, effect.attempt),
+        ...(job.spec.timeoutSeconds !== undefined && { timeoutSeconds: job.spec.timeoutSeconds }),
       });
       const placed = await this.deps.fleet.launch({
         jobId: job.id,

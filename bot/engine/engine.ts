@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import { isTerminal, JobStatus, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
+import { isTerminal, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
 import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle/lifecycle.js';
 import type { Observation } from '../core/lifecycle/observation.js';
 import { newJob } from '../core/request/new-job.js';
@@ -53,10 +53,12 @@ export class Engine implements JobService {
   constructor(private readonly deps: EngineDeps) {
     const { store, fleet, clock, logger } = deps;
     const metrics = this.metrics;
+    const timings = deps.timings ?? DEFAULT_TIMINGS;
     this.timers = new DueTimers({
       clock,
+      timings,
       fire: (jobId) => {
-        this.apply(jobId, { kind: 'tick' }).catch((err) => logger.error({ err: coerceError(err), jobId }, 'due job could not start; the poller retries'));
+        this.apply(jobId, { kind: 'tick' }).catch((err) => logger.error({ err: coerceError(err), jobId }, 'a timer could not move its job; the poller retries'));
       },
     });
     const effects = new EffectRunner({ fleet, callbacks: deps.callbacks, logger, metrics, secret: deps.secret, publicUrl: deps.publicUrl });
@@ -67,8 +69,9 @@ export class Engine implements JobService {
       clock,
       logger,
       metrics,
-      timings: deps.timings ?? DEFAULT_TIMINGS,
+      timings,
       onEnded: (jobId) => this.timers.cancel(jobId),
+      onSettled: (job) => this.timers.arm(job),
     });
     this.reconciler = new Reconciler({
       store,
@@ -84,10 +87,13 @@ export class Engine implements JobService {
     this.loop = new ReconcileLoop({ intervalMs: deps.pollSeconds * 1000, logger, pass: () => this.reconcileOnce() });
   }
 
-  /** Arms timers for scheduled jobs and starts the reconcile loop (the first pass runs at once). */
+  /**
+   * Arms the timers of the stored jobs (due, launch timeout, run deadline: a deadline passed while
+   * the bot was down fires now, whoever holds the reconcile lease) and starts the reconcile loop.
+   */
   async start(): Promise<void> {
     const active = await this.deps.store.listActive();
-    for (const job of active) if (job.status === JobStatus.Scheduled) this.timers.arm(job);
+    for (const job of active) this.timers.arm(job);
     this.loop.start();
   }
 
@@ -107,7 +113,7 @@ export class Engine implements JobService {
     return this.driver.apply(jobId, observation);
   }
 
-  /** Timers armed for scheduled jobs (for tests and metrics). */
+  /** Timers armed for jobs, not yet fired (for tests and metrics). */
   get armedTimers(): number {
     return this.timers.size;
   }
@@ -175,7 +181,9 @@ export class Engine implements JobService {
     this.metrics.agentReports++;
     // The job just read is decided on: if it changed meanwhile, the conditional write fails and
     // the decision is taken again on fresh state, so one read serves the common case.
-    await this.driver.apply(report.jobId, { kind: 'agent', status: report.status, attempt: report.attempt, exitCode: report.exitCode, logTail: report.logTail }, job);
+    const { timedOut, ranSeconds } = report;
+    const observation: Observation = { kind: 'agent', status: report.status, attempt: report.attempt, exitCode: report.exitCode, logTail: report.logTail, ...(timedOut && { timedOut }), ...(ranSeconds !== undefined && { ranSeconds }) };
+    await this.driver.apply(report.jobId, observation, job);
     return 'ok';
   }
 

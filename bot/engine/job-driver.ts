@@ -25,6 +25,8 @@ export interface JobDriverDeps {
   timings: LifecycleTimings;
   /** Called after a change leaves the job ended (its due timer is no longer wanted). */
   onEnded(jobId: string): void;
+  /** Called with the job as each observation left it (its timer follows its deadlines). */
+  onSettled?(job: Job): void;
 }
 
 export class JobDriver {
@@ -85,6 +87,7 @@ export class JobDriver {
     }
     if (job && events.length > 0) await this.notify(job, events);
     if (job && isTerminal(job.status)) this.deps.onEnded(jobId);
+    else if (job) this.deps.onSettled?.(job);
     return job;
   }
 

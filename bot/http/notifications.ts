@@ -30,11 +30,17 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
 /** No leading zeros: one attempt has one spelling, the one its token was made for. */
 const ATTEMPT = /^[1-9][0-9]{0,8}$/;
 const EXIT_CODE = /^(?:0|[1-9][0-9]{0,2})$/;
+/** A year: longer than any job may run (timeouts stop at 30 days). */
+const MAX_RAN_SECONDS = 366 * 86400;
 
 /** The agent's own fields; unknown ones are ignored so a newer agent can add some. */
 const NotificationBody = z.object({
   exitCode: z.number().int().min(0).max(255).optional(),
   logTail: z.string().optional(),
+  /** `finished` only: the agent stopped the container at the job's timeout. */
+  timedOut: z.boolean().optional(),
+  /** How long the agent has run the job, by its own clock (`started` and `finished`). */
+  ranSeconds: z.number().int().min(0).max(MAX_RAN_SECONDS).optional(),
 });
 
 interface NotificationQuery {
@@ -79,6 +85,10 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
       const report: AgentReport = { jobId, status: query.value.status, attempt: query.value.attempt };
       if (exit.value !== undefined) report.exitCode = exit.value;
       if (body.value.logTail !== undefined) report.logTail = keepTail(body.value.logTail, LOG_TAIL_MAX_BYTES);
+      const extra = checkTimingFields(query.value.status, body.value);
+      if (!extra.ok) return sendError(reply, 400, 'invalid', 'the notification is invalid', extra.problems);
+      if (body.value.timedOut === true) report.timedOut = true;
+      if (body.value.ranSeconds !== undefined) report.ranSeconds = body.value.ranSeconds;
 
       return answerReport(reply, jobId, report, deps.jobs);
     },
@@ -151,10 +161,18 @@ export function parseNotificationBody(raw: Buffer | undefined): Parsed<z.infer<t
   if (!parsed.success) {
     return {
       ok: false,
-      problems: ['the body must be a JSON object { "exitCode"?: integer 0..255, "logTail"?: string }'],
+      problems: [`the body must be a JSON object { "exitCode"?: integer 0..255, "logTail"?: string, "timedOut"?: boolean, "ranSeconds"?: integer 0..${MAX_RAN_SECONDS} }`],
     };
   }
   return { ok: true, value: parsed.data };
+}
+
+/** `timedOut` only ends a run (`finished`); `ranSeconds` only means something on `started` and `finished`. */
+function checkTimingFields(status: AgentStatus, body: z.infer<typeof NotificationBody>): Parsed<undefined> {
+  const problems: string[] = [];
+  if (body.timedOut !== undefined && status !== 'finished') problems.push('timedOut: only a finished notification says it timed out');
+  if (body.ranSeconds !== undefined && status !== 'started' && status !== 'finished') problems.push('ranSeconds: only started and finished carry a run time');
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: undefined };
 }
 
 /** `finished` needs an exit code from the query or the body; when both are given they must agree. */

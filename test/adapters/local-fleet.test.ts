@@ -161,7 +161,7 @@ describe('LocalFleet', () => {
     expect(started.headers.authorization).toBe(`Bearer ${TOKEN}`);
     const finished = await receiver.waitFor(notificationOf('job-run', 'finished'), 10_000);
     expect(finished.query).toMatchObject({ attempt: '1', exit: '7' });
-    expect(JSON.parse(finished.body)).toEqual({ exitCode: 7, logTail: 'hello from the container\n' });
+    expect(JSON.parse(finished.body)).toEqual({ exitCode: 7, ranSeconds: expect.any(Number), logTail: 'hello from the container\n' });
 
     const live = await fleet.observe();
     expect(live.requests).toEqual([

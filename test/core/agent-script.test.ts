@@ -228,9 +228,9 @@ describe('the agent script, executed with bash against stubs', () => {
     return { run, stubs, bot, input, statuses };
   }
 
-  function finishedBody(r: ReceivedNotification): { exitCode: number; logTail: string } {
+  function finishedBody(r: ReceivedNotification): { exitCode: number; logTail: string; ranSeconds: number; timedOut?: boolean } {
     expect(r.headers['content-type']).toBe('application/json');
-    return JSON.parse(r.body) as { exitCode: number; logTail: string };
+    return JSON.parse(r.body) as { exitCode: number; logTail: string; ranSeconds: number; timedOut?: boolean };
   }
 
   it('reports started, runs the container with the exact argv, reports finished with the output tail', async () => {
@@ -244,7 +244,8 @@ describe('the agent script, executed with bash against stubs', () => {
       expect(r.query.attempt).toBe('2');
       expect(r.headers.authorization).toBe(`Bearer ${input.token}`);
     }
-    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 0, logTail: output });
+    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 0, ranSeconds: expect.any(Number), logTail: output });
+    expect(JSON.parse(bot.requests[0]!.body)).toEqual({ ranSeconds: expect.any(Number) });
     expect(await stubs.calls('docker')).toEqual([['pull', 'alpine:3.20'], expectedRunArgv(input)]);
     expect((await stubs.dockerRuns()).map((r) => r.argv)).toEqual([
       ['run', '--rm', '--name', 'sched-job-1-2', '-e', 'GREETING=hi', '-e', 'EMPTY=', '-e', 'SCHED_JOB_ID=job-1', '-e', 'SCHED_ATTEMPT=2', 'alpine:3.20', 'sh', '-c', 'echo hello'],
@@ -265,7 +266,7 @@ describe('the agent script, executed with bash against stubs', () => {
     const { run, bot, statuses } = await runAgent({ stub: { dockerExitCode: 3, dockerOutput: 'boom\n' } });
     expect(run.code).toBe(3);
     expect(statuses).toEqual(['started', 'finished:3']);
-    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 3, logTail: 'boom\n' });
+    expect(finishedBody(bot.requests[1]!)).toEqual({ exitCode: 3, ranSeconds: expect.any(Number), logTail: 'boom\n' });
   });
 
   it('reports exit 125 with the pull output when the pull fails, and never runs the container', async () => {
@@ -603,6 +604,52 @@ describe('the agent script, executed with bash against stubs', () => {
     const finishedWaited = total(sleeps.slice(started - 1));
     expect(finishedWaited).toBeGreaterThan(3600 - 30 - realSeconds);
     expect(finishedWaited).toBeLessThanOrEqual(3600);
+  });
+
+  it('stops the container at its timeout (SIGTERM, SIGKILL after the grace) and reports finished with timedOut and its run time', { timeout: 30_000 }, async () => {
+    // A container that would run 30 s; it exits 143 on the stop's SIGTERM.
+    const began = Date.now();
+    const { run, stubs, bot, statuses } = await runAgent({ input: { timeoutSeconds: 2 }, stub: { dockerSleepMs: 30_000, dockerOutput: 'working\n' }, timeoutMs: 25_000 });
+    expect(run.code).toBe(143);
+    expect(statuses).toEqual(['started', 'finished:143']);
+    expect((await stubs.calls('docker')).at(-1)).toEqual(['stop', '-t', '10', 'sched-job-1-2']);
+    const [container] = await stubs.dockerRuns();
+    // The deadline counts from the agent's start (SECONDS: whole seconds), not the bot's clock.
+    expect(container!.sigtermAtMs! - began).toBeGreaterThanOrEqual(1_000);
+    expect(container!.sigtermAtMs! - began).toBeLessThan(4_000);
+    const body = finishedBody(bot.requests[1]!);
+    expect(body).toEqual({ exitCode: 143, timedOut: true, ranSeconds: expect.any(Number), logTail: 'working\n' });
+    expect(body.ranSeconds).toBeGreaterThanOrEqual(1);
+    expect(body.ranSeconds).toBeLessThanOrEqual(4);
+    expect(run.stderr).toMatch(/timeout of 2s is up/);
+  });
+
+  it('reports a deadline that comes during the pull as timed out (124, no container), and a container that ends in time as not timed out', { timeout: 30_000 }, async () => {
+    // The pull lasts until a stop: the deadline comes before the container could start.
+    const early = await runAgent({ input: { timeoutSeconds: 1 }, stub: { pullLastsUntilStop: true, dockerSleepMs: 30_000 }, timeoutMs: 25_000 });
+    expect(early.run.code).toBe(124);
+    expect(early.statuses).toEqual(['started', 'finished:124']);
+    expect(finishedBody(early.bot.requests[1]!).timedOut).toBe(true);
+    expect(await early.stubs.dockerRuns()).toEqual([]);
+
+    const inTime = await runAgent({ input: { timeoutSeconds: 20 }, stub: { dockerSleepMs: 200 } });
+    expect(inTime.run.code).toBe(0);
+    expect(inTime.statuses).toEqual(['started', 'finished:0']);
+    expect(finishedBody(inTime.bot.requests[1]!).timedOut).toBeUndefined();
+    expect(inTime.run.strays).toEqual([]);
+  });
+
+  it('sends with each try of started how long it has run, so a bot that was down does not count its downtime', async () => {
+    const clockLog = join(scratch, 'clock-started-ran.log');
+    const { run, bot, statuses } = await runAgent({ env: fakeClockEnv(clockLog), prepare: (bot) => bot.respondWith(503, 503, 503, 200) });
+    expect(run.code).toBe(0);
+    expect(statuses).toEqual(['started', 'started', 'started', 'started', 'finished:0']);
+    // Sleeps of 1, 2 and 4 s on the fake clock between the tries.
+    const ran = bot.requests.slice(0, 4).map((r) => (JSON.parse(r.body) as { ranSeconds: number }).ranSeconds);
+    expect(ran[0]).toBeLessThanOrEqual(1);
+    expect(ran[3]! - ran[0]!).toBeGreaterThanOrEqual(7);
+    expect(ran[3]! - ran[0]!).toBeLessThanOrEqual(9);
+    expect(finishedBody(bot.requests[4]!).ranSeconds).toBeGreaterThanOrEqual(7);
   });
 
   it('keeps the files it writes private to its user, even when started with umask 000', async () => {

@@ -177,8 +177,8 @@ describe('engine', () => {
     const w = world();
     const running = await w.engine.createJob(newJob());
     await w.engine.reconcileOnce();
-    const due = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:10:00.000Z' }));
-    w.clock.advance(600);
+    const due = await w.engine.createJob(newJob({ runAt: '2026-03-01T12:05:00.000Z' }));
+    w.clock.advance(300);
     w.fleet.observe = async () => {
       throw new Error('RequestLimitExceeded');
     };

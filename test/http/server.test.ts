@@ -623,6 +623,33 @@ describe('PUT /v1/notifications/:jobId', () => {
     });
   });
 
+  it('finished with timedOut and ranSeconds (additions to the body), and started with ranSeconds', async () => {
+    const res = await notify('status=finished&attempt=1', { payload: JSON.stringify({ exitCode: 143, timedOut: true, ranSeconds: 600, logTail: 'bye\n' }) });
+    expect(res.statusCode).toBe(200);
+    expect(jobs.mutatingCalls()[0]?.args[0]).toEqual({ jobId: JOB_ID, status: 'finished', attempt: 1, exitCode: 143, logTail: 'bye\n', timedOut: true, ranSeconds: 600 });
+    expect((await notify('status=started&attempt=1', { payload: '{"ranSeconds":0}' })).statusCode).toBe(200);
+    expect((await notify('status=started&attempt=1', { payload: '{"ranSeconds":95}' })).statusCode).toBe(200);
+    expect(jobs.mutatingCalls().slice(1).map((c) => (c.args[0] as AgentReport).ranSeconds)).toEqual([0, 95]);
+    // timedOut false says nothing: the report carries no flag.
+    expect((await notify('status=finished&attempt=1&exit=0', { payload: '{"timedOut":false}' })).statusCode).toBe(200);
+    expect(jobs.mutatingCalls()[3]?.args[0]).toEqual({ jobId: JOB_ID, status: 'finished', attempt: 1, exitCode: 0 });
+  });
+
+  it.each([
+    ['timedOut on started', 'status=started&attempt=1', '{"timedOut":true}', /timedOut: only a finished notification/],
+    ['ranSeconds on interrupting', 'status=interrupting&attempt=1', '{"ranSeconds":3}', /ranSeconds: only started and finished/],
+    ['a timedOut that is not a boolean', 'status=finished&attempt=1&exit=0', '{"timedOut":"yes"}', /the body must be a JSON object/],
+    ['a negative ranSeconds', 'status=finished&attempt=1&exit=0', '{"ranSeconds":-1}', /the body must be a JSON object/],
+    ['a fractional ranSeconds', 'status=finished&attempt=1&exit=0', '{"ranSeconds":1.5}', /the body must be a JSON object/],
+    ['a ranSeconds over a year', 'status=finished&attempt=1&exit=0', '{"ranSeconds":99999999}', /the body must be a JSON object/],
+  ])('%s → 400, and nothing changes', async (_label, query, payload, problem) => {
+    const res = await notify(query, { payload });
+    expect(res.statusCode).toBe(400);
+    const error = expectErrorShape(res.body, 'invalid');
+    expect(error.problems?.some((p) => problem.test(p)), JSON.stringify(error.problems)).toBe(true);
+    expect(jobs.mutatingCalls()).toEqual([]);
+  });
+
   it('finished with the same exit code in both places', async () => {
     const res = await notify('status=finished&attempt=1&exit=137', { payload: '{"exitCode":137}' });
     expect(res.statusCode).toBe(200);

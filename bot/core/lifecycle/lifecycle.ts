@@ -24,6 +24,7 @@ import { isLegacyEvent } from '../job-event.js';
 import { finish, interrupt, issueRequest, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
 import { decideTerminal } from './ended.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
+import { runDeadlineSeconds } from './deadlines.js';
 
 /** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
 export interface LifecycleTimings {
@@ -36,8 +37,13 @@ export interface LifecycleTimings {
    * tries every remaining type at once; only a request EC2 holds open, such as a legacy one, waits.)
    */
   capacityFallbackSeconds: number;
-  /** An instance whose agent has not said `started` after this long is given up on. */
+  /** An instance whose agent has not said `started` after this long is given up on (SCHED_LAUNCH_TIMEOUT). */
   launchTimeoutSeconds: number;
+  /**
+   * On EC2 the agent stops a container at its `--timeout` and reports `finished` with its output:
+   * the bot ends the job itself only this long after the deadline (local compute: at once).
+   */
+  timeoutGraceSeconds: number;
   /** An instance EC2 no longer lists after this long since launch is gone. */
   instanceVisibilityGraceSeconds: number;
   /**
@@ -57,7 +63,8 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   requestRetrySeconds: 30,
   requestVisibilityGraceSeconds: 120,
   capacityFallbackSeconds: 300,
-  launchTimeoutSeconds: 900,
+  launchTimeoutSeconds: 600,
+  timeoutGraceSeconds: 15,
   instanceVisibilityGraceSeconds: 120,
   callbackInFlightSeconds: 20,
   capacityGiveUpSeconds: 3600,
@@ -115,11 +122,14 @@ function onTick(t: Transition): void {
         interrupt(t, { cause: 'launch-timeout', seconds: t.timings.launchTimeoutSeconds });
       }
       return;
-    case JobStatus.Running:
-      if (job.spec.timeoutSeconds !== undefined && t.secondsSince(job.startedAt) >= job.spec.timeoutSeconds) {
+    case JobStatus.Running: {
+      // On EC2, a grace after the deadline for the agent's own report (deadlines.ts).
+      const deadline = runDeadlineSeconds(job, t.timings);
+      if (job.spec.timeoutSeconds !== undefined && deadline !== undefined && t.secondsSince(job.startedAt) >= deadline) {
         finish(t, JobStatus.Failed, { reason: 'timeout', seconds: job.spec.timeoutSeconds });
       }
       return;
+    }
     case JobStatus.Succeeded:
     case JobStatus.Failed:
     case JobStatus.Cancelled:
@@ -283,7 +293,8 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
     case 'started':
       if (job.status === JobStatus.Running) return;
       if (job.status === JobStatus.Requested) t.set({ launchedAt: t.nowIso });
-      t.set({ status: JobStatus.Running, startedAt: t.nowIso });
+      // The agent's own clock: a report delayed (the bot was down) does not count the delay.
+      t.set({ status: JobStatus.Running, startedAt: agentStartIso(t, obs.ranSeconds) });
       t.event({ kind: 'started', attempt: job.attempt });
       return;
     case 'interrupting':
@@ -301,8 +312,11 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
     case 'finished': {
       const exitCode = obs.exitCode ?? 255;
       t.set({ exitCode, logTail: obs.logTail });
-      if (!job.startedAt) t.set({ startedAt: t.nowIso });
-      if (exitCode === 0) finish(t, JobStatus.Succeeded);
+      // The run time is the container's as the agent measured it, not the time until this report.
+      if (obs.ranSeconds !== undefined) t.set({ startedAt: agentStartIso(t, obs.ranSeconds) });
+      else if (!job.startedAt) t.set({ startedAt: t.nowIso });
+      if (obs.timedOut) finish(t, JobStatus.Failed, { reason: 'timeout', seconds: job.spec.timeoutSeconds ?? obs.ranSeconds ?? 0 });
+      else if (exitCode === 0) finish(t, JobStatus.Succeeded);
       else finish(t, JobStatus.Failed, { reason: 'exit-code', exitCode });
       return;
     }
@@ -311,3 +325,8 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
   }
 }
 
+
+/** When the agent started the job, by its own count of seconds since: now less `ranSeconds`. */
+function agentStartIso(t: Transition, ranSeconds: number | undefined): string {
+  return new Date(t.now.getTime() - Math.max(0, ranSeconds ?? 0) * 1000).toISOString();
+}

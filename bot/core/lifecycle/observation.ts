@@ -64,7 +64,7 @@ export type Observation =
   | { kind: 'tick' }
   | { kind: 'spot'; request: SpotRequestView }
   | { kind: 'instance'; instance: InstanceView }
-  | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string }
+  | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string; timedOut?: boolean; ranSeconds?: number }
   | { kind: 'spotRequested'; attempt: number; requestId?: string; instanceId?: string; pool?: LaunchPool; pricePerHour?: number; refused?: LaunchPool[] }
   | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean; refused?: LaunchPool[] }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }

@@ -95,7 +95,7 @@ export function describeEndReason(end: EndReason): string {
 function describeInterruption(interruption: InterruptionCause): string {
   switch (interruption.cause) {
     case 'launch-timeout':
-      return `the instance did not start the container within ${interruption.seconds} s`;
+      return `the instance did not start the container within ${formatDuration(interruption.seconds)}`;
     case 'request-vanished':
       return 'the spot request disappeared before launching anything';
     case 'spot-reclaimed':

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { isTerminal, JobStatus, MAX_EVENTS, type Job, type JobStatus as Status } from '../../../bot/core/job.js';
 import { decide, DEFAULT_TIMINGS } from '../../../bot/core/lifecycle/lifecycle.js';
+import { nextTimedDecisionMs } from '../../../bot/core/lifecycle/deadlines.js';
 import { describeEvent, jobReason } from '../../../bot/core/view/event-words.js';
 import type { Effect, InstanceState, Observation } from '../../../bot/core/lifecycle/observation.js';
 import { SPOT_STATUS_TABLE } from '../../../bot/core/lifecycle/spot-status.js';
@@ -178,13 +179,36 @@ describe('decide: interruptions and retries', () => {
     expect(decide(job, { kind: 'tick' }, at(DEFAULT_TIMINGS.launchTimeoutSeconds)).job).toMatchObject({ status: 'requested', attempt: 2 });
   });
 
-  test('the container time limit fails the job', () => {
-    const job = running({ spec: { timeoutSeconds: 60 } as Job['spec'] });
-    expect(decide(job, { kind: 'tick' }, at(59)).job.status).toBe('running');
-    const d = decide(job, { kind: 'tick' }, at(60));
+  test('the container time limit fails the job: on EC2 after a grace for the agent\'s own report, locally at the deadline', () => {
+    const job = running({ spec: { ...makeJob().spec, timeoutSeconds: 60 } });
+    expect(decide(job, { kind: 'tick' }, at(60 + DEFAULT_TIMINGS.timeoutGraceSeconds - 1)).job.status).toBe('running');
+    expect(decide(job, { kind: 'tick' }, at(60 + DEFAULT_TIMINGS.timeoutGraceSeconds)).job.status).toBe('failed');
+    expect(nextTimedDecisionMs(job, DEFAULT_TIMINGS)).toBe(at(60 + DEFAULT_TIMINGS.timeoutGraceSeconds).getTime());
+    const local = { ...job, compute: 'local' as const };
+    expect(decide(local, { kind: 'tick' }, at(59)).job.status).toBe('running');
+    expect(nextTimedDecisionMs(local, DEFAULT_TIMINGS)).toBe(at(60).getTime());
+    const d = decide(local, { kind: 'tick' }, at(60));
     expect(d.job).toMatchObject({ status: 'failed' });
     expect(jobReason(d.job)).toBe('timed out after 60 s');
     expect(d.effects).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+  });
+
+  test('the agent\'s timed-out finished ends the job as a timeout, its run time the agent\'s own', () => {
+    const job = running({ spec: { ...makeJob().spec, timeoutSeconds: 60 } });
+    // The report arrives 200 s after the start (the bot was down): the container ran 61 s.
+    const d = decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode: 143, logTail: 'bye', timedOut: true, ranSeconds: 61 }, at(200));
+    expect(d.job).toMatchObject({ status: 'failed', endReason: { reason: 'timeout', seconds: 60 }, exitCode: 143, logTail: 'bye', startedAt: at(139).toISOString(), finishedAt: at(200).toISOString() });
+    expect(d.job.events.at(-1)).toMatchObject({ kind: 'failed', ranSeconds: 61 });
+    const ok = decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0, ranSeconds: 30 }, at(200));
+    expect(ok.job.events.at(-1)).toMatchObject({ kind: 'succeeded', ranSeconds: 30 });
+  });
+
+  test('a started reported late counts from when the agent started, not from the report', () => {
+    const job = running({ status: JobStatus.Launching, startedAt: undefined, spec: { ...makeJob().spec, timeoutSeconds: 60 } });
+    const d = decide(job, { kind: 'agent', status: 'started', attempt: 1, ranSeconds: 45 }, at(100));
+    expect(d.job).toMatchObject({ status: 'running', startedAt: at(55).toISOString() });
+    expect(nextTimedDecisionMs(d.job, { ...DEFAULT_TIMINGS, timeoutGraceSeconds: 0 })).toBe(at(115).getTime());
+    expect(nextTimedDecisionMs(job, DEFAULT_TIMINGS)).toBe(at(DEFAULT_TIMINGS.launchTimeoutSeconds).getTime());
   });
 
   test('an old attempt\'s notification or instance changes nothing', () => {

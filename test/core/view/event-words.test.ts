@@ -31,7 +31,7 @@ describe('describeEvent', () => {
     [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'spot-ended-elsewhere', status: 'instance-terminated-by-user' } }, 'attempt 1 interrupted: spot instance-terminated-by-user outside Sched; requesting a new instance (attempt 2)'],
     [{ kind: 'interrupted', attempt: 3, compute: 'local', interruption: { cause: 'instance-missing' } }, 'attempt 3 interrupted: the instance disappeared; starting it again (attempt 4)'],
     [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'instance-state', state: 'stopped' } }, 'attempt 1 interrupted: the instance is stopped; requesting a new instance (attempt 2)'],
-    [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'launch-timeout', seconds: 900 } }, 'attempt 1 interrupted: the instance did not start the container within 900 s; requesting a new instance (attempt 2)'],
+    [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'launch-timeout', seconds: 900 } }, 'attempt 1 interrupted: the instance did not start the container within 15m; requesting a new instance (attempt 2)'],
     [{ kind: 'interrupted', attempt: 1, compute: 'ec2', interruption: { cause: 'request-vanished' } }, 'attempt 1 interrupted: the spot request disappeared before launching anything; requesting a new instance (attempt 2)'],
     [{ kind: 'succeeded', ranSeconds: 840 }, 'succeeded (exit 0, 14m)'],
     [{ kind: 'succeeded' }, 'succeeded (exit 0)'],

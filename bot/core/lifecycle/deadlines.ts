@@ -1,0 +1,35 @@
+/**
+ * When time alone moves a job next: the moment its due timer must fire. The lifecycle's `tick`
+ * decides by the same rules, so a timer armed here acts on time, and the reconcile pass only
+ * catches what a timer missed.
+ *
+ * - scheduled: at `runAt`;
+ * - launching: at `launchedAt` + the launch timeout (an agent that never said `started`);
+ * - running with `--timeout`: at `startedAt` + the timeout, plus, where an agent enforces the
+ *   timeout itself (EC2), a short grace for its `finished` report, which carries the output. On
+ *   local compute the bot's timer is the enforcer, at the deadline itself.
+ */
+import { computeOf, JobStatus, type Job } from '../job.js';
+import type { LifecycleTimings } from './lifecycle.js';
+
+/** Seconds after `startedAt` at which the bot ends a running job for its timeout; undefined without one. */
+export function runDeadlineSeconds(job: Job, timings: LifecycleTimings): number | undefined {
+  if (job.spec.timeoutSeconds === undefined) return undefined;
+  return job.spec.timeoutSeconds + (computeOf(job) === 'local' ? 0 : timings.timeoutGraceSeconds);
+}
+
+/** When time alone next changes this job, in ms since the epoch; undefined when only the world can. */
+export function nextTimedDecisionMs(job: Job, timings: LifecycleTimings): number | undefined {
+  switch (job.status) {
+    case JobStatus.Scheduled:
+      return Date.parse(job.runAt);
+    case JobStatus.Launching:
+      return job.launchedAt ? Date.parse(job.launchedAt) + timings.launchTimeoutSeconds * 1000 : undefined;
+    case JobStatus.Running: {
+      const seconds = runDeadlineSeconds(job, timings);
+      return seconds !== undefined && job.startedAt ? Date.parse(job.startedAt) + seconds * 1000 : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
