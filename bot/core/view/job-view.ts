@@ -157,6 +157,7 @@ export function closingFacts(view: JobView, event: ViewEvent): string[] {
     'Exit code': (value) => `exit code ${value}`,
     Duration: (value) => `ran ${value}`,
     Cost: (value) => `cost ${value}`,
+    Saved: (value) => `saved ${value}`,
   };
   return view.fields.flatMap((field) => {
     const describe = wanted[field.label];
