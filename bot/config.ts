@@ -19,6 +19,7 @@ import {
 } from './core/facts.js';
 import { formatDuration } from './core/duration.js';
 import { parseDuration } from './core/request/job-request-fields.js';
+import { parseOnDemandPrices } from './core/on-demand-prices.js';
 
 const csv = z
   .string()
@@ -87,6 +88,7 @@ const envSchema = z.object({
   SCHED_SUBNET_IDS: csv,
   SCHED_SECURITY_GROUP_IDS: csv,
   SCHED_INSTANCE_PROFILE: optional,
+  SCHED_ON_DEMAND_PRICES: optional,
   SCHED_CALLBACK_ALLOW_PRIVATE: bool(false),
   SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT_NAME, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
   SCHED_RETENTION_DAYS: int(RETENTION_DAYS.default, RETENTION_DAYS.min, RETENTION_DAYS.max),
@@ -141,6 +143,8 @@ export interface Config {
     subnetIds: string[];
     securityGroupIds: string[];
     instanceProfile?: string;
+    /** On-demand USD/hour per type over the default table (bot/core/on-demand-prices.ts): `SCHED_ON_DEMAND_PRICES`. */
+    onDemandPrices: Record<string, number>;
   };
   slack: { botToken?: string; appToken?: string; signingSecret?: string; apiUrl?: string };
   /** Who may use Sched from chat; unset lists mean everyone. */
@@ -214,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   if (e.SCHED_MAX_PRICE !== undefined && !isPositivePrice(e.SCHED_MAX_PRICE)) {
     problems.push(`SCHED_MAX_PRICE: must be a positive number of USD per hour, got "${e.SCHED_MAX_PRICE}"`);
   }
+  const onDemand = parseOnDemandPrices(e.SCHED_ON_DEMAND_PRICES ?? '');
+  if (!onDemand.ok) problems.push(...onDemand.problems.map((problem) => `SCHED_ON_DEMAND_PRICES: ${problem}`));
   for (const id of e.SCHED_SUBNET_IDS) if (!SUBNET_ID.test(id)) problems.push(`SCHED_SUBNET_IDS: "${id}" is not a subnet id`);
   for (const id of e.SCHED_SECURITY_GROUP_IDS) if (!/^sg-[0-9a-f]+$/.test(id)) problems.push(`SCHED_SECURITY_GROUP_IDS: "${id}" is not a security group id`);
   const publicUrl = (e.SCHED_PUBLIC_URL ?? `http://127.0.0.1:${e.SCHED_PORT}`).replace(/\/+$/, '');
@@ -264,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
         subnetIds: e.SCHED_SUBNET_IDS,
         securityGroupIds: e.SCHED_SECURITY_GROUP_IDS,
         instanceProfile: e.SCHED_INSTANCE_PROFILE,
+        onDemandPrices: onDemand.ok ? onDemand.prices : {},
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, apiUrl: e.SLACK_API_URL },
       aws: { region, endpoint: e.AWS_ENDPOINT_URL },

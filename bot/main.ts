@@ -23,6 +23,8 @@ import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import { Engine } from './engine/engine.js';
 import { DEFAULT_TIMINGS } from './core/lifecycle/lifecycle.js';
+import { RunPlanner } from './engine/run-planner.js';
+import { onDemandPriceTable } from './core/on-demand-prices.js';
 import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer, type HttpServerDeps } from './http/server.js';
@@ -65,10 +67,13 @@ async function main(argv: string[]): Promise<void> {
     logger: logger.child({ component: 'scheduler' }),
   });
   const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef });
+  const fleet = openFleet(config, logger, closers);
+  // Dry runs: the same fleet's read-only quotes; no store.
+  const planner = new RunPlanner({ fleet, publicUrl: config.publicUrl });
   const engine = engineRef.bind(
     new Engine({
       store: stores.jobs,
-      fleet: openFleet(config, logger, closers),
+      fleet,
       callbacks: new HttpCallbackSender({ secret, allowPrivate: config.callbackAllowPrivate }),
       notifier: chat?.surface.notifier ?? new LogNotifier(logger.child({ component: 'jobs' })),
       clock: systemClock,
@@ -91,6 +96,7 @@ async function main(argv: string[]): Promise<void> {
     clock: systemClock,
     logger,
     metrics: () => engine.metrics.render(),
+    planner,
     ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),
   });
 
@@ -112,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
   );
   const compute = await computeChecked;
   // The commands' dependencies, once, for whichever chat surface is configured.
-  const deps: CommandDeps = { jobs: engine, schedules: scheduler, access: config.access, clock: systemClock, limits: config.limits };
+  const deps: CommandDeps = { jobs: engine, schedules: scheduler, access: config.access, clock: systemClock, limits: config.limits, planner };
   const store: HostFacts['store'] = config.store === 'embedded' ? { kind: 'embedded', path: join(config.dataDir, 'db') } : { kind: 'dynamodb', table: config.table };
   const facts: HostFacts = { compute, store, apiUrl: http.listeningOrigin, apiTokenSet: config.apiToken !== undefined, logFile };
   await chat?.surface.start(deps, { facts, requestStop: (reason) => void shutdown(reason) });
@@ -270,6 +276,7 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     subnetIds: config.spot.subnetIds,
     securityGroupIds: config.spot.securityGroupIds,
     instanceProfile: config.spot.instanceProfile,
+    onDemandPrices: onDemandPriceTable(config.spot.onDemandPrices),
     logger: logger.child({ component: 'ec2' }),
   });
 }

@@ -4,8 +4,9 @@
  * (bot/core); this file declares only interfaces and the error a launch throws.
  */
 import type { CallbackPayload } from './core/callback.js';
-import type { ChatOrigin, Job, JobOwner, NewJob } from './core/job.js';
+import type { ChatOrigin, Job, JobOwner, JobSpec, NewJob } from './core/job.js';
 import type { AgentStatus, FleetSnapshot, LaunchPool, Market } from './core/lifecycle/observation.js';
+import type { PlanWhen, PoolQuote, RunPlan } from './core/plan.js';
 import type { NewSchedule, Schedule } from './core/schedule.js';
 
 /** Jobs, persisted. Every write is conditional on `version`; none is a transaction. */
@@ -49,14 +50,16 @@ export interface LaunchPlan {
 /**
  * What a launch placed: its instance (absent only while a legacy spot request waits to be
  * fulfilled), the spot request AWS made for it when there is one (RunInstances on AWS: yes; moto:
- * no), the pool it landed in with that pool's spot price when known, and the pools tried first
- * that had no capacity.
+ * no), the pool it landed in with that pool's spot price when known (spot only), the on-demand
+ * price of its type when known (the price of an on-demand launch, the yardstick of a spot one),
+ * and the pools tried first that had no capacity.
  */
 export interface Launched {
   instanceId?: string;
   requestId?: string;
   pool: LaunchPool;
   pricePerHour?: number;
+  onDemandPricePerHour?: number;
   refused: LaunchPool[];
 }
 
@@ -93,6 +96,19 @@ export interface Fleet {
   cancelRequest(requestId: string): Promise<void>;
   /** Idempotent: an unknown or already terminated instance is not an error. */
   terminateInstance(instanceId: string): Promise<void>;
+  /**
+   * Read-only: every pool a launch of these types would consider, with its current spot price and
+   * the type's on-demand price when known (a dry run's plan). Launches nothing.
+   */
+  quote(instanceTypes: readonly string[]): Promise<PoolQuote[]>;
+}
+
+/**
+ * A dry run: validates a job as a real run would and says what it would do (bot/core/plan.ts).
+ * Stores nothing and launches nothing. Errors: `ValidationError`.
+ */
+export interface JobPlanner {
+  plan(spec: JobSpec, when: PlanWhen): Promise<RunPlan>;
 }
 
 export type CallbackOutcome =

@@ -1,4 +1,4 @@
-// Just over 300 lines: the Fleet class itself; pool order, the RunInstances call and EC2 views are already beside it.
+// Over 300 lines: the Fleet class itself (launch, quote, observe, cancel, terminate); pool order, the RunInstances call and EC2 views are already beside it.
 /**
  * The `Fleet` port on EC2: one-time spot instances launched with RunInstances, walking the job's
  * pools cheapest first (bot/adapters/ec2-pools.ts orders them), observed in bulk by tag.
@@ -29,6 +29,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { SCHED_TAG_KEYS } from '../core/facts.js';
 import type { FleetSnapshot, InstanceView, LaunchPool } from '../core/lifecycle/observation.js';
+import { onDemandPriceTable, type OnDemandPriceOf } from '../core/on-demand-prices.js';
+import type { PoolQuote } from '../core/plan.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { awsErrorCode, isMalformedId, isNotFound, isServerFault, isThrottling, launchErrorFrom } from './aws-errors.js';
@@ -67,6 +69,8 @@ export interface Ec2FleetOptions {
   clock?: Clock;
   /** The spot price cache; tests pass one with prices set. Default: a new one on `client`. */
   prices?: SpotPriceBook;
+  /** On-demand price per type (the default table with the operator's over it). Default: the default table. */
+  onDemandPrices?: OnDemandPriceOf;
 }
 
 const silentLogger: FleetLogger = { warn: () => {} };
@@ -87,6 +91,7 @@ export class Ec2Fleet implements Fleet {
   private readonly zones: SubnetZones;
   private readonly subnetIds: readonly string[];
   private readonly refusals: CapacityMemory;
+  private readonly onDemandPrices: OnDemandPriceOf;
 
   constructor(opts: Ec2FleetOptions) {
     if (!opts.deployment) throw new Error('Ec2Fleet: deployment must not be empty');
@@ -106,6 +111,7 @@ export class Ec2Fleet implements Fleet {
     this.prices = opts.prices ?? new SpotPriceBook(this.client, this.clock, this.logger);
     this.zones = new SubnetZones(this.client, this.subnetIds);
     this.refusals = new CapacityMemory(this.clock);
+    this.onDemandPrices = opts.onDemandPrices ?? onDemandPriceTable();
   }
 
   /**
@@ -126,6 +132,7 @@ export class Ec2Fleet implements Fleet {
           ...(instance.SpotInstanceRequestId && { requestId: instance.SpotInstanceRequestId }),
           pool: { ...pool, ...(!pool.zone && instance.Placement?.AvailabilityZone && { zone: instance.Placement.AvailabilityZone }) },
           ...priceField(plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone ?? instance.Placement?.AvailabilityZone) : undefined),
+          ...withPrice('onDemandPricePerHour', this.onDemandPrices(pool.instanceType)),
           refused,
         };
       } catch (err) {
@@ -152,10 +159,7 @@ export class Ec2Fleet implements Fleet {
     } catch (err) {
       throw launchErrorFrom(err);
     }
-    const pools = plan.pools.flatMap((pool): LaunchPool[] => {
-      if (pool.subnetId || this.subnetIds.length === 0) return [pool];
-      return this.subnetIds.map((subnetId) => ({ instanceType: pool.instanceType, subnetId, ...(zones.has(subnetId) && { zone: zones.get(subnetId)! }) }));
-    });
+    const pools = this.expandPools(plan.pools, zones);
     if (plan.market === 'spot') await this.prices.refresh(pools.map((p) => p.instanceType), PRICE_FRESH_MS);
     const avoid = plan.avoid ?? [];
     return orderPools(
@@ -163,6 +167,32 @@ export class Ec2Fleet implements Fleet {
       (pool) => (plan.market === 'spot' ? this.prices.get(pool.instanceType, pool.zone) : undefined),
       (pool) => this.refusals.recentlyRefused(pool) || isAvoided(pool, avoid),
     );
+  }
+
+  /** Each pool without a subnet becomes its type in every configured subnet (one zone each). */
+  private expandPools(pools: readonly LaunchPool[], zones: Map<string, string>): LaunchPool[] {
+    return pools.flatMap((pool): LaunchPool[] => {
+      if (pool.subnetId || this.subnetIds.length === 0) return [pool];
+      return this.subnetIds.map((subnetId) => ({ instanceType: pool.instanceType, subnetId, ...(zones.has(subnetId) && { zone: zones.get(subnetId)! }) }));
+    });
+  }
+
+  /**
+   * A dry run's view of the pools: the same expansion and the same price lookups as `launch`
+   * (one DescribeSubnets per process, one DescribeSpotPriceHistory per five minutes), cheapest
+   * first. No RunInstances. Without subnets (the default VPC) a type is one pool, at its lowest
+   * known spot price in any zone.
+   */
+  async quote(instanceTypes: readonly string[]): Promise<PoolQuote[]> {
+    const zones = await this.zones.get();
+    const pools = this.expandPools([...new Set(instanceTypes)].map((instanceType) => ({ instanceType })), zones);
+    await this.prices.refresh(pools.map((p) => p.instanceType), PRICE_FRESH_MS);
+    return orderPools(pools, (pool) => this.prices.get(pool.instanceType, pool.zone), () => false).map((pool) => ({
+      instanceType: pool.instanceType,
+      ...(pool.zone && { zone: pool.zone }),
+      ...withPrice('spotPricePerHour', this.prices.get(pool.instanceType, pool.zone)),
+      ...withPrice('onDemandPricePerHour', this.onDemandPrices(pool.instanceType)),
+    }));
   }
 
   /**
@@ -306,4 +336,8 @@ export class Ec2Fleet implements Fleet {
 
 function priceField(usd: number | undefined): { pricePerHour?: number } {
   return usd === undefined ? {} : { pricePerHour: usd };
+}
+
+function withPrice<K extends string>(key: K, usd: number | undefined): Partial<Record<K, number>> {
+  return usd === undefined ? {} : ({ [key]: usd } as Record<K, number>);
 }

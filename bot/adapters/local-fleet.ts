@@ -30,6 +30,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
+import type { PoolQuote } from '../core/plan.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
 import { detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
@@ -123,6 +124,11 @@ export class LocalFleet implements Fleet {
     const ids = await this.place(launch);
     // One pool here: this machine; the first type names it, as the run record does.
     return { ...ids, pool: { instanceType: launch.pools[0]!.instanceType }, refused: [] };
+  }
+
+  /** One pool: this machine, at no charge, whatever the types (a dry run's plan). */
+  async quote(instanceTypes: readonly string[]): Promise<PoolQuote[]> {
+    return [{ instanceType: instanceTypes[0] ?? 'local', local: true }];
   }
 
   private async place(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {

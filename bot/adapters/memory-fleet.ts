@@ -4,6 +4,7 @@
  * codes) through `setRequestStatus` and `setInstanceState`.
  */
 import type { FleetSnapshot, InstanceState, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
+import type { PoolQuote } from '../core/plan.js';
 import type { Fleet, LaunchPlan, Launched } from '../ports.js';
 
 export class MemoryFleet implements Fleet {
@@ -20,6 +21,8 @@ export class MemoryFleet implements Fleet {
   fulfilImmediately = true;
   /** Spot price reported on instances (USD/hour), as EC2's price history would give it. */
   pricePerHour: number | undefined;
+  /** On-demand price of every type (USD/hour), as the fleet's table would give it. */
+  onDemandPricePerHour: number | undefined;
   private sequence = 0;
 
   async launch(launch: LaunchPlan): Promise<Launched> {
@@ -53,6 +56,7 @@ export class MemoryFleet implements Fleet {
       ...(request.instanceId !== undefined && { instanceId: request.instanceId }),
       pool: { instanceType: request.instanceType ?? 't3.micro', zone: this.zone },
       ...(this.pricePerHour !== undefined && request.instanceId !== undefined && { pricePerHour: this.pricePerHour }),
+      ...(this.onDemandPricePerHour !== undefined && { onDemandPricePerHour: this.onDemandPricePerHour }),
       refused: [],
     };
   }
@@ -107,6 +111,17 @@ export class MemoryFleet implements Fleet {
     this.calls.push({ op: 'terminateInstance', id: instanceId });
     const instance = this.instances.get(instanceId);
     if (instance && instance.state !== 'terminated') instance.state = 'terminated';
+  }
+
+  /** One pool per type in the twin's zone, at the twin's prices; launches nothing. */
+  async quote(instanceTypes: readonly string[]): Promise<PoolQuote[]> {
+    this.calls.push({ op: 'quote', id: instanceTypes.join(',') });
+    return [...new Set(instanceTypes)].map((instanceType) => ({
+      instanceType,
+      zone: this.zone,
+      ...(this.pricePerHour !== undefined && { spotPricePerHour: this.pricePerHour }),
+      ...(this.onDemandPricePerHour !== undefined && { onDemandPricePerHour: this.onDemandPricePerHour }),
+    }));
   }
 
   /** Instances not terminated: what would still be billed. */

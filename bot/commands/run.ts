@@ -1,4 +1,7 @@
-/** `run`: a job now or at a time, or a cron schedule; within the person's caps. */
+/**
+ * `run`: a job now or at a time, or a cron schedule; within the person's caps. With `--dry-run`,
+ * the same checks (caps included, only read) and then the plan instead of the job.
+ */
 import { isAdmin } from '../core/access.js';
 import type { Command } from '../core/parsing/grammar.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
@@ -9,6 +12,11 @@ export async function run(command: Extract<Command, { kind: 'run' }>, actor: Act
   const { when } = command;
   const over = await overLimit(when.kind === 'cron' ? 'schedules' : 'jobs', actor, deps);
   if (over) return { kind: 'denied', reason: over };
+  if (command.dryRun) {
+    if (!deps.planner) return { kind: 'invalid', error: '--dry-run is not available here', usage: '' };
+    const plannedWhen = when.kind === 'cron' ? when : when.kind === 'at' ? when : { kind: 'now' as const, runAt: deps.clock.now().toISOString() };
+    return { kind: 'run-plan', plan: await deps.planner.plan(command.spec, plannedWhen) };
+  }
   if (when.kind === 'cron') {
     const schedule = await deps.schedules.createSchedule({ expression: when.expression, timezone: when.timezone, spec: command.spec, owner, origin });
     return { kind: 'schedule-created', schedule };

@@ -6,7 +6,8 @@ import type { AccessPolicy } from '../core/access.js';
 import type { Job } from '../core/job.js';
 import type { ListView } from '../core/view/job-view.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Clock, JobService, Notifier, ScheduleService } from '../ports.js';
+import type { RunPlan } from '../core/plan.js';
+import type { Clock, JobPlanner, JobService, Notifier, ScheduleService } from '../ports.js';
 
 /** Who is asking, and from where. */
 export interface Actor {
@@ -29,12 +30,16 @@ export interface CommandDeps {
   clock: Clock;
   /** Per-person caps (admins are exempt): every job is a paid instance. Absent: no caps. */
   limits?: { activeJobsPerUser: number; schedulesPerUser: number };
+  /** `run --dry-run`; absent: a dry run is refused as unavailable. */
+  planner?: JobPlanner;
 }
 
 export type CommandOutcome =
   /** A job was created (or retried): the surface shows it and follows its updates. */
   | { kind: 'job-created'; job: Job }
   | { kind: 'schedule-created'; schedule: Schedule }
+  /** `run --dry-run`: what would happen. Nothing was stored or launched. */
+  | { kind: 'run-plan'; plan: RunPlan }
   | { kind: 'job-status'; job: Job }
   | { kind: 'schedule-status'; schedule: Schedule }
   | { kind: 'job-logs'; job: Job }

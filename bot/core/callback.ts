@@ -4,6 +4,7 @@
  * callback-target.ts, signing and the request in callback-http.ts.
  */
 import { knownCost, type Job } from './job.js';
+import { knownSaving } from './cost.js';
 
 /** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
 export interface CallbackPayload {
@@ -15,6 +16,8 @@ export interface CallbackPayload {
   started_at: string | null;
   finished_at: string | null;
   cost_usd: number | null;
+  /** What spot saved against on-demand for the same instance time; null when a price is unknown. */
+  saved_usd: number | null;
   name: string | null;
 }
 
@@ -32,6 +35,7 @@ export function buildCallbackPayload(job: Job): CallbackPayload {
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
     cost_usd: knownCost(job),
+    saved_usd: knownSaving(job),
     name: job.spec.name ?? null,
   };
 }

@@ -14,7 +14,7 @@
  *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
  */
 import type { Compute, EndReason, JobEvent } from './job-event.js';
-import type { LaunchPool } from './lifecycle/observation.js';
+import type { LaunchPool, Market } from './lifecycle/observation.js';
 
 export const JobStatus = {
   Scheduled: 'scheduled',
@@ -153,6 +153,12 @@ export interface Job {
   pricePerHour?: number;
   /** Instance-hours paid so far across attempts, priced, USD. */
   costUsd?: number;
+  /** Where the current attempt runs; absent means spot (jobs stored before it was recorded). */
+  market?: Market;
+  /** On-demand price per hour of the current attempt's instance type, USD, when known (from the fleet at launch). */
+  onDemandPricePerHour?: number;
+  /** Each ended attempt that had an instance, with its price and time: `costUsd` is their sum. */
+  attemptCosts?: AttemptCost[];
 
   callback?: CallbackProgress;
   /** The instance of a terminal job has been seen gone (or never existed). */
@@ -168,6 +174,22 @@ export interface Job {
 export function computeOf(job: Job): Compute {
   if (job.compute) return job.compute;
   return job.instanceId?.startsWith('local-') || job.spotRequestId?.startsWith('local-') ? 'local' : 'ec2';
+}
+
+/**
+ * One attempt's instance, priced: `pricePerHour` is its pool's spot price at launch, or the
+ * on-demand price when it ran on-demand; absent when unknown (then so is `costUsd`).
+ * `onDemandPricePerHour` is what the same time would have cost on-demand, when known.
+ */
+export interface AttemptCost {
+  attempt: number;
+  market: Market;
+  instanceType: string;
+  zone?: string;
+  pricePerHour?: number;
+  seconds: number;
+  costUsd?: number;
+  onDemandPricePerHour?: number;
 }
 
 /** The job's cost when it is a real number; JSON has no NaN/Infinity, so anything else is unknown. */

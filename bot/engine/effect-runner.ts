@@ -81,6 +81,7 @@ export class EffectRunner {
         ...(placed.instanceId !== undefined && { instanceId: placed.instanceId }),
         pool: placed.pool,
         ...(placed.pricePerHour !== undefined && { pricePerHour: placed.pricePerHour }),
+        ...(placed.onDemandPricePerHour !== undefined && { onDemandPricePerHour: placed.onDemandPricePerHour }),
         ...(placed.refused.length > 0 && { refused: placed.refused }),
       };
     } catch (thrown) {

@@ -6,6 +6,8 @@
 import { jobReason } from '../core/view/event-words.js';
 import { formatUtc } from '../core/request/job-request.js';
 import { knownCost, type Job, type JobStatus } from '../core/job.js';
+import { knownSaving } from '../core/cost.js';
+import type { RunPlan } from '../core/plan.js';
 
 export interface PublicJob {
   id: string;
@@ -33,6 +35,8 @@ export interface PublicJob {
   started_at: string | null;
   finished_at: string | null;
   cost_usd: number | null;
+  /** What spot saved against on-demand for the same instance time; null when a price is unknown. */
+  saved_usd: number | null;
   reason: string | null;
   callback_state: string | null;
   log_tail: string | null;
@@ -73,6 +77,7 @@ export function toPublicJob(job: Job): PublicJob {
     finished_at: job.finishedAt ?? null,
     // JSON has no NaN or Infinity; a broken figure reads as unknown rather than as a number.
     cost_usd: knownCost(job),
+    saved_usd: knownSaving(job),
     reason: jobReason(job) ?? null,
     callback_state: job.callback?.state ?? null,
     log_tail: job.logTail ?? null,
@@ -98,4 +103,53 @@ function publicCallback(job: Job): string | null {
   } catch {
     return '…';
   }
+}
+
+/** One pool of a dry run's plan. Prices USD per hour; null when not known. */
+export interface PublicPoolQuote {
+  instance_type: string;
+  /** null: any zone (no subnets configured), or this machine. */
+  zone: string | null;
+  spot_price_usd_per_hour: number | null;
+  on_demand_price_usd_per_hour: number | null;
+}
+
+/** The answer to `POST /v1/jobs` with `"dry_run": true` (200): what would happen; nothing was stored. */
+export interface PublicRunPlan {
+  dry_run: true;
+  /** When the job would start, "YYYY-MM-DD HH:MM:SS" UTC, as `datetime` is written. */
+  datetime: string;
+  docker_image: string;
+  instance_types: string[];
+  /** Every pool, cheapest known spot price first. */
+  pools: PublicPoolQuote[];
+  /** The cheapest pool's spot price: the estimated cost of an hour; null when no price is known. */
+  estimated_usd_per_hour: number | null;
+  /** The dearest known spot price among the pools: the top of the estimate's range. */
+  estimated_usd_per_hour_max: number | null;
+  /** What an hour of the cheapest pool's type costs on-demand; null when not known. */
+  on_demand_usd_per_hour: number | null;
+}
+
+export function toPublicPlan(plan: RunPlan): PublicRunPlan {
+  const runAt = plan.when.kind === 'cron' ? (plan.when.next[0] ?? '') : plan.when.runAt;
+  return {
+    dry_run: true,
+    datetime: formatRunAt(runAt),
+    docker_image: plan.spec.image,
+    instance_types: [...plan.spec.instanceTypes],
+    pools: plan.pools.map((pool) => ({
+      instance_type: pool.instanceType,
+      zone: pool.zone ?? null,
+      spot_price_usd_per_hour: pool.local ? 0 : finiteOrNull(pool.spotPricePerHour),
+      on_demand_price_usd_per_hour: finiteOrNull(pool.onDemandPricePerHour),
+    })),
+    estimated_usd_per_hour: finiteOrNull(plan.perHour),
+    estimated_usd_per_hour_max: finiteOrNull(plan.perHourMax),
+    on_demand_usd_per_hour: finiteOrNull(plan.onDemandPerHour),
+  };
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }

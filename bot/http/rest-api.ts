@@ -6,11 +6,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { validateCallbackUrlSyntax } from '../core/callback.js';
 import { parseJobRequest, type JobDefaults } from '../core/request/job-request.js';
-import type { Clock, JobService } from '../ports.js';
+import type { Clock, JobPlanner, JobService } from '../ports.js';
 import { constantTimeEqual } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';
 import { sendError } from './error-replies.js';
-import { toPublicJob } from './public-job.js';
+import { toPublicJob, toPublicPlan } from './public-job.js';
 
 export interface RestApiDeps {
   jobs: JobService;
@@ -18,6 +18,8 @@ export interface RestApiDeps {
   apiToken?: string;
   defaults: JobDefaults;
   clock: Clock;
+  /** Dry runs; absent: `"dry_run": true` is refused. */
+  planner?: JobPlanner;
 }
 
 export const REST_BODY_LIMIT_BYTES = 256 * 1024;
@@ -48,6 +50,13 @@ export function registerRestApi(app: FastifyInstance, deps: RestApiDeps): void {
   app.post('/v1/jobs', { bodyLimit: REST_BODY_LIMIT_BYTES }, async (request, reply) => {
     const parsed = parseJobRequest(request.body, { now: deps.clock.now(), defaults: deps.defaults });
     if (!parsed.ok) return sendError(reply, 400, 'invalid', 'the job request is invalid', parsed.problems);
+    if (parsed.dryRun) {
+      // A plan, not a job: 200, nothing stored, nothing launched.
+      if (!deps.planner) return sendError(reply, 400, 'invalid', 'the job request is invalid', ['dry_run: dry runs are not available on this server']);
+      const now = deps.clock.now();
+      const when = Date.parse(parsed.runAt) > now.getTime() ? ({ kind: 'at', runAt: parsed.runAt, timezone: 'UTC' } as const) : ({ kind: 'now', runAt: now.toISOString() } as const);
+      return reply.code(200).send(toPublicPlan(await deps.planner.plan(parsed.spec, when)));
+    }
     const job = await deps.jobs.createJob({ spec: parsed.spec, runAt: parsed.runAt, owner: { ...API_OWNER } });
     return reply.code(201).header('location', `/v1/jobs/${encodeURIComponent(job.id)}`).send(toPublicJob(job));
   });

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { JobDefaults } from '../core/request/job-request.js';
-import type { Clock, JobService } from '../ports.js';
+import type { Clock, JobPlanner, JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute, RouteTable } from './error-replies.js';
 import { registerHealthRoutes } from './health.js';
 import { registerNotificationRoutes } from './notifications.js';
@@ -23,6 +23,8 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Prometheus text exposition for `GET /metrics`; absent: 404. */
   metrics?: () => string | Promise<string>;
+  /** Dry runs (`"dry_run": true`); absent: refused with 400. */
+  planner?: JobPlanner;
   /**
    * Paths served by a plain Node listener before fastify sees the request (Slack's HTTP mode:
    * Bolt verifies the signature over the raw body, so nothing may parse it first).
@@ -76,7 +78,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   // and the API's token hook must not leak into the other routes.
   void app.register(async (scope) => registerNotificationRoutes(scope, { jobs: deps.jobs, secret: deps.secret }));
   void app.register(async (scope) =>
-    registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock }),
+    registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock, ...(deps.planner && { planner: deps.planner }) }),
   );
   void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics }));
 

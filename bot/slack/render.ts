@@ -38,6 +38,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { clampMrkdwn, fitMrkdwn } from './mrkdwn.js';
+import type { PlanView } from '../core/view/plan-view.js';
 
 export { ACTION_IDS, SLACK_LIMITS, type SlackHomeView, type SlackMessage } from './blocks.js';
 export { escapeMrkdwn, fitMrkdwn, fitMrkdwnTail, fitText, unescapeSlackText } from './mrkdwn.js';
@@ -107,6 +108,15 @@ export function renderScheduleMessage(view: ScheduleView): SlackMessage {
   return { text: fallback(view.summary), blocks: blocks.slice(0, SLACK_LIMITS.messageBlocks) };
 }
 
+/** `run --dry-run`: when, every pool with its prices, the estimate; nothing happened. */
+export function renderPlanMessage(view: PlanView): SlackMessage {
+  const budget = new BlockBudget(SLACK_LIMITS.messageBlocks);
+  budget.add([header(view.title), section(`*${fitMrkdwn(view.summary, 2000)}*`), ...fieldSections(view.fields)]);
+  const shown = addRows(budget, `*Pools* (${view.pools.length}, cheapest first)`, view.pools.map((line) => `• ${fitMrkdwn(line, 500)}`));
+  const left = view.pools.length - shown;
+  budget.add([context([left > 0 ? `${view.note} ${left} more pools not shown.` : view.note])], 0);
+  return { text: fallback(view.summary), blocks: budget.blocks };
+}
 
 function jobRow(view: JobView): string {
   return `${STATUS_EMOJI[view.status]} *${fitMrkdwn(view.title, 150)}* ${idCode(view.id)} — ${fitMrkdwn(view.statusLabel, 500)}`;

@@ -6,7 +6,8 @@ import type { RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, scheduleView } from '../core/view/job-view.js';
 import { context } from './blocks.js';
-import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderScheduleMessage, SLACK_LIMITS, type SlackMessage } from './render.js';
+import { planView } from '../core/view/plan-view.js';
+import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderPlanMessage, renderScheduleMessage, SLACK_LIMITS, type SlackMessage } from './render.js';
 import { assertNever } from '../core/assert-never.js';
 
 export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: RunWhen; help?: HelpDefaults }): SlackMessage {
@@ -19,6 +20,8 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
       const note = renderNotice(confirmSchedule(outcome.schedule, ctx.when), 'success');
       return { text: note.text, blocks: [...(note.blocks ?? []), ...(message.blocks ?? [])] };
     }
+    case 'run-plan':
+      return renderPlanMessage(planView(outcome.plan, now));
     case 'job-status':
       return renderJobStatus(jobView(outcome.job, now));
     case 'schedule-status':

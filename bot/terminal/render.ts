@@ -9,6 +9,7 @@
 import { helpText, type HelpDefaults } from '../core/parsing/help.js';
 import { closingFacts, printable, type JobAction, type JobView, type ListView, type ScheduleView, type ViewEvent, type ViewField, type ViewTone } from '../core/view/job-view.js';
 import type { JobOwner } from '../core/job.js';
+import type { PlanView } from '../core/view/plan-view.js';
 
 export type TerminalStyle = ViewTone | 'bold' | 'dim';
 /** Wraps text in a style, e.g. with ANSI colours; the default leaves it plain. */
@@ -122,6 +123,18 @@ export function renderScheduleLines(view: ScheduleView, options?: TerminalRender
     ...view.fields.map((field) => fieldLine(field, paint)),
     fieldLine({ label: 'Created by', value: ownerText(view.owner) }, paint),
     ...actionsLine(view.actions, view.id, paint),
+  ];
+}
+
+/** `run --dry-run`: when, every pool with its prices, the estimate; nothing happened. */
+export function renderPlanLines(view: PlanView, options?: TerminalRenderOptions): string[] {
+  const paint = painter(options);
+  return [
+    `${paint('waiting', '◌')} ${paint('bold', `Dry run: ${view.title}`)}`,
+    ...view.fields.map((field) => fieldLine(field, paint)),
+    `  ${paint('dim', 'Pools'.padEnd(LABEL_WIDTH))} ${view.pools.length}, cheapest first`,
+    ...view.pools.map((line) => `    ${line}`),
+    `  ${paint('dim', view.note)}`,
   ];
 }
 

@@ -5,6 +5,7 @@ import type { CommandOutcome } from '../commands/types.js';
 import { SCHED_USAGE, type RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, printable, scheduleView } from '../core/view/job-view.js';
+import { planView } from '../core/view/plan-view.js';
 import {
   renderErrorLines,
   renderHelpLines,
@@ -13,6 +14,7 @@ import {
   renderJobStatusLines,
   renderListLines,
   renderNoticeLines,
+  renderPlanLines,
   renderScheduleLines,
   type TerminalRenderOptions,
 } from './render.js';
@@ -53,6 +55,8 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
         ...renderScheduleLines(scheduleView(outcome.schedule, now), options),
       ];
     }
+    case 'run-plan':
+      return renderPlanLines(planView(outcome.plan, now), options);
     case 'job-status':
       return renderJobStatusLines(jobView(outcome.job, now), options);
     case 'schedule-status':

@@ -20,6 +20,7 @@ const PAYLOAD: CallbackPayload = {
   started_at: '2025-10-09T08:00:00.000Z',
   finished_at: '2025-10-09T08:14:00.000Z',
   cost_usd: 0.03,
+  saved_usd: 0.07,
   name: 'nightly ünïcode',
 };
 

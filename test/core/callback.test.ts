@@ -35,6 +35,10 @@ describe('buildCallbackPayload', () => {
         startedAt: '2025-01-01T00:05:00.000Z',
         finishedAt: '2025-01-01T00:19:00.000Z',
         costUsd: 0.0312,
+        attemptCosts: [
+          { attempt: 1, market: 'spot', instanceType: 'm5.large', pricePerHour: 0.04, seconds: 1800, costUsd: 0.02, onDemandPricePerHour: 0.096 },
+          { attempt: 2, market: 'on-demand', instanceType: 'm5.large', pricePerHour: 0.096, seconds: 420, costUsd: 0.0112, onDemandPricePerHour: 0.096 },
+        ],
         spec: { ...job().spec, name: 'nightly' },
       }),
     );
@@ -47,6 +51,7 @@ describe('buildCallbackPayload', () => {
       started_at: '2025-01-01T00:05:00.000Z',
       finished_at: '2025-01-01T00:19:00.000Z',
       cost_usd: 0.0312,
+      saved_usd: 0.028,
       name: 'nightly',
     });
   });
@@ -62,6 +67,7 @@ describe('buildCallbackPayload', () => {
       started_at: null,
       finished_at: null,
       cost_usd: null,
+      saved_usd: null,
       name: null,
     });
     expect(JSON.parse(JSON.stringify(payload))).toStrictEqual(payload);

@@ -108,6 +108,19 @@ describe('engine', () => {
     expect(w.callbacks.sent[0]!.payload.cost_usd).toBeCloseTo(0.0208, 6);
   });
 
+  test('saving: the fleet gives the on-demand price at launch; the callback carries saved_usd beside cost_usd', async () => {
+    const w = world();
+    w.fleet.pricePerHour = 0.0416;
+    w.fleet.onDemandPricePerHour = 0.0832;
+    const job = await w.engine.createJob(newJob());
+    await w.engine.reconcileOnce();
+    await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 });
+    w.clock.advance(1800);
+    await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 });
+    expect((await w.engine.getJob(job.id))!.attemptCosts).toEqual([expect.objectContaining({ attempt: 1, market: 'spot', pricePerHour: 0.0416, onDemandPricePerHour: 0.0832, costUsd: 0.0208 })]);
+    expect(w.callbacks.sent[0]!.payload).toMatchObject({ cost_usd: 0.0208, saved_usd: 0.0208 });
+  });
+
   test('stale and unknown agent reports are refused and change nothing', async () => {
     const w = world();
     const job = await w.engine.createJob(newJob());

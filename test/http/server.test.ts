@@ -77,6 +77,8 @@ const failedJob = makeJob({
   exitCode: 1,
   reason: 'the container exited with code 1',
   costUsd: 0.0104,
+  // 38 minutes of t3.small at spot $0.0164/h (on-demand $0.0208/h): saved 0.0044 × 38/60.
+  attemptCosts: [{ attempt: 2, market: 'spot', instanceType: 't3.small', pricePerHour: 0.0164, seconds: 2280, costUsd: 0.010387, onDemandPricePerHour: 0.0208 }],
   callback: { state: 'delivered', attempts: 1, lastStatusCode: 200 },
   logTail: 'Traceback (most recent call last):\n',
 });
@@ -110,6 +112,7 @@ const SCHEDULED_BODY = {
   started_at: null,
   finished_at: null,
   cost_usd: null,
+  saved_usd: null,
   reason: null,
   callback_state: null,
   log_tail: null,
@@ -139,6 +142,7 @@ const FAILED_BODY = {
   started_at: '2026-02-28T22:03:00.000Z',
   finished_at: '2026-02-28T22:41:00.000Z',
   cost_usd: 0.0104,
+  saved_usd: 0.002787,
   reason: 'the container exited with code 1',
   callback_state: 'delivered',
   log_tail: 'Traceback (most recent call last):\n',

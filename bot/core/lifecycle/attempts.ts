@@ -6,6 +6,7 @@
 import { CallbackState, computeOf, JobStatus, type Job } from '../job.js';
 import type { EndReason, InterruptionCause } from '../job-event.js';
 import type { LaunchPool } from './observation.js';
+import { currentAttemptCost, MAX_ATTEMPT_COSTS, roundUsd } from '../cost.js';
 import { currentType, type Transition } from './transition.js';
 
 export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
@@ -157,10 +158,15 @@ export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeo
   }
 }
 
+/**
+ * Records the ending attempt's instance time at its price (bot/core/cost.ts) and adds it to the
+ * job's cost; once per attempt. Without a price the time is still recorded: the cost stays what
+ * is known, and no saving is claimed.
+ */
 function addInstanceCost(t: Transition): void {
   const { job } = t;
-  if (!job.launchedAt || job.pricePerHour === undefined) return;
-  const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
-  const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
-  t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
+  if (!job.launchedAt || job.attemptCosts?.some((a) => a.attempt === job.attempt)) return;
+  const entry = currentAttemptCost(job, t.secondsSince(job.launchedAt));
+  t.set({ attemptCosts: [...(job.attemptCosts ?? []), entry].slice(-MAX_ATTEMPT_COSTS) });
+  if (entry.costUsd !== undefined) t.set({ costUsd: roundUsd((job.costUsd ?? 0) + entry.costUsd) });
 }

@@ -149,6 +149,8 @@ function onSpotRequested(t: Transition, obs: Extract<Observation, { kind: 'spotR
   if (newInstance) {
     t.set({ instanceId: obs.instanceId, instanceType: obs.pool?.instanceType ?? currentType(job), zone: obs.pool?.zone });
     if (obs.pricePerHour !== undefined && job.pricePerHour === undefined) t.set({ pricePerHour: obs.pricePerHour });
+    // Always this attempt's own: an attempt before it may have run on another type.
+    t.set({ onDemandPricePerHour: obs.onDemandPricePerHour });
   }
   // Said once, for the launch the job now follows (a repeated result records nothing new).
   if (obs.refused?.length && (newInstance || (newRequest && obs.instanceId === undefined))) {

@@ -55,7 +55,8 @@ export type AgentStatus = 'started' | 'finished' | 'interrupting' | 'rebalance';
  * - `instance`: the current attempt's instance (state `missing` when EC2 no longer lists it).
  * - `agent`: the agent script's notification (already authenticated and attempt-checked).
  * - `spotRequested` / `spotRequestFailed`: the outcome of our own `launch` effect: where it
- *   launched (an instance, a spot request, or both), at what price, and the pools that refused it
+ *   launched (an instance, a spot request, or both), at what price (and the on-demand price of
+ *   that type, for the saving), and the pools that refused it
  *   for capacity first; or why it failed (with the refused pools when none had capacity).
  * - `callbackResult`: the outcome of one callback delivery try.
  * - `cancel`: a user asked.
@@ -65,7 +66,7 @@ export type Observation =
   | { kind: 'spot'; request: SpotRequestView }
   | { kind: 'instance'; instance: InstanceView }
   | { kind: 'agent'; status: AgentStatus; attempt: number; exitCode?: number; logTail?: string; timedOut?: boolean; ranSeconds?: number }
-  | { kind: 'spotRequested'; attempt: number; requestId?: string; instanceId?: string; pool?: LaunchPool; pricePerHour?: number; refused?: LaunchPool[] }
+  | { kind: 'spotRequested'; attempt: number; requestId?: string; instanceId?: string; pool?: LaunchPool; pricePerHour?: number; onDemandPricePerHour?: number; refused?: LaunchPool[] }
   | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean; refused?: LaunchPool[] }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
   | { kind: 'cancel'; by: string };

@@ -32,7 +32,8 @@ export type RunWhen =
   | { kind: 'cron'; expression: string; timezone: string; next: string[] };
 
 export type Command =
-  | { kind: 'run'; spec: JobSpec; when: RunWhen }
+  /** `dryRun`: `--dry-run`, show the plan and change nothing. */
+  | { kind: 'run'; spec: JobSpec; when: RunWhen; dryRun?: true }
   | { kind: 'list'; all: boolean }
   | { kind: 'status' | 'cancel' | 'logs' | 'retry'; target: string }
   | { kind: 'help'; topic?: string };
@@ -209,7 +210,10 @@ function parseRun(args: string[], ctx: CommandContext): ParseResult {
         usage,
       );
     }
-    if (value === undefined) {
+    if (option.flag) {
+      if (value !== undefined) return fail(`${name} takes no value; write ${name} alone`, usage);
+      value = '';
+    } else if (value === undefined) {
       const next = args[index + 1];
       if (next === undefined || (next.startsWith('-') && RUN_OPTIONS[next.split('=')[0]?.toLowerCase() ?? ''] !== undefined)) {
         return fail(`${name} needs a value: ${name} ${option.value}`, usage);
@@ -235,5 +239,5 @@ function parseRun(args: string[], ctx: CommandContext): ParseResult {
   const when = resolveWhen(one, ctx, problems);
   const spec = buildSpec(image, command, values, ctx, problems);
   if (problems.length > 0 || !when || !spec) return fail(problems.join('\n'), usage);
-  return { ok: true, command: { kind: 'run', spec, when } };
+  return { ok: true, command: { kind: 'run', spec, when, ...(values.has('dryRun') && { dryRun: true as const }) } };
 }

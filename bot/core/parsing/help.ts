@@ -127,6 +127,11 @@ Instance
 Notification
   --callback URL      POSTed a signed JSON summary when the job ends
 
+Plan
+  --dry-run           check the job and show the plan: when it would run,
+                      every pool with its spot and on-demand price, the
+                      cost per hour; nothing is started or stored
+
 Options also take the --opt=value form; -- ends the options.
 
 Examples

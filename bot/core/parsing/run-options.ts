@@ -9,13 +9,17 @@ import type { CommandContext, RunWhen } from './grammar.js';
 import { resolveAt, resolveCron, resolveIn, show, zoneError } from './when.js';
 import { canonicalZone } from './zones.js';
 
-/** One `run` option: how it is spelled, what its value is called, whether it may repeat. */
+/**
+ * One `run` option: how it is spelled, what its value is called, whether it may repeat. A `flag`
+ * takes no value: its presence says it (`--dry-run`).
+ */
 interface RunOption {
   key: RunOptionKey;
   value: string;
   repeatable?: boolean;
+  flag?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -30,6 +34,7 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--retries': { key: 'retries', value: 'N' },
   '--timeout': { key: 'timeout', value: 'DURATION' },
   '--name': { key: 'name', value: 'NAME' },
+  '--dry-run': { key: 'dryRun', value: '', flag: true },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */

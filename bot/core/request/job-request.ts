@@ -40,7 +40,8 @@ export interface JobRequestContext {
 }
 
 export type JobRequestResult =
-  | { ok: true; spec: JobSpec; runAt: string }
+  /** `dryRun`: `"dry_run": true` — show the plan, store nothing (bot/core/plan.ts). */
+  | { ok: true; spec: JobSpec; runAt: string; dryRun?: true }
   | { ok: false; problems: string[] };
 
 export const JOB_REQUEST_FIELDS = [
@@ -54,6 +55,7 @@ export const JOB_REQUEST_FIELDS = [
   'retries',
   'timeout',
   'name',
+  'dry_run',
 ] as const;
 
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
@@ -88,6 +90,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const interruptionsTolerated = parseRetries(field('retries'), problems) ?? ctx.defaults.interruptionsTolerated;
   const timeoutSeconds = parseTimeout(field('timeout'), problems);
   const name = parseName(field('name'), problems);
+  const dryRun = parseDryRun(field('dry_run'), problems);
 
   if (env && command) {
     const bytes =
@@ -110,7 +113,15 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   if (name !== undefined) spec.name = name;
-  return { ok: true, spec, runAt };
+  return dryRun ? { ok: true, spec, runAt, dryRun } : { ok: true, spec, runAt };
+}
+
+/** `dry_run`: a JSON boolean; absent, null or false is a real run. */
+function parseDryRun(value: unknown, problems: string[]): true | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  problems.push(`dry_run: must be true or false, got ${typeName(value)}${typeof value === 'string' ? ` ${quote(value)}` : ''}`);
+  return undefined;
 }
 
 function parseImage(value: unknown, problems: string[]): string | undefined {

@@ -7,6 +7,7 @@ import { quote } from 'shell-quote';
 import { relativeTime } from '../parsing/when.js';
 import { computeOf, isTerminal, JobStatus, type Job, type JobSpec } from '../job.js';
 import { formatDuration } from '../duration.js';
+import { attemptsSoFar, currentAttemptCost, savedUsd } from '../cost.js';
 import { assertNever } from '../assert-never.js';
 import type { ViewField } from './view-model.js';
 import { printable, utcMinute } from './view-text.js';
@@ -41,6 +42,10 @@ export function jobFields(job: Job, now: Date): ViewField[] {
 
   const cost = costSoFar(job, now);
   if (cost !== undefined) fields.push({ label: 'Cost', value: isTerminal(job.status) ? formatUsd(cost) : `≈ ${formatUsd(cost)} so far` });
+  const saved = savedUsd(attemptsSoFar(job, now));
+  if (saved !== null && cost !== undefined) {
+    fields.push({ label: 'Saved', value: `${isTerminal(job.status) ? '' : '≈ '}${formatUsd(saved)} against on-demand${isTerminal(job.status) ? '' : ' so far'}` });
+  }
 
   const callback = callbackText(job);
   if (callback) fields.push({ label: 'Callback', value: callback });
@@ -70,12 +75,12 @@ export function runSeconds(job: Job, now: Date): number | undefined {
   return Math.max(0, (end - Date.parse(job.startedAt)) / 1000);
 }
 
-/** Paid so far, plus the current instance's time at its price while it still runs. */
+/** Paid so far, plus the current instance's time at its price (spot, or on-demand) while it still runs. */
 function costSoFar(job: Job, now: Date): number | undefined {
   let cost = job.costUsd;
-  if (!isTerminal(job.status) && job.launchedAt && job.pricePerHour !== undefined) {
-    const hours = Math.max(0, now.getTime() - Date.parse(job.launchedAt)) / 3_600_000;
-    cost = (cost ?? 0) + hours * job.pricePerHour;
+  if (!isTerminal(job.status) && job.launchedAt && !job.attemptCosts?.some((a) => a.attempt === job.attempt)) {
+    const current = currentAttemptCost(job, (now.getTime() - Date.parse(job.launchedAt)) / 1000).costUsd;
+    if (current !== undefined) cost = (cost ?? 0) + current;
   }
   return cost === undefined || !Number.isFinite(cost) ? undefined : cost;
 }

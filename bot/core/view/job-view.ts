@@ -158,6 +158,7 @@ export function closingFacts(view: JobView, event: ViewEvent): string[] {
     'Exit code': { said: (value) => event.text.includes(`exit ${value}`) || event.text.includes(`code ${value}`), words: (value) => `exit code ${value}` },
     Duration: { said: (value) => event.text.includes(`, ${value}`), words: (value) => `ran ${value}` },
     Cost: { said: () => false, words: (value) => `cost ${value}` },
+    Saved: { said: () => false, words: (value) => `saved ${value}` },
   };
   return view.fields.flatMap((field) => {
     const fact = wanted[field.label];
