@@ -61,6 +61,7 @@ export class EffectRunner {
         env: job.spec.env,
         notifyBaseUrl: this.deps.publicUrl,
         token: notificationToken(this.deps.secret, job.id, effect.attempt),
+        ...(job.spec.gpus !== undefined && { gpus: job.spec.gpus }),
       });
       const placed = await this.deps.fleet.launch({
         jobId: job.id,
@@ -71,6 +72,7 @@ export class EffectRunner {
         maxPrice: job.spec.maxPrice,
         userData,
         clientToken: effect.clientToken,
+        ...(job.spec.gpus !== undefined && { gpus: job.spec.gpus }),
       });
       this.deps.metrics.spotRequests++;
       return {
