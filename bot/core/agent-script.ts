@@ -447,12 +447,9 @@ run_args=(run --rm --name "$CONTAINER_NAME")
 # GPUs: docker's --gpus (the NVIDIA runtime of the GPU image); podman names them as CDI devices,
 # "all" or one per index (\`nvidia-ctk cdi generate\` makes both), the first GPUS of them.
 if [ -n "$GPUS" ]; then
-  if [ "\${CLI##*/}" = podman ]; then
-    if [ "$GPUS" = all ]; then run_args+=(--device nvidia.com/gpu=all)
-    else for ((gpu = 0; gpu < GPUS; gpu++)); do run_args+=(--device "nvidia.com/gpu=$gpu"); done; fi
-  else
-    run_args+=(--gpus "$GPUS")
-  fi
+  if [ "\${CLI##*/}" != podman ]; then run_args+=(--gpus "$GPUS")
+  elif [ "$GPUS" = all ]; then run_args+=(--device nvidia.com/gpu=all)
+  else for ((g = 0; g < GPUS; g++)); do run_args+=(--device "nvidia.com/gpu=$g"); done; fi
 fi
 for b64 in \${ENV_B64[@]+"\${ENV_B64[@]}"}; do
   decode "$b64"
@@ -475,8 +472,8 @@ fi
 run_status=\${PIPESTATUS[0]}
 : >"$CONTAINER_DONE"
 # 125: the engine could not create the container; for a GPU job, most often for want of the GPUs.
-if [ -n "$GPUS" ] && [ "$run_status" -eq 125 ]; then
-  printf 'sched-agent: %s could not start this GPU job (exit 125). If the error above is about GPUs: docker needs the NVIDIA Container Toolkit (the ECS GPU-optimized image has it); podman needs a CDI spec (nvidia-ctk cdi generate)\n' "\${CLI##*/}" | tee -a "$WORK_DIR/container.log" >&2
+if [ -n "$GPUS" ] && [ "$run_status" = 125 ]; then
+  echo "sched-agent: \${CLI##*/} could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)" | tee -a "$WORK_DIR/container.log" >&2
 fi
 if [ -e "$STOPPING_MARK" ]; then interrupted "$run_status"; fi
 finish "$run_status" "$WORK_DIR/container.log"

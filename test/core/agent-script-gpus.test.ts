@@ -75,7 +75,7 @@ describe('the agent script and GPUs', () => {
     const finished = bot.requests.find((r) => r.query.status === 'finished')!;
     const { logTail } = JSON.parse(finished.body) as { logTail: string };
     expect(logTail).toContain('could not select device driver');
-    expect(logTail).toContain('docker could not start this GPU job (exit 125). If the error above is about GPUs: docker needs the NVIDIA Container Toolkit');
+    expect(logTail).toContain('docker could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)');
   });
 
   it('refuses to render anything but "all" or a small whole number', () => {
