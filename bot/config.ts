@@ -20,6 +20,7 @@ import {
 import { formatDuration } from './core/duration.js';
 import { parseDuration } from './core/request/job-request-fields.js';
 import { parseOnDemandPrices } from './core/on-demand-prices.js';
+import type { GpuFacts } from './core/request/job-request-fields.js';
 
 const csv = z
   .string()
@@ -83,6 +84,7 @@ const envSchema = z.object({
   SCHED_POLL_SECONDS: int(30, 1, 3600),
   SCHED_LAUNCH_TIMEOUT: duration(LAUNCH_TIMEOUT_SECONDS.default, LAUNCH_TIMEOUT_SECONDS.min, LAUNCH_TIMEOUT_SECONDS.max),
   SCHED_AMI: optional,
+  SCHED_GPU_AMI: optional,
   SCHED_INSTANCE_TYPES: csv,
   SCHED_MAX_PRICE: optional,
   SCHED_SUBNET_IDS: csv,
@@ -138,6 +140,8 @@ export interface Config {
   callbackAllowPrivate: boolean;
   spot: {
     ami?: string;
+    /** The image of `--gpus` jobs (NVIDIA driver and container runtime); unset: EC2 refuses GPU jobs. */
+    gpuAmi?: string;
     instanceTypes: string[];
     maxPrice?: string;
     subnetIds: string[];
@@ -211,6 +215,9 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   if (e.SCHED_API_TOKEN && e.SCHED_API_TOKEN.length < MIN_SECRET_LENGTH) {
     problems.push(`SCHED_API_TOKEN: must be at least ${MIN_SECRET_LENGTH} characters`);
   }
+  if (e.SCHED_GPU_AMI !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(e.SCHED_GPU_AMI)) {
+    problems.push(`SCHED_GPU_AMI: "${e.SCHED_GPU_AMI}" is not an AMI id`);
+  }
   const instanceTypes = e.SCHED_INSTANCE_TYPES.length > 0 ? e.SCHED_INSTANCE_TYPES : [...DEFAULT_WORKER_INSTANCE_TYPES];
   for (const type of instanceTypes) {
     if (!isInstanceType(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
@@ -265,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       callbackAllowPrivate: e.SCHED_CALLBACK_ALLOW_PRIVATE,
       spot: {
         ami: e.SCHED_AMI,
+        gpuAmi: e.SCHED_GPU_AMI,
         instanceTypes,
         maxPrice: e.SCHED_MAX_PRICE,
         subnetIds: e.SCHED_SUBNET_IDS,
@@ -277,6 +285,18 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       access: { allowedUsers: e.SCHED_ALLOWED_USERS, allowedChannels: e.SCHED_ALLOWED_CHANNELS, admins: e.SCHED_ADMINS },
     },
   };
+}
+
+/**
+ * What GPU jobs may ask of this deployment, for the request validator: on EC2, GPU instance types
+ * and a GPU image (`SCHED_GPU_AMI`); on this machine, the container engine's GPUs, whatever the
+ * types say.
+ */
+export function gpuFacts(config: Config): GpuFacts {
+  if (config.compute === 'local') return { checkInstanceTypes: false };
+  return config.spot.gpuAmi
+    ? { checkInstanceTypes: true }
+    : { checkInstanceTypes: true, unavailable: 'this deployment has no GPU image (SCHED_GPU_AMI is not set), so it cannot run GPU jobs; the Pulumi stack sets it by default' };
 }
 
 const SECRET_KEYS = new Set(['secret', 'apiToken', 'botToken', 'appToken', 'signingSecret']);

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { loadConfig, maskConfig, type Config } from './config.js';
+import { gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
   const computeChecked = checkCompute(config, logger);
   const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config) };
 
   const stores = await openStores(config, closers);
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes
@@ -273,6 +273,7 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     client: createEc2Client({ region: config.aws.region, endpoint: config.aws.endpoint }),
     deployment: config.deployment,
     amiId: config.spot.ami!,
+    gpuAmiId: config.spot.gpuAmi,
     subnetIds: config.spot.subnetIds,
     securityGroupIds: config.spot.securityGroupIds,
     instanceProfile: config.spot.instanceProfile,

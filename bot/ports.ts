@@ -4,7 +4,7 @@
  * (bot/core); this file declares only interfaces and the error a launch throws.
  */
 import type { CallbackPayload } from './core/callback.js';
-import type { ChatOrigin, Job, JobOwner, JobSpec, NewJob } from './core/job.js';
+import type { ChatOrigin, GpuRequest, Job, JobOwner, JobSpec, NewJob } from './core/job.js';
 import type { AgentStatus, FleetSnapshot, LaunchPool, Market } from './core/lifecycle/observation.js';
 import type { PlanWhen, PoolQuote, RunPlan } from './core/plan.js';
 import type { NewSchedule, Schedule } from './core/schedule.js';
@@ -45,6 +45,8 @@ export interface LaunchPlan {
   userData: string;
   /** Makes a retried call idempotent on AWS. */
   clientToken: string;
+  /** A GPU job: the instance boots the fleet's GPU image (the NVIDIA driver and runtime). */
+  gpus?: GpuRequest;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface BotEnvironmentInput {
   tableName: string;
   retentionDays: number;
   workerImageId: string;
+  /** The GPU jobs' image (SCHED_GPU_AMI); absent: the bot refuses GPU jobs. */
+  workerGpuImageId?: string;
   workerInstanceTypes: readonly string[];
   workerMaxPrice?: string;
   subnetIds: readonly string[];
@@ -54,6 +56,7 @@ export function botEnvironment(input: BotEnvironmentInput): Record<string, strin
     SCHED_TABLE: input.tableName,
     SCHED_RETENTION_DAYS: String(input.retentionDays),
     SCHED_AMI: input.workerImageId,
+    ...(input.workerGpuImageId !== undefined && { SCHED_GPU_AMI: input.workerGpuImageId }),
     SCHED_INSTANCE_TYPES: input.workerInstanceTypes.join(','),
     ...(input.workerMaxPrice !== undefined && { SCHED_MAX_PRICE: input.workerMaxPrice }),
     SCHED_SUBNET_IDS: input.subnetIds.join(','),

@@ -19,6 +19,13 @@ export function amazonLinuxParameter(architecture: Architecture): string {
   return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
 }
 
+/**
+ * ECS GPU-optimized Amazon Linux 2023 (the NVIDIA driver and container toolkit, Docker with the
+ * NVIDIA runtime): the image of `--gpus` jobs. x86_64 only: AWS publishes no arm64 variant, so
+ * Graviton GPU types (g5g) cannot run Sched's GPU jobs (bot/core/facts.ts refuses them).
+ */
+export const ECS_GPU_OPTIMIZED_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id';
+
 /** ECS-optimized Amazon Linux 2023, which ships Docker running: the job instances. */
 export function ecsOptimizedParameter(architecture: Architecture): string {
   return architecture === 'arm64'

@@ -22,7 +22,11 @@ const opts = { providers: [provider] };
 
 const network = new Network(`${name}-network`, settings.network, opts);
 const table = new StateTable(`${name}-jobs`, { deletionProtection: settings.tableDeletionProtection }, opts);
-const workers = new Workers(`${name}-workers`, { vpcId: network.vpcId, instanceTypes: settings.workers.instanceTypes, ami: settings.workers.ami }, opts);
+const workers = new Workers(
+  `${name}-workers`,
+  { vpcId: network.vpcId, instanceTypes: settings.workers.instanceTypes, ami: settings.workers.ami, gpuAmi: settings.workers.gpuAmi, gpuJobs: settings.workers.gpuJobs },
+  opts,
+);
 const secrets = new Secrets(`${name}-secrets`, { deployment: name, slackBotToken: settings.slack.botToken, slackAppToken: settings.slack.appToken }, opts);
 const artifact = new BotArtifact(`${name}-artifact`, {}, opts);
 
@@ -37,6 +41,7 @@ const botRole = new BotRole(
     workerInstanceProfileArn: workers.instanceProfileArn,
     workerSecurityGroupId: workers.securityGroupId,
     workerImageId: workers.amiId,
+    workerGpuImageId: workers.gpuAmiId,
     subnetIds: network.subnetIds,
     secretParameterArns: secrets.parameterArns,
     botBundleObjectArn: artifact.objectArn,
@@ -63,6 +68,7 @@ const bot = new BotHost(
       tableName: table.name,
       retentionDays: settings.retentionDays,
       workerImageId: workers.amiId,
+      workerGpuImageId: workers.gpuAmiId,
       workerInstanceTypes: settings.workers.instanceTypes,
       workerMaxPrice: settings.workers.maxPrice,
       subnetIds: network.subnetIds,

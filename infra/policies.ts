@@ -65,6 +65,8 @@ export interface BotPolicyInput {
   workerInstanceProfileArn: string;
   workerSecurityGroupId: string;
   workerImageId: string;
+  /** The GPU jobs' image, which a launch may use too; absent: none. */
+  workerGpuImageId?: string;
   subnetIds: readonly string[];
   /** The SecureString parameters the bot reads at start. */
   secretParameterArns: readonly string[];
@@ -93,6 +95,7 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         Action: ['ec2:RunInstances'],
         Resource: [
           `arn:${input.partition}:ec2:${input.region}::image/${input.workerImageId}`,
+          ...(input.workerGpuImageId !== undefined ? [`arn:${input.partition}:ec2:${input.region}::image/${input.workerGpuImageId}`] : []),
           ...input.subnetIds.map((id) => ec2(`subnet/${id}`)),
           ec2(`security-group/${input.workerSecurityGroupId}`),
           ec2('network-interface/*'),

@@ -13,7 +13,8 @@ export interface Settings {
   deployment: string;
   port: number;
   bot: { instanceType: string; ami?: string; publicIp: boolean };
-  workers: { instanceTypes: string[]; maxPrice?: string; ami?: string };
+  /** `gpuAmi`: the GPU jobs' image when the operator names one; `gpuJobs` false: no GPU jobs at all. */
+  workers: { instanceTypes: string[]; maxPrice?: string; ami?: string; gpuAmi?: string; gpuJobs: boolean };
   network: { vpcId?: string; subnetIds: string[] };
   slackAccess: { allowedUsers: string[]; allowedChannels: string[]; admins: string[] };
   retentionDays: number;
@@ -72,6 +73,9 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
   check(workerMaxPrice === undefined || isPositivePrice(workerMaxPrice), `workerMaxPrice: "${workerMaxPrice}" must be a positive number of USD per hour`);
   const workerAmi = optional('workerAmi');
   check(workerAmi === undefined || AMI.test(workerAmi), `workerAmi: "${workerAmi}" is not an AMI id`);
+  const workerGpuAmi = optional('workerGpuAmi');
+  const gpuJobs = workerGpuAmi !== 'none';
+  check(!gpuJobs || workerGpuAmi === undefined || AMI.test(workerGpuAmi), `workerGpuAmi: "${workerGpuAmi}" is not an AMI id (or none)`);
 
   const vpcId = optional('vpcId');
   check(vpcId === undefined || VPC.test(vpcId), `vpcId: "${vpcId}" is not a VPC id`);
@@ -105,7 +109,7 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
     deployment,
     port,
     bot: { instanceType: botInstanceType, ami: botAmi, publicIp: config.requireBoolean('botPublicIp') },
-    workers: { instanceTypes: workerInstanceTypes, maxPrice: workerMaxPrice, ami: workerAmi },
+    workers: { instanceTypes: workerInstanceTypes, maxPrice: workerMaxPrice, ami: workerAmi, ...(gpuJobs && workerGpuAmi !== undefined && { gpuAmi: workerGpuAmi }), gpuJobs },
     network: { vpcId, subnetIds },
     slackAccess,
     retentionDays,

@@ -59,6 +59,8 @@ export interface Ec2FleetOptions {
   /** This bot's deployment name; only resources tagged with it are observed. */
   deployment: string;
   amiId: string;
+  /** The image of GPU jobs (`SCHED_GPU_AMI`): the ECS GPU-optimized AMI. Absent: GPU jobs fail to launch. */
+  gpuAmiId?: string;
   /** Every subnet is a zone a job's types may launch in. Empty: the default VPC, one pool per type. */
   subnetIds: string[];
   securityGroupIds: string[];
@@ -102,6 +104,7 @@ export class Ec2Fleet implements Fleet {
     this.worker = {
       deployment: opts.deployment,
       amiId: opts.amiId,
+      ...(opts.gpuAmiId ? { gpuAmiId: opts.gpuAmiId } : {}),
       securityGroupIds: [...opts.securityGroupIds],
       // An empty string from configuration means "no profile", like an absent one.
       ...(opts.instanceProfile ? { instanceProfile: opts.instanceProfile } : {}),

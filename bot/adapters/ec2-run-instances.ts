@@ -16,6 +16,8 @@ import { poolClientToken } from './ec2-pools.js';
 export interface WorkerLaunchSettings {
   deployment: string;
   amiId: string;
+  /** The image of GPU jobs (NVIDIA driver and container runtime); absent: GPU jobs cannot launch. */
+  gpuAmiId?: string;
   securityGroupIds: readonly string[];
   /** Worker instance profile, by name or by ARN (`arn:…`). */
   instanceProfile?: string;
@@ -48,7 +50,7 @@ export function runInstancesInput(settings: WorkerLaunchSettings, plan: LaunchPl
   return {
     MinCount: 1,
     MaxCount: 1,
-    ImageId: settings.amiId,
+    ImageId: workerImage(settings, plan),
     // The SDK's union lags behind new instance types; EC2 itself validates the name.
     InstanceType: pool.instanceType as _InstanceType,
     UserData: Buffer.from(plan.userData, 'utf8').toString('base64'),
@@ -76,6 +78,18 @@ export function runInstancesInput(settings: WorkerLaunchSettings, plan: LaunchPl
     ],
     ClientToken: poolClientToken(plan.clientToken, pool),
   };
+}
+
+/**
+ * The image a plan boots: the GPU image for a GPU job. Jobs are refused at creation where there is
+ * none (SCHED_GPU_AMI unset); one stored before that gets a permanent error, not a driverless host.
+ */
+function workerImage(settings: WorkerLaunchSettings, plan: LaunchPlan): string {
+  if (plan.gpus === undefined) return settings.amiId;
+  if (settings.gpuAmiId === undefined) {
+    throw new LaunchError('NoGpuImage', 'this deployment has no GPU image (SCHED_GPU_AMI is not set), so it cannot run GPU jobs', true);
+  }
+  return settings.gpuAmiId;
 }
 
 /** Sends one RunInstances; throws `CapacityRefusal` for no capacity, the SDK's error otherwise. */

@@ -59,6 +59,8 @@ export interface AgentScriptInput {
   logTailBytes?: number;
   /** The job's `--timeout`: the agent stops the container this long after its start. */
   timeoutSeconds?: number;
+  /** The GPUs the container gets: docker `--gpus all|N`, podman CDI `--device nvidia.com/gpu=…`. */
+  gpus?: 'all' | number;
 }
 
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -133,6 +135,10 @@ function validate(input: AgentScriptInput): string[] {
   }
   problems.push(...checkNotifyUrl(input.notifyBaseUrl));
   if (!TOKEN_PATTERN.test(input.token)) problems.push('token must be a non-empty bearer token (base64url characters)');
+  // Only "all" or a small count is ever written into the script (unquoted, below).
+  if (input.gpus !== undefined && input.gpus !== 'all' && !(Number.isSafeInteger(input.gpus) && input.gpus >= 1 && input.gpus <= 64)) {
+    problems.push(`gpus ${JSON.stringify(input.gpus)} must be "all" or a whole number from 1 to 64`);
+  }
   const tail = input.logTailBytes;
   if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1 || tail > MAX_LOG_TAIL_BYTES)) {
     problems.push(`logTailBytes ${tail} must be an integer from 1 to ${MAX_LOG_TAIL_BYTES}`);
@@ -196,6 +202,7 @@ readonly TOKEN_B64=${inert(input.token)}
 readonly IMAGE_B64=${inert(input.image)}
 readonly -a ENV_B64=${inertArray(Object.entries(input.env).map(([k, v]) => `${k}=${v}`))}
 readonly -a ARGV_B64=${inertArray(input.command)}
+readonly GPUS='${input.gpus ?? ''}'
 `;
 }
 
@@ -486,6 +493,13 @@ if [ "$pull_status" -ne 0 ]; then
 fi
 
 run_args=(run --rm --name "$CONTAINER_NAME")
+# GPUs: docker's --gpus (the NVIDIA runtime of the GPU image); podman names them as CDI devices,
+# "all" or one per index (\`nvidia-ctk cdi generate\` makes both), the first GPUS of them.
+if [ -n "$GPUS" ]; then
+  if [ "\${CLI##*/}" != podman ]; then run_args+=(--gpus "$GPUS")
+  elif [ "$GPUS" = all ]; then run_args+=(--device nvidia.com/gpu=all)
+  else for ((g = 0; g < GPUS; g++)); do run_args+=(--device "nvidia.com/gpu=$g"); done; fi
+fi
 for b64 in \${ENV_B64[@]+"\${ENV_B64[@]}"}; do
   decode "$b64"
   run_args+=(-e "$REPLY")
@@ -511,6 +525,10 @@ fi
 "$CLI" "\${run_args[@]}" 2>&1 | tee "$WORK_DIR/container.log"
 run_status=\${PIPESTATUS[0]}
 : >"$CONTAINER_DONE"
+# 125: the engine could not create the container; for a GPU job, most often for want of the GPUs.
+if [ -n "$GPUS" ] && [ "$run_status" = 125 ]; then
+  echo "sched-agent: \${CLI##*/} could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)" | tee -a "$WORK_DIR/container.log" >&2
+fi
 # Stopped at the timeout: the job's end, whatever the notice watcher did meanwhile.
 if [ -e "$STOPPING_MARK" ] && [ ! -e "$TIMEOUT_MARK" ]; then interrupted "$run_status"; fi
 finish "$run_status" "$WORK_DIR/container.log"

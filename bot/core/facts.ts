@@ -56,3 +56,50 @@ export const MAX_INTERRUPTIONS_TOLERATED = 20;
 export const DEFAULT_PORT = 8080;
 /** Days a finished job stays in the table before its TTL deletes it, and the bounds of the setting. */
 export const RETENTION_DAYS = { default: 30, min: 1, max: 3650 } as const;
+
+/**
+ * EC2 instance families with NVIDIA GPUs that the x86_64 ECS GPU-optimized Amazon Linux 2023 image
+ * (the NVIDIA driver and container toolkit; Sched's GPU image) runs on, from EC2's accelerated
+ * computing instance list. A `--gpus` job may only name types of these families.
+ */
+export const NVIDIA_GPU_FAMILIES: readonly string[] = [
+  'g3', 'g3s', 'g4dn', 'g5', 'g6', 'g6e', 'g6f', 'gr6', 'gr6f',
+  'p3', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200',
+];
+
+/**
+ * Accelerated families a `--gpus` job is refused on, each with why: they have no NVIDIA GPU, or
+ * none that Sched's GPU image can drive.
+ */
+export const NOT_NVIDIA_GPU_FAMILIES: Readonly<Record<string, string>> = {
+  g5g: 'its NVIDIA T4G GPUs sit on Graviton (arm64), and AWS publishes no ECS GPU-optimized image for arm64 (Sched\'s GPU image is x86_64)',
+  g4ad: 'its GPUs are AMD Radeon Pro V520, which have no NVIDIA container runtime',
+  p2: 'its NVIDIA K80 GPUs are not supported by current NVIDIA drivers',
+  inf1: 'it has AWS Inferentia accelerators, not GPUs',
+  inf2: 'it has AWS Inferentia accelerators, not GPUs',
+  trn1: 'it has AWS Trainium accelerators, not GPUs',
+  trn1n: 'it has AWS Trainium accelerators, not GPUs',
+  trn2: 'it has AWS Trainium accelerators, not GPUs',
+  dl1: 'it has Habana Gaudi accelerators, not NVIDIA GPUs',
+  dl2q: 'it has Qualcomm AI accelerators, not NVIDIA GPUs',
+  f1: 'it has FPGAs, not GPUs',
+  f2: 'it has FPGAs, not GPUs',
+  vt1: 'it has Xilinx video transcoding accelerators, not GPUs',
+};
+
+/** GPU types a refusal suggests: current, single-GPU, x86_64. */
+export const SUGGESTED_GPU_TYPES: readonly string[] = ['g6.xlarge', 'g5.xlarge', 'g4dn.xlarge'];
+
+/** The most GPUs a `--gpus N` job may ask for: EC2's largest GPU types have 8. */
+export const MAX_GPU_COUNT = 8;
+
+/**
+ * Why `instanceType` cannot run a `--gpus` job, or undefined when it can (a type of
+ * `NVIDIA_GPU_FAMILIES`). The family is the part before the dot, size variants included
+ * (`p6-b200.48xlarge` → `p6-b200`).
+ */
+export function gpuRefusal(instanceType: string): string | undefined {
+  const family = instanceType.split('.')[0] ?? '';
+  if (NVIDIA_GPU_FAMILIES.includes(family)) return undefined;
+  return Object.hasOwn(NOT_NVIDIA_GPU_FAMILIES, family) ? NOT_NVIDIA_GPU_FAMILIES[family] : 'it has no NVIDIA GPU';
+}

@@ -50,7 +50,12 @@ export interface JobSpec {
   /** Container run time limit. */
   timeoutSeconds?: number;
   name?: string;
+  /** The GPUs the container gets (`docker run --gpus`): all of the instance's, or a count. */
+  gpus?: GpuRequest;
 }
+
+/** `--gpus`: every GPU of the instance, or the first N. */
+export type GpuRequest = 'all' | number;
 
 /**
  * A spec as read back from the store. Items written before the field was named for what it means

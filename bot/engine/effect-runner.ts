@@ -62,6 +62,7 @@ export class EffectRunner {
         notifyBaseUrl: this.deps.publicUrl,
         token: notificationToken(this.deps.secret, job.id, effect.attempt),
         ...(job.spec.timeoutSeconds !== undefined && { timeoutSeconds: job.spec.timeoutSeconds }),
+        ...(job.spec.gpus !== undefined && { gpus: job.spec.gpus }),
       });
       const placed = await this.deps.fleet.launch({
         jobId: job.id,
@@ -72,6 +73,7 @@ export class EffectRunner {
         maxPrice: job.spec.maxPrice,
         userData,
         clientToken: effect.clientToken,
+        ...(job.spec.gpus !== undefined && { gpus: job.spec.gpus }),
       });
       this.deps.metrics.spotRequests++;
       return {

@@ -23,6 +23,8 @@ export interface PublicJob {
   max_price: string | null;
   retries: number;
   timeout: number | null;
+  /** `"all"`, a count, or null for a job without GPUs. */
+  gpus: 'all' | number | null;
   attempts: number;
   interruptions: number;
   exit_code: number | null;
@@ -64,6 +66,7 @@ export function toPublicJob(job: Job): PublicJob {
     max_price: spec.maxPrice ?? null,
     retries: spec.interruptionsTolerated,
     timeout: spec.timeoutSeconds ?? null,
+    gpus: spec.gpus ?? null,
     attempts: job.attempt,
     interruptions: job.interruptions,
     exit_code: job.exitCode ?? null,

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { architectureOf, ecsOptimizedParameter } from '../images.js';
+import { architectureOf, ECS_GPU_OPTIMIZED_PARAMETER, ecsOptimizedParameter } from '../images.js';
 import { ec2TrustPolicy } from '../policies.js';
 
 export interface WorkersArgs {
@@ -9,6 +9,10 @@ export interface WorkersArgs {
   instanceTypes: readonly string[];
   /** Unset: the latest ECS-optimized Amazon Linux 2023, which ships Docker. */
   ami?: string;
+  /** GPU jobs' image; unset: the latest x86_64 ECS GPU-optimized Amazon Linux 2023. */
+  gpuAmi?: string;
+  /** False: no GPU image at all (the bot then refuses GPU jobs). */
+  gpuJobs: boolean;
 }
 
 /**
@@ -21,6 +25,8 @@ export class Workers extends pulumi.ComponentResource {
   readonly instanceProfileArn: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
   readonly amiId: pulumi.Output<string>;
+  /** The GPU jobs' image; undefined when the stack runs no GPU jobs. */
+  readonly gpuAmiId: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sched:infra:Workers', name, {}, opts);
@@ -51,9 +57,16 @@ export class Workers extends pulumi.ComponentResource {
         : // A public parameter: not worth hiding as a secret in every diff.
           pulumi.unsecret(aws.ssm.getParameterOutput({ name: ecsOptimizedParameter(architecture) }, { parent: this }).value);
 
+    // GPU jobs name their own (x86_64 GPU) types, so this image does not follow the default types.
+    this.gpuAmiId = !args.gpuJobs
+      ? pulumi.output(undefined)
+      : args.gpuAmi !== undefined
+        ? pulumi.output(args.gpuAmi)
+        : pulumi.unsecret(aws.ssm.getParameterOutput({ name: ECS_GPU_OPTIMIZED_PARAMETER }, { parent: this }).value);
+
     this.roleArn = role.arn;
     this.instanceProfileArn = profile.arn;
     this.securityGroupId = securityGroup.id;
-    this.registerOutputs({ roleArn: this.roleArn, instanceProfileArn: this.instanceProfileArn, securityGroupId: this.securityGroupId, amiId: this.amiId });
+    this.registerOutputs({ roleArn: this.roleArn, instanceProfileArn: this.instanceProfileArn, securityGroupId: this.securityGroupId, amiId: this.amiId, gpuAmiId: this.gpuAmiId });
   }
 }

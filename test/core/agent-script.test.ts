@@ -370,7 +370,9 @@ describe('the agent script, executed with bash against stubs', () => {
       { numRuns: 20, examples },
     );
     expect(executed).toBeGreaterThan(10);
-    expect(largestExecuted).toBeGreaterThan(5000);
+    // The largest value that fits ran (the room shrinks as the agent grows: about 4.7 KB now).
+    expect(largestExecuted).toBeGreaterThanOrEqual(Buffer.byteLength(largest));
+    expect(largestExecuted).toBeGreaterThan(4000);
   });
 
   it('reports interrupting once when metadata gives the spot notice, then finished: the container ended before its SIGTERM', async () => {

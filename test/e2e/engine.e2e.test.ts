@@ -229,4 +229,13 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
     expect((await api('GET', '/v1/jobs')).json.jobs.length).toBe(listBefore + 1);
     expect((await api('DELETE', `/v1/jobs/${id}`)).status).toBe(200);
   });
+
+  test('a GPU job, on a bot without SCHED_GPU_AMI, is refused at creation and launches nothing', async () => {
+    const before = await ec2.send(new DescribeInstancesCommand({}));
+    const res = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', gpus: 'all', instance_types: ['g6.xlarge'] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.problems).toEqual([expect.stringMatching(/^gpus: this deployment has no GPU image \(SCHED_GPU_AMI is not set\)/)]);
+    const after = await ec2.send(new DescribeInstancesCommand({}));
+    expect(after.Reservations?.length).toBe(before.Reservations?.length);
+  });
 });

@@ -23,6 +23,7 @@ const SETTINGS = {
   port: 9000,
   workerInstanceTypes: ['c7i.large', 'm7i.large'],
   workerMaxPrice: '0.08',
+  workerGpuAmi: 'ami-0c0ffee0c0ffee0c0',
   allowedUsers: ['U01ABCDEF'],
   allowedChannels: ['C01ABCDEF', 'C02ABCDEF'],
   admins: ['U02ABCDEF'],
@@ -70,6 +71,13 @@ describe('x86 instances, another region, no deletion protection', () => {
     expect(host.instanceType).toBe('t3.small');
     expect(host.ami).toBe(PUBLIC_PARAMETERS['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64']);
     expect(botEnv.SCHED_AMI).toBe(PUBLIC_PARAMETERS['/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id']);
+  });
+
+  test('a GPU image named in workerGpuAmi is used as is: no lookup, SCHED_GPU_AMI, allowed by the policy', () => {
+    const lookups = run.invokes.filter((i) => i.token === 'aws:ssm/getParameter:getParameter').map((i) => i.inputs.name);
+    expect(lookups).not.toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id');
+    expect(botEnv.SCHED_GPU_AMI).toBe('ami-0c0ffee0c0ffee0c0');
+    expect(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)).toContain('arn:aws:ec2:eu-central-1::image/ami-0c0ffee0c0ffee0c0');
   });
 
   test('the region is the provider\u2019s and the policy\u2019s', () => {

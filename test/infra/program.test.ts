@@ -221,6 +221,7 @@ describe('IAM as deployed', () => {
       workerInstanceProfileArn: String(workerProfile.state.arn),
       workerSecurityGroupId: named(run.ofType(T.securityGroup), '-workers-sg').id,
       workerImageId: PUBLIC_PARAMETERS['/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id']!,
+      workerGpuImageId: PUBLIC_PARAMETERS['/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id']!,
       subnetIds: [...DEFAULT_SUBNET_IDS].sort(),
       secretParameterArns: SECRET_VARIABLES.map((v) => `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/sched/${DEPLOYMENT}/${v}`),
       botBundleObjectArn: String(run.one(T.bucketObject).state.arn),
@@ -294,6 +295,23 @@ describe("the bot host's environment against the bot's own configuration schema"
   test('every variable the host sets is one bot/config.ts reads', () => {
     const source = readFileSync(new URL('../../bot/config.ts', import.meta.url), 'utf8');
     for (const variable of Object.keys(booted.botEnv)) expect(source, variable).toContain(`${variable}:`);
+  });
+});
+
+describe('GPU jobs', () => {
+  const GPU_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id';
+
+  test('their image is the x86_64 ECS GPU-optimized AMI from its public parameter, even with arm64 default types; the bot gets it as SCHED_GPU_AMI', () => {
+    expect(run.invokes.filter((i) => i.token === 'aws:ssm/getParameter:getParameter').map((i) => i.inputs.name)).toContain(GPU_PARAMETER);
+    expect(booted.botEnv.SCHED_GPU_AMI).toBe(PUBLIC_PARAMETERS[GPU_PARAMETER]);
+    const loaded = loadConfig(booted.botEnv, { stdinIsTTY: false });
+    expect(loaded.ok && loaded.config.spot.gpuAmi).toBe(PUBLIC_PARAMETERS[GPU_PARAMETER]);
+  });
+
+  test('the bot may launch that image', () => {
+    const policy = JSON.parse(String(run.one(T.rolePolicy).inputs.policy)) as PolicyDocument;
+    const launch = policy.Statement.find((s) => s.Sid === 'LaunchOnlyWorkerImageSubnetsAndGroup')!;
+    expect(launch.Resource).toContain(`arn:aws:ec2:us-east-1::image/${PUBLIC_PARAMETERS[GPU_PARAMETER]}`);
   });
 });
 

@@ -41,6 +41,7 @@ export const PUBLIC_PARAMETERS: Record<string, string> = {
   '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64': 'ami-0a1a2023a2023x86',
   '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id': 'ami-0ec5a2023a2023a64',
   '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id': 'ami-0ec5a2023a2023a86',
+  '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id': 'ami-0ec5a2023a2023c0a',
 };
 
 export interface ProjectConfigKey {

@@ -123,6 +123,8 @@ Instance
                       (${price})
   --retries N         spot interruptions survived before the job fails
                       (default: ${retries})
+  --gpus all|N        give the container the instance's NVIDIA GPUs (all,
+                      or the first N); needs GPU types, e.g. --type g6.xlarge
 
 Notification
   --callback URL      POSTed a signed JSON summary when the job ends

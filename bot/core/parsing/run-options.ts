@@ -19,7 +19,7 @@ interface RunOption {
   repeatable?: boolean;
   flag?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun' | 'gpus';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -35,6 +35,7 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--timeout': { key: 'timeout', value: 'DURATION' },
   '--name': { key: 'name', value: 'NAME' },
   '--dry-run': { key: 'dryRun', value: '', flag: true },
+  '--gpus': { key: 'gpus', value: 'all|N' },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */
@@ -99,6 +100,7 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/^retries: /, '--retries: '],
   [/^timeout: /, '--timeout: '],
   [/^name: /, '--name: '],
+  [/^gpus: /, '--gpus: '],
   [/^callback URL /, '--callback: the URL '],
 ];
 
@@ -156,6 +158,9 @@ export function buildSpec(
   if (timeout !== undefined) body.timeout = timeout;
   const name = one('name');
   if (name !== undefined) body.name = name;
+  const gpus = one('gpus')?.trim();
+  // A count is a number in the REST body; anything else goes as typed, for the validator to refuse.
+  if (gpus !== undefined) body.gpus = /^\d{1,6}$/.test(gpus) ? Number(gpus) : gpus;
 
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));

@@ -12,10 +12,12 @@ import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.j
 import type { JobSpec } from '../job.js';
 import {
   JOB_REQUEST_LIMITS,
+  checkGpuPlacement,
   isPlainObject,
   listRepeated,
   parseCommand,
   parseEnv,
+  parseGpus,
   parseInstanceTypes,
   parseMaxPrice,
   parseName,
@@ -24,6 +26,7 @@ import {
   quote,
   typeName,
   utf8Length,
+  type GpuFacts,
 } from './job-request-fields.js';
 
 /** The operator's defaults for what a job leaves out, on every surface (REST, Slack, terminal). */
@@ -32,6 +35,8 @@ export interface JobDefaults {
   instanceTypes: string[];
   interruptionsTolerated: number;
   maxPrice?: string;
+  /** What the deployment allows GPU jobs; absent: instance types are checked, no image is required. */
+  gpus?: GpuFacts;
 }
 
 export interface JobRequestContext {
@@ -56,6 +61,7 @@ export const JOB_REQUEST_FIELDS = [
   'timeout',
   'name',
   'dry_run',
+  'gpus',
 ] as const;
 
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
@@ -91,6 +97,8 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const timeoutSeconds = parseTimeout(field('timeout'), problems);
   const name = parseName(field('name'), problems);
   const dryRun = parseDryRun(field('dry_run'), problems);
+  const gpus = parseGpus(field('gpus'), problems);
+  if (gpus !== undefined && instanceTypes) checkGpuPlacement(instanceTypes, field('instance_types') !== undefined, ctx.defaults.gpus, problems);
 
   if (env && command) {
     const bytes =
@@ -113,6 +121,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   if (name !== undefined) spec.name = name;
+  if (gpus !== undefined) spec.gpus = gpus;
   return dryRun ? { ok: true, spec, runAt, dryRun } : { ok: true, spec, runAt };
 }
 

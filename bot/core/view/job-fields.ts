@@ -64,6 +64,7 @@ export function specFields(spec: JobSpec): ViewField[] {
   if (envKeys.length > 0) fields.push({ label: 'Environment', value: printable(envKeys.join(', ')) + ' (values hidden)' });
   if (spec.timeoutSeconds !== undefined) fields.push({ label: 'Timeout', value: formatDuration(spec.timeoutSeconds) });
   if (spec.maxPrice !== undefined) fields.push({ label: 'Max price', value: `$${spec.maxPrice} per hour` });
+  if (spec.gpus !== undefined) fields.push({ label: 'GPUs', value: spec.gpus === 'all' ? "all of the instance's" : String(spec.gpus) });
   return fields;
 }
 
