@@ -14,7 +14,7 @@
  *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
  */
 import type { Compute, EndReason, JobEvent } from './job-event.js';
-import type { LaunchPool } from './lifecycle/observation.js';
+import type { LaunchPool, Market } from './lifecycle/observation.js';
 
 export const JobStatus = {
   Scheduled: 'scheduled',
@@ -50,6 +50,12 @@ export interface JobSpec {
   /** Container run time limit. */
   timeoutSeconds?: number;
   name?: string;
+  /** After this many interruptions the next attempt is on-demand (`--on-demand-after`). */
+  onDemandAfter?: number;
+  /** No spot capacity in any pool for this long: launch on-demand at once (`--on-demand-wait`). */
+  onDemandWaitSeconds?: number;
+  /** Exit codes that count as transient: a new attempt, against the same retries (`--retry-exit`). */
+  retryExitCodes?: number[];
 }
 
 /**
@@ -128,6 +134,11 @@ export interface Job {
   instanceType?: string;
   /** The availability zone of the current attempt's instance, from the launch (or its description). */
   zone?: string;
+  /**
+   * The current attempt's market, set when its launch is issued. Once on-demand (a fallback, said
+   * in the thread), later attempts stay on-demand. Absent before the first launch.
+   */
+  market?: Market;
   /** Pools the current attempt tries last: where the attempt before it was interrupted. */
   avoidPools?: LaunchPool[];
   spotState?: string;

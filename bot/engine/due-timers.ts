@@ -1,5 +1,6 @@
 /**
- * Timers that start scheduled jobs on time. They are an optimisation only: the reconcile pass
+ * Timers that start scheduled jobs on time, and wake a job for a deadline its lifecycle named
+ * (`wakeAt`). They are an optimisation only: the reconcile pass
  * starts any due job whose timer was lost (a restart, another replica's job).
  */
 import schedule from 'node-schedule';
@@ -14,20 +15,25 @@ export class DueTimers {
 
   /** Arms (or re-arms) the timer of a scheduled job for its `runAt`. */
   arm(job: Job): void {
-    this.cancel(job.id);
+    this.armAt(job.id, job.runAt);
+  }
+
+  /** Arms (or re-arms) a job's timer for `at` (ISO): its `runAt`, or a deadline the lifecycle asked to be woken for. */
+  armAt(jobId: string, at: string): void {
+    this.cancel(jobId);
     const fire = () => {
-      this.timers.delete(job.id);
-      this.deps.fire(job.id);
+      this.timers.delete(jobId);
+      this.deps.fire(jobId);
     };
     // The injected clock decides when a job is due; node-schedule reads the system clock itself,
     // so the delay is turned into a time on that clock, whatever clock is injected.
-    const delayMs = Date.parse(job.runAt) - this.deps.clock.now().getTime();
+    const delayMs = Date.parse(at) - this.deps.clock.now().getTime();
     if (delayMs <= 0) {
       setImmediate(fire);
       return;
     }
     const timer = schedule.scheduleJob(new Date(systemClock.now().getTime() + delayMs), fire);
-    if (timer) this.timers.set(job.id, timer);
+    if (timer) this.timers.set(jobId, timer);
   }
 
   cancel(jobId: string): void {

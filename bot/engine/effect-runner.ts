@@ -26,8 +26,8 @@ export interface EffectRunnerDeps {
   publicUrl: string;
 }
 
-/** Every effect but `notify`, which the driver gathers and sends once per change. */
-export type ActionEffect = Exclude<Effect, { kind: 'notify' }>;
+/** Every effect but `notify`, which the driver gathers and sends once per change, and `wakeAt`, a timer it arms. */
+export type ActionEffect = Exclude<Effect, { kind: 'notify' } | { kind: 'wakeAt' }>;
 
 export class EffectRunner {
   constructor(private readonly deps: EffectRunnerDeps) {}

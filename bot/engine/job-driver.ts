@@ -25,6 +25,8 @@ export interface JobDriverDeps {
   timings: LifecycleTimings;
   /** Called after a change leaves the job ended (its due timer is no longer wanted). */
   onEnded(jobId: string): void;
+  /** The lifecycle asked to be ticked at `at` (a `wakeAt` effect). */
+  wakeAt(jobId: string, at: string): void;
 }
 
 export class JobDriver {
@@ -77,6 +79,10 @@ export class JobDriver {
       for (const effect of decided.effects) {
         if (effect.kind === 'notify') {
           events.push(effect.event);
+          continue;
+        }
+        if (effect.kind === 'wakeAt') {
+          this.deps.wakeAt(effect.jobId, effect.at);
           continue;
         }
         const followUp = await this.deps.effects.run(job, effect);

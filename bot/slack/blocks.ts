@@ -151,6 +151,7 @@ const EVENT_EMOJI: { readonly [K in ViewEvent['kind']]: string } = {
   requested: ':inbox_tray:',
   waiting: ':hourglass_flowing_sand:',
   'instance-type-changed': ':twisted_rightwards_arrows:',
+  'on-demand': ':moneybag:',
   launching: ':rocket:',
   started: ':arrow_forward:',
   'interruption-notice': ':warning:',

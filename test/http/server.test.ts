@@ -145,7 +145,7 @@ const FAILED_BODY = {
 };
 
 type Call = { method: keyof JobService; args: unknown[] };
-const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'recordChatMessage', 'agentReport']);
+const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'runOnDemand', 'recordChatMessage', 'agentReport']);
 
 class FakeJobService implements JobService {
   readonly calls: Call[] = [];
@@ -187,6 +187,10 @@ class FakeJobService implements JobService {
   }
   async retryJob(id: string): Promise<Job> {
     this.record('retryJob', id);
+    throw new NotFoundError(`no job ${id}`);
+  }
+  async runOnDemand(id: string): Promise<Job> {
+    this.record('runOnDemand', id);
     throw new NotFoundError(`no job ${id}`);
   }
   async updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {

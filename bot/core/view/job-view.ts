@@ -118,6 +118,7 @@ function eventTone(event: JobEvent): ViewTone {
     case 'requested':
     case 'waiting':
     case 'instance-type-changed':
+    case 'on-demand':
     case 'rebalance-recommended': // a warning, not a failure: the container keeps running
       return ViewTone.Waiting;
     case 'launching':
