@@ -6,6 +6,7 @@
 import { jobReason } from '../core/view/event-words.js';
 import { formatUtc } from '../core/request/job-request.js';
 import { knownCost, type Job, type JobStatus } from '../core/job.js';
+import type { Market } from '../core/lifecycle/observation.js';
 
 export interface PublicJob {
   id: string;
@@ -21,6 +22,13 @@ export interface PublicJob {
   max_price: string | null;
   retries: number;
   timeout: number | null;
+  /** Interruptions after which attempts launch on-demand. */
+  on_demand_after: number | null;
+  /** Seconds without spot capacity after which the attempt launches on-demand. */
+  on_demand_wait: number | null;
+  retry_exit_codes: number[];
+  /** The current attempt's market: `spot` or `on-demand`; null before the first launch. */
+  market: Market | null;
   attempts: number;
   interruptions: number;
   exit_code: number | null;
@@ -60,6 +68,10 @@ export function toPublicJob(job: Job): PublicJob {
     max_price: spec.maxPrice ?? null,
     retries: spec.interruptionsTolerated,
     timeout: spec.timeoutSeconds ?? null,
+    on_demand_after: spec.onDemandAfter ?? null,
+    on_demand_wait: spec.onDemandWaitSeconds ?? null,
+    retry_exit_codes: [...(spec.retryExitCodes ?? [])],
+    market: job.market ?? null,
     attempts: job.attempt,
     interruptions: job.interruptions,
     exit_code: job.exitCode ?? null,

@@ -15,7 +15,7 @@ interface RunOption {
   value: string;
   repeatable?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'onDemandAfter' | 'onDemandWait' | 'retryExit';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -30,6 +30,9 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--retries': { key: 'retries', value: 'N' },
   '--timeout': { key: 'timeout', value: 'DURATION' },
   '--name': { key: 'name', value: 'NAME' },
+  '--on-demand-after': { key: 'onDemandAfter', value: 'N' },
+  '--on-demand-wait': { key: 'onDemandWait', value: 'DURATION' },
+  '--retry-exit': { key: 'retryExit', value: 'CODES' },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */
@@ -94,6 +97,9 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/^retries: /, '--retries: '],
   [/^timeout: /, '--timeout: '],
   [/^name: /, '--name: '],
+  [/^on_demand_after: /, '--on-demand-after: '],
+  [/^on_demand_wait: /, '--on-demand-wait: '],
+  [/^retry_exit_codes: /, '--retry-exit: '],
   [/^callback URL /, '--callback: the URL '],
 ];
 
@@ -151,6 +157,16 @@ export function buildSpec(
   if (timeout !== undefined) body.timeout = timeout;
   const name = one('name');
   if (name !== undefined) body.name = name;
+  const onDemandAfter = one('onDemandAfter');
+  if (onDemandAfter !== undefined) {
+    if (/^\d{1,6}$/.test(onDemandAfter.trim())) body.on_demand_after = Number(onDemandAfter.trim());
+    else problems.push(`--on-demand-after ${show(onDemandAfter)} is not a whole number`);
+  }
+  const onDemandWait = one('onDemandWait');
+  if (onDemandWait !== undefined) body.on_demand_wait = onDemandWait;
+  // "137,143": numbers to the validator; anything else goes as written, for it to name.
+  const retryExit = one('retryExit');
+  if (retryExit !== undefined) body.retry_exit_codes = retryExit.split(',').map((part) => (/^\d{1,6}$/.test(part.trim()) ? Number(part.trim()) : part.trim()));
 
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));

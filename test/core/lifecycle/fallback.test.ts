@@ -10,14 +10,14 @@ import { waitingOnSpotCapacity } from '../../../bot/core/lifecycle/fallback.js';
 import { decide } from '../../../bot/core/lifecycle/lifecycle.js';
 import type { Effect, Observation } from '../../../bot/core/lifecycle/observation.js';
 import { describeEvent, jobReason } from '../../../bot/core/view/event-words.js';
-import { makeJob } from '../../harness/jobs.js';
+import { makeJob, type JobOverrides } from '../../harness/jobs.js';
 
 const T0 = new Date('2026-01-15T10:05:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const launches = (effects: Effect[]) => effects.filter((e): e is Extract<Effect, { kind: 'launch' }> => e.kind === 'launch');
 const words = (job: Job) => job.events.map(describeEvent);
 
-const running = (over: Partial<Job> = {}) =>
+const running = (over: JobOverrides = {}) =>
   makeJob({
     status: JobStatus.Running,
     attempt: 1,
@@ -161,14 +161,14 @@ describe('"Run on-demand"', () => {
 });
 
 describe('--retries 0 never recovers', () => {
-  const causes: [string, Observation, Partial<Job>][] = [
+  const causes: [string, Observation, JobOverrides][] = [
     ['instance terminated', terminated, {}],
     ['instance gone from EC2', { kind: 'instance', instance: { instanceId: 'i-1', state: 'missing' } }, { launchedAt: at(-600).toISOString() }],
     ['instance stopped', { kind: 'instance', instance: { instanceId: 'i-1', state: 'stopped' } }, {}],
     ['spot reclaimed', { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode: 'instance-terminated-no-capacity' } }, { spotRequestId: 'sir-1' }],
     ['terminated outside Sched', { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'closed', statusCode: 'instance-terminated-by-user' } }, { spotRequestId: 'sir-1' }],
     ['launch timeout', { kind: 'tick' }, { status: JobStatus.Launching, startedAt: undefined, launchedAt: at(-3600).toISOString() }],
-    ['retry-exit code', { kind: 'agent', status: 'finished', attempt: 1, exitCode: 137 }, { spec: { ...makeJob().spec, interruptionsTolerated: 0, retryExitCodes: [137] } }],
+    ['retry-exit code', { kind: 'agent', status: 'finished', attempt: 1, exitCode: 137 }, { spec: { interruptionsTolerated: 0, retryExitCodes: [137] } }],
   ];
   test.each(causes)('%s: failed, no new attempt', (_name, obs, over) => {
     const job = running({ spec: { interruptionsTolerated: 0, onDemandAfter: 0 }, ...over });
