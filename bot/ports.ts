@@ -160,6 +160,11 @@ export interface JobService {
   /** Only while the job has not ended; otherwise `ValidationError`. */
   updateCallback(id: string, callbackUrl: string | undefined): Promise<Job>;
   cancelJob(id: string, by: string): Promise<Job>;
+  /**
+   * The job's current attempt, waiting on spot capacity, launches on-demand now (`by` is named in
+   * its thread). Otherwise `ValidationError`.
+   */
+  runOnDemand(id: string, by: string): Promise<Job>;
   /** A new job with the same spec as `id` (which must have ended), owned by `owner`, due now. */
   retryJob(id: string, owner: JobOwner, origin?: ChatOrigin): Promise<Job>;
   /** Remembers the chat message that shows a job, so updates edit it (also after a restart). */

@@ -12,8 +12,9 @@
  *   if they run with the worker profile: tagging someone else's instance to then terminate it is
  *   refused at the first step;
  * - it may launch only the worker image, into the configured subnets, with the worker security
- *   group and profile, as spot, requiring IMDSv2: the bot cannot start an instance with any other
- *   role, nor one whose containers could read the instance's user data.
+ *   group and profile, as spot or on-demand (the fallback; never a Capacity Block or any market
+ *   EC2 adds later), requiring IMDSv2: the bot cannot start an instance with any other role, nor
+ *   one whose containers could read the instance's user data.
  */
 
 import { NAME_TAG_KEY, SCHED_TAG_KEYS } from '../bot/core/facts.js';
@@ -102,13 +103,15 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         ],
       },
       {
-        // The instance: a spot worker with the worker profile, IMDSv2 only, tagged for this deployment.
-        Sid: 'LaunchOnlySpotWorkersTaggedForThisDeployment',
+        // The instance: a worker with the worker profile, IMDSv2 only, tagged for this deployment;
+        // spot, or on-demand as a job's deliberate fallback. EC2 sets ec2:InstanceMarketType on every
+        // launch (on-demand when there are no market options), so there is no IfExists.
+        Sid: 'LaunchOnlyWorkersTaggedForThisDeployment',
         Effect: 'Allow',
         Action: ['ec2:RunInstances'],
         Resource: [instances],
         Condition: {
-          StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required', ...thisDeployment },
+          StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': ['spot', 'on-demand'], 'ec2:MetadataHttpTokens': 'required', ...thisDeployment },
           'ForAllValues:StringEquals': onlyJobTagKeys,
         },
       },

@@ -44,6 +44,8 @@ export type CommandOutcome =
   | { kind: 'schedule-status'; schedule: Schedule }
   | { kind: 'job-logs'; job: Job }
   | { kind: 'job-cancelled'; job: Job }
+  /** "Run on-demand" was accepted: the job's attempt launches on-demand now. */
+  | { kind: 'job-on-demand'; job: Job }
   | { kind: 'schedule-cancelled'; schedule: Schedule }
   | { kind: 'list'; jobs: Job[]; schedules: Schedule[]; all: ListView['all'] }
   | { kind: 'help'; topic?: string }

@@ -30,7 +30,18 @@ export type InterruptionCause =
   | { cause: 'spot-ended-elsewhere'; status: string }
   /** EC2 no longer lists the instance. */
   | { cause: 'instance-missing' }
-  | { cause: 'instance-state'; state: 'shutting-down' | 'terminated' | 'stopping' | 'stopped' };
+  | { cause: 'instance-state'; state: 'shutting-down' | 'terminated' | 'stopping' | 'stopped' }
+  /** The container exited with a code the job lists as transient (`--retry-exit`). */
+  | { cause: 'retry-exit'; exitCode: number };
+
+/** Why the job's attempts moved from spot to on-demand. */
+export type OnDemandReason =
+  /** `--on-demand-after N`: the job has been interrupted `interruptions` (≥ N) times. */
+  | { why: 'interruptions'; interruptions: number }
+  /** `--on-demand-wait`: no pool had spot capacity for `waitedSeconds`. */
+  | { why: 'no-spot-capacity'; waitedSeconds: number }
+  /** Someone pressed "Run on-demand" (`by`: as `cancel` names them). */
+  | { why: 'asked'; by: string };
 
 /** Why a job ended without succeeding. */
 export type EndReason =
@@ -62,6 +73,8 @@ export type JobEventFacts =
    */
   | { kind: 'waiting'; wait: 'pools-refused'; pools: PoolRef[]; launchedIn?: PoolRef; retryInSeconds?: number }
   | { kind: 'instance-type-changed'; from: string; to: string; afterSeconds: number }
+  /** The attempt launches on-demand from now on, and why. */
+  | { kind: 'on-demand'; attempt: number; reason: OnDemandReason }
   | { kind: 'launching'; compute: Compute; instanceId?: string; instanceType: string }
   | { kind: 'started'; attempt: number }
   /** From the spot request's status (`statusCode`), or from the agent on the instance. */

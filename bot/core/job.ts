@@ -52,6 +52,12 @@ export interface JobSpec {
   name?: string;
   /** The GPUs the container gets (`docker run --gpus`): all of the instance's, or a count. */
   gpus?: GpuRequest;
+  /** After this many interruptions the next attempt is on-demand (`--on-demand-after`). */
+  onDemandAfter?: number;
+  /** No spot capacity in any pool for this long: launch on-demand at once (`--on-demand-wait`). */
+  onDemandWaitSeconds?: number;
+  /** Exit codes that count as transient: a new attempt, against the same retries (`--retry-exit`). */
+  retryExitCodes?: number[];
 }
 
 /** `--gpus`: every GPU of the instance, or the first N. */
@@ -133,6 +139,11 @@ export interface Job {
   instanceType?: string;
   /** The availability zone of the current attempt's instance, from the launch (or its description). */
   zone?: string;
+  /**
+   * The current attempt's market, set when its launch is issued. Once on-demand (a fallback, said
+   * in the thread), later attempts stay on-demand. Absent before the first launch.
+   */
+  market?: Market;
   /** Pools the current attempt tries last: where the attempt before it was interrupted. */
   avoidPools?: LaunchPool[];
   spotState?: string;
@@ -158,8 +169,6 @@ export interface Job {
   pricePerHour?: number;
   /** Instance-hours paid so far across attempts, priced, USD. */
   costUsd?: number;
-  /** Where the current attempt runs; absent means spot (jobs stored before it was recorded). */
-  market?: Market;
   /** On-demand price per hour of the current attempt's instance type, USD, when known (from the fleet at launch). */
   onDemandPricePerHour?: number;
   /** Each ended attempt that had an instance, with its price and time: `costUsd` is their sum. */

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { isTerminal, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
 import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle/lifecycle.js';
+import { waitingOnSpotCapacity } from '../core/lifecycle/fallback.js';
 import type { Observation } from '../core/lifecycle/observation.js';
 import { newJob } from '../core/request/new-job.js';
 import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier } from '../ports.js';
@@ -159,6 +160,15 @@ export class Engine implements JobService {
     if (isTerminal(job.status)) throw new ValidationError([`job ${id} has already ended (${job.status})`]);
     this.timers.cancel(id);
     const next = await this.apply(id, { kind: 'cancel', by });
+    if (!next) throw new NotFoundError(`no job ${id}`);
+    return next;
+  }
+
+  async runOnDemand(id: string, by: string): Promise<Job> {
+    const job = await this.deps.store.get(id);
+    if (!job) throw new NotFoundError(`no job ${id}`);
+    if (!waitingOnSpotCapacity(job)) throw new ValidationError([`job ${id} is not waiting for spot capacity (${job.status}${job.market === 'on-demand' ? ', on-demand already' : ''})`]);
+    const next = await this.apply(id, { kind: 'runOnDemand', by });
     if (!next) throw new NotFoundError(`no job ${id}`);
     return next;
   }

@@ -8,6 +8,7 @@ import { formatUtc } from '../core/request/job-request.js';
 import { knownCost, type Job, type JobStatus } from '../core/job.js';
 import { knownSaving } from '../core/cost.js';
 import type { RunPlan } from '../core/plan.js';
+import type { Market } from '../core/lifecycle/observation.js';
 
 export interface PublicJob {
   id: string;
@@ -25,6 +26,13 @@ export interface PublicJob {
   timeout: number | null;
   /** `"all"`, a count, or null for a job without GPUs. */
   gpus: 'all' | number | null;
+  /** Interruptions after which attempts launch on-demand. */
+  on_demand_after: number | null;
+  /** Seconds without spot capacity after which the attempt launches on-demand. */
+  on_demand_wait: number | null;
+  retry_exit_codes: number[];
+  /** The current attempt's market: `spot` or `on-demand`; null before the first launch. */
+  market: Market | null;
   attempts: number;
   interruptions: number;
   exit_code: number | null;
@@ -67,6 +75,10 @@ export function toPublicJob(job: Job): PublicJob {
     retries: spec.interruptionsTolerated,
     timeout: spec.timeoutSeconds ?? null,
     gpus: spec.gpus ?? null,
+    on_demand_after: spec.onDemandAfter ?? null,
+    on_demand_wait: spec.onDemandWaitSeconds ?? null,
+    retry_exit_codes: [...(spec.retryExitCodes ?? [])],
+    market: job.market ?? null,
     attempts: job.attempt,
     interruptions: job.interruptions,
     exit_code: job.exitCode ?? null,

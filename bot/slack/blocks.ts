@@ -46,6 +46,7 @@ export const ACTION_IDS: { readonly [A in JobAction]: string } = {
   cancel: 'job_cancel',
   retry: 'job_retry',
   logs: 'job_logs',
+  'on-demand': 'job_run_on_demand',
 };
 
 
@@ -151,6 +152,7 @@ const EVENT_EMOJI: { readonly [K in ViewEvent['kind']]: string } = {
   requested: ':inbox_tray:',
   waiting: ':hourglass_flowing_sand:',
   'instance-type-changed': ':twisted_rightwards_arrows:',
+  'on-demand': ':moneybag:',
   launching: ':rocket:',
   started: ':arrow_forward:',
   'interruption-notice': ':warning:',
@@ -233,6 +235,8 @@ function button(action: JobAction, id: string, subject: { kind: 'job' | 'schedul
       return { ...base, text: text('Retry'), style: 'primary' };
     case 'logs':
       return { ...base, text: text('Logs') };
+    case 'on-demand':
+      return { ...base, text: text('Run on-demand') };
     default:
       return assertNever(action);
   }

@@ -30,6 +30,8 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
       return renderJobLogs(jobView(outcome.job, now));
     case 'job-cancelled':
       return renderNotice(`Job ${outcome.job.id} is cancelled.`, 'muted');
+    case 'job-on-demand':
+      return renderNotice(`Job ${outcome.job.id} launches on-demand now.`, 'success');
     case 'schedule-cancelled':
       return renderNotice(`Schedule ${outcome.schedule.id} is cancelled; it starts no more jobs.`, 'muted');
     case 'list':

@@ -50,7 +50,9 @@ function actionCommand(action: JobAction, id: string): string {
   return `/sched ${action} ${id}`;
 }
 
-function actionsLine(actions: readonly JobAction[], id: string, paint: Paint): string[] {
+function actionsLine(all: readonly JobAction[], id: string, paint: Paint): string[] {
+  // "Run on-demand" is a Slack button; there is no command to type for it.
+  const actions = all.filter((action) => action !== 'on-demand');
   if (actions.length === 0) return [];
   return [`  ${paint('dim', 'Next'.padEnd(LABEL_WIDTH))} ${actions.map((action) => actionCommand(action, id)).join('  ·  ')}`];
 }

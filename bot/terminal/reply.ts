@@ -65,6 +65,8 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
       return renderJobLogsLines(jobView(outcome.job, now), options);
     case 'job-cancelled':
       return renderNoticeLines(`Job ${outcome.job.id} is cancelled.`, 'muted', options);
+    case 'job-on-demand':
+      return renderNoticeLines(`Job ${outcome.job.id} launches on-demand now.`, 'success', options);
     case 'schedule-cancelled':
       return renderNoticeLines(`Schedule ${outcome.schedule.id} is cancelled; it starts no more jobs.`, 'muted', options);
     case 'list':

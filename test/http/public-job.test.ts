@@ -19,3 +19,13 @@ test('Slack never auto-links user text: every mrkdwn object is verbatim', () => 
   expect(mrkdwn.length).toBeGreaterThan(0);
   for (const object of mrkdwn) expect(object).toContain('"verbatim":true');
 });
+
+test('the API and status show the market and the fallback options', () => {
+  const job = makeJob({ status: 'requested', attempt: 2, market: 'on-demand', spec: { onDemandAfter: 1, onDemandWaitSeconds: 600, retryExitCodes: [137, 143] } });
+  expect(toPublicJob(job)).toMatchObject({ market: 'on-demand', on_demand_after: 1, on_demand_wait: 600, retry_exit_codes: [137, 143] });
+  expect(toPublicJob(makeJob())).toMatchObject({ market: null, on_demand_after: null, on_demand_wait: null, retry_exit_codes: [] });
+  const fields = jobView(job, new Date('2026-01-15T10:00:00Z')).fields;
+  expect(fields).toContainEqual({ label: 'Market', value: 'on-demand' });
+  expect(fields).toContainEqual({ label: 'On-demand', value: 'after 1 interruption, or after 10m without spot capacity' });
+  expect(fields).toContainEqual({ label: 'Retried exit codes', value: '137, 143' });
+});

@@ -61,6 +61,9 @@ const failedJob = makeJob({
     interruptionsTolerated: 2,
     timeoutSeconds: 3600,
     name: 'nightly',
+    onDemandAfter: 1,
+    onDemandWaitSeconds: 600,
+    retryExitCodes: [137, 143],
   },
   runAt: '2026-02-28T22:00:00.000Z',
   createdAt: '2026-02-28T21:55:00.000Z',
@@ -72,6 +75,7 @@ const failedJob = makeJob({
   instanceType: 't3.small',
   spotState: 'active',
   spotStatusCode: 'fulfilled',
+  market: 'on-demand',
   startedAt: '2026-02-28T22:03:00.000Z',
   finishedAt: '2026-02-28T22:41:00.000Z',
   exitCode: 1,
@@ -101,6 +105,10 @@ const SCHEDULED_BODY = {
   retries: 3,
   timeout: null,
   gpus: null,
+  on_demand_after: null,
+  on_demand_wait: null,
+  retry_exit_codes: [],
+  market: null,
   attempts: 0,
   interruptions: 0,
   exit_code: null,
@@ -132,6 +140,10 @@ const FAILED_BODY = {
   retries: 2,
   timeout: 3600,
   gpus: null,
+  on_demand_after: 1,
+  on_demand_wait: 600,
+  retry_exit_codes: [137, 143],
+  market: 'on-demand',
   attempts: 2,
   interruptions: 1,
   exit_code: 1,
@@ -151,7 +163,7 @@ const FAILED_BODY = {
 };
 
 type Call = { method: keyof JobService; args: unknown[] };
-const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'recordChatMessage', 'agentReport']);
+const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'runOnDemand', 'recordChatMessage', 'agentReport']);
 
 class FakeJobService implements JobService {
   readonly calls: Call[] = [];
@@ -193,6 +205,10 @@ class FakeJobService implements JobService {
   }
   async retryJob(id: string): Promise<Job> {
     this.record('retryJob', id);
+    throw new NotFoundError(`no job ${id}`);
+  }
+  async runOnDemand(id: string): Promise<Job> {
+    this.record('runOnDemand', id);
     throw new NotFoundError(`no job ${id}`);
   }
   async updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {

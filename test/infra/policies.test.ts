@@ -19,6 +19,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { ACTIVE_INDEX, BY_DAY_INDEX } from '../../bot/adapters/dynamo-schema.js';
 import { Ec2Fleet } from '../../bot/adapters/ec2-fleet.js';
 import { SCHED_TAG_KEYS } from '../../bot/core/facts.js';
+import type { Market } from '../../bot/core/lifecycle/observation.js';
 import { JOB_TAG_KEYS, botPolicy, ec2TrustPolicy, type BotPolicyInput } from '../../infra/policies.js';
 import { isAllowed, requestTagContext, resourceTagContext, type RequestContext } from './iam-simulator.js';
 
@@ -191,14 +192,18 @@ describe('what the bot role can and cannot do', () => {
     expect(can('ec2:CreateTags', ec2Arn('snapshot/snap-1'), { ...tags, 'ec2:CreateAction': 'RunInstances' })).toBe(false);
   });
 
-  test('it cannot launch another image, into another subnet or group, with another profile, on demand, or with IMDSv1', () => {
+  test('it cannot launch another image, into another subnet or group, with another profile, in another market, or with IMDSv1', () => {
     const tags = requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]);
     const spot = { ...tags, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
     expect(can('ec2:RunInstances', `arn:aws:ec2:${REGION}::image/ami-0000000000000bad0`)).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('subnet/subnet-0ccc3333'))).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('security-group/sg-0bad0bad0bad0bad0'))).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...BOT_HOST_PROFILE })).toBe(false);
-    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'capacity-block' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand', ...BOT_HOST_PROFILE })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand', 'ec2:MetadataHttpTokens': 'optional' })).toBe(false);
+    // On-demand is the deliberate fallback (--on-demand-after, --on-demand-wait, "Run on-demand").
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(true);
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:MetadataHttpTokens': 'optional' })).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER })).toBe(true);
   });
@@ -260,7 +265,7 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
     return { client, sent };
   }
 
-  async function driveFleet() {
+  async function driveFleet(market: Market = 'spot') {
     const { client, sent } = fakeEc2();
     const fleet = new Ec2Fleet({
       client,
@@ -270,18 +275,22 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
       securityGroupIds: [INPUT.workerSecurityGroupId],
       instanceProfile: INPUT.workerInstanceProfileArn,
     });
-    await fleet.launch({ jobId: 'j-1', attempt: 2, market: 'spot', pools: [{ instanceType: 'm7g.medium' }], userData: '#!/bin/bash\n', clientToken: 'j-1.2', maxPrice: '0.05' });
+    await fleet.launch({ jobId: 'j-1', attempt: 2, market, pools: [{ instanceType: 'm7g.medium' }], userData: '#!/bin/bash\n', clientToken: 'j-1.2', maxPrice: '0.05' });
     await fleet.observe();
     await fleet.terminateInstance('i-0123456789abcdef0');
     await fleet.cancelRequest('sir-12345678');
     return sent;
   }
 
-  test('the launch, its tags at creation (instance, volumes, spot request) and every resource it uses are allowed', async () => {
-    const sent = await driveFleet();
+  test.each<[Market, string[]]>([
+    ['spot', ['instance', 'volume', 'spot-instances-request']],
+    ['on-demand', ['instance', 'volume']],
+  ])('a %s launch, its tags at creation (%j) and every resource it uses are allowed', async (market, tagged) => {
+    const sent = await driveFleet(market);
     const run = sent.find((s) => s.command === RunInstancesCommand.name)!.input as unknown as RunInstancesCommandInput;
     const specs = run.TagSpecifications ?? [];
-    expect(specs.map((t) => t.ResourceType)).toEqual(['instance', 'volume', 'spot-instances-request']);
+    expect(specs.map((t) => t.ResourceType)).toEqual(tagged);
+    expect(run.InstanceMarketOptions?.MarketType ?? 'on-demand').toBe(market);
     const resourceOf = { instance: 'instance/*', volume: 'volume/*', 'spot-instances-request': 'spot-instances-request/*' } as Record<string, string>;
     const launched = {
       'ec2:InstanceProfile': run.IamInstanceProfile?.Arn ?? '',

@@ -73,7 +73,7 @@ function slackProblems(blocks: unknown[], maxBlocks: number): string[] {
         if (elements.length === 0 || elements.length > 25) problems.push(`${where}: ${elements.length} elements`);
         for (const button of elements) {
           text(`${where} button`, button.text, SLACK_LIMITS.buttonText, 'plain_text');
-          if (!['job_cancel', 'job_retry', 'job_logs'].includes(String(button.action_id))) problems.push(`${where}: action_id ${String(button.action_id)}`);
+          if (!['job_cancel', 'job_retry', 'job_logs', 'job_run_on_demand'].includes(String(button.action_id))) problems.push(`${where}: action_id ${String(button.action_id)}`);
           if (typeof button.value !== 'string' || button.value.length === 0 || button.value.length > 2000) problems.push(`${where}: value`);
           const confirm = button.confirm as Json | undefined;
           if (confirm) {
@@ -140,7 +140,7 @@ describe('renderJobMessage', () => {
     }
     expect(texts).toContain('<@U024BE7LH>');
     expect(buttons(message).map((button) => button.action_id)).toEqual(
-      view.actions.map((action) => ({ cancel: 'job_cancel', retry: 'job_retry', logs: 'job_logs' })[action]),
+      view.actions.map((action) => ({ cancel: 'job_cancel', retry: 'job_retry', logs: 'job_logs', 'on-demand': 'job_run_on_demand' })[action]),
     );
     for (const button of buttons(message)) expect(button.value).toBe(view.id);
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { helpText, SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus } from '../../bot/core/job.js';
-import { jobView, scheduleView, type JobView, type ScheduleView } from '../../bot/core/view/job-view.js';
+import { jobView, scheduleView, type JobAction, type JobView, type ScheduleView } from '../../bot/core/view/job-view.js';
 import { renderJobMessage, renderJobStatus, renderScheduleMessage, unescapeSlackText, type SlackMessage } from '../../bot/slack/render.js';
 import {
   renderErrorLines,
@@ -21,6 +21,9 @@ import { anyJob, anySchedule, anyText, jobInStatus, makeSchedule, NOW, ordinaryJ
 // eslint-disable-next-line no-control-regex -- what must never reach a terminal
 const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
+/** The actions a person types: "Run on-demand" is a Slack button only. */
+const typedActions = (actions: readonly JobAction[]) => actions.filter((action) => action !== 'on-demand');
+
 describe('renderJobLines', () => {
   it.each(ALL_STATUSES)('renders a %s job with its facts and the commands that apply', (status) => {
     const view = jobView(jobInStatus(status), NOW);
@@ -29,7 +32,7 @@ describe('renderJobLines', () => {
     expect(lines[1]).toBe(`  ${view.statusLabel}`);
     for (const field of view.fields) expect(lines).toContain(`  ${field.label.padEnd(15)} ${field.value}`);
     expect(lines).toContain('  Started by      Slack user U024BE7LH');
-    expect(lines[lines.length - 1]).toBe(`  Next            ${view.actions.map((action) => `/sched ${action} j-${status}`).join('  ·  ')}`);
+    expect(lines[lines.length - 1]).toBe(`  Next            ${typedActions(view.actions).map((action) => `/sched ${action} j-${status}`).join('  ·  ')}`);
   });
 
   it('paints through the injected function only', () => {
@@ -175,11 +178,11 @@ describe('the Slack and terminal renderers show the same facts', () => {
     }
     expect(slack).toContain('@U024BE7LH'); // the mention, as Slack shows it
     expect(terminal).toContain('U024BE7LH');
-    // Each Slack button is a command the terminal suggests, for the same id.
-    expect(slackActions(renderJobMessage(view)).map((action) => action.replace(/^job_(\w+):/, '/sched $1 '))).toEqual(
-      view.actions.map((action) => `/sched ${action} ${view.id}`),
-    );
-    for (const action of view.actions) expect(terminal).toContain(`/sched ${action} ${view.id}`);
+    // Each Slack button but "Run on-demand" (a button only) is a command the terminal suggests, for the same id.
+    const commandButtons = slackActions(renderJobMessage(view)).filter((action) => !action.startsWith('job_run_on_demand:'));
+    expect(commandButtons.map((action) => action.replace(/^job_(\w+):/, '/sched $1 '))).toEqual(typedActions(view.actions).map((action) => `/sched ${action} ${view.id}`));
+    for (const action of typedActions(view.actions)) expect(terminal).toContain(`/sched ${action} ${view.id}`);
+    expect(terminal).not.toContain('on-demand');
   });
 
   it('for the status of a job, events included', () => {

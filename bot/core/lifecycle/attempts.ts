@@ -5,13 +5,14 @@
  */
 import { CallbackState, computeOf, JobStatus, type Job } from '../job.js';
 import type { EndReason, InterruptionCause } from '../job-event.js';
-import type { LaunchPool } from './observation.js';
+import type { LaunchPool, Market } from './observation.js';
 import { currentAttemptCost, MAX_ATTEMPT_COSTS, roundUsd } from '../cost.js';
 import { currentType, type Transition } from './transition.js';
 
-export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number): string {
-  // EC2 allows 64 ASCII characters; job ids are at most 48.
-  return `${jobId}.${attempt}.${instanceTypeIndex}`.slice(0, 64);
+export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number, market: Market = 'spot'): string {
+  // EC2 allows 64 ASCII characters; job ids are at most 48. An attempt that moves to on-demand
+  // launches again: its token must not be the spot launch's, which EC2 would answer with that one.
+  return `${jobId}.${attempt}.${instanceTypeIndex}${market === 'on-demand' ? '.od' : ''}`.slice(0, 64);
 }
 
 export function sendCallback(t: Transition): void {
@@ -49,6 +50,7 @@ export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry
     abandonedRequestIds: undefined,
     capacityRefusedSince: undefined,
     pricePerHour: undefined,
+    onDemandPricePerHour: undefined,
     launchedAt: undefined,
     startedAt: why === 'due' ? undefined : t.job.startedAt,
     interruptionNoticeAt: undefined,
@@ -64,8 +66,14 @@ export function startAttempt(t: Transition, attempt: number, why: 'due' | 'retry
 export function issueRequest(t: Transition): void {
   const { job } = t;
   const instanceTypes = remainingTypes(job);
-  const market = 'spot';
-  t.set({ requestedAt: t.nowIso });
+  // --on-demand-after N: from the N-th interruption on, attempts launch on-demand (said once).
+  const after = job.spec.onDemandAfter;
+  if (job.market !== 'on-demand' && after !== undefined && job.interruptions >= after && computeOf(job) === 'ec2') {
+    t.set({ market: 'on-demand' });
+    t.event({ kind: 'on-demand', attempt: job.attempt, reason: { why: 'interruptions', interruptions: job.interruptions } });
+  }
+  const market: Market = job.market === 'on-demand' ? 'on-demand' : 'spot';
+  t.set({ market, requestedAt: t.nowIso });
   t.event({
     kind: 'requested',
     attempt: job.attempt,
@@ -81,7 +89,7 @@ export function issueRequest(t: Transition): void {
     market,
     pools: instanceTypes.map((instanceType) => ({ instanceType })),
     ...(job.avoidPools?.length && { avoid: job.avoidPools }),
-    clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex),
+    clientToken: clientTokenFor(job.id, job.attempt, job.instanceTypeIndex, market),
   });
 }
 

@@ -4,12 +4,14 @@
  * catches what a timer missed.
  *
  * - scheduled: at `runAt`;
+ * - requested, waiting on spot capacity with `--on-demand-wait`: when the wait is over;
  * - launching: at `launchedAt` + the launch timeout (an agent that never said `started`);
  * - running with `--timeout`: at `startedAt` + the timeout, plus, where an agent enforces the
  *   timeout itself (EC2), a short grace for its `finished` report, which carries the output. On
  *   local compute the bot's timer is the enforcer, at the deadline itself.
  */
 import { computeOf, JobStatus, type Job } from '../job.js';
+import { onDemandWaitEndsMs } from './fallback.js';
 import type { LifecycleTimings } from './lifecycle.js';
 
 /** Seconds after `startedAt` at which the bot ends a running job for its timeout; undefined without one. */
@@ -23,6 +25,8 @@ export function nextTimedDecisionMs(job: Job, timings: LifecycleTimings): number
   switch (job.status) {
     case JobStatus.Scheduled:
       return Date.parse(job.runAt);
+    case JobStatus.Requested:
+      return onDemandWaitEndsMs(job);
     case JobStatus.Launching:
       return job.launchedAt ? Date.parse(job.launchedAt) + timings.launchTimeoutSeconds * 1000 : undefined;
     case JobStatus.Running: {

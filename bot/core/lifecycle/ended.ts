@@ -46,6 +46,7 @@ export function decideTerminal(t: Transition, obs: Observation): void {
     case 'spotRequestFailed':
     case 'agent':
     case 'cancel':
+    case 'runOnDemand':
       return;
     default:
       return assertNever(obs);

@@ -23,6 +23,7 @@ import { assertNever } from '../assert-never.js';
 import { isLegacyEvent } from '../job-event.js';
 import { finish, interrupt, issueRequest, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
 import { decideTerminal } from './ended.js';
+import { applyOnDemandWait, runOnDemand } from './fallback.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
 import { runDeadlineSeconds } from './deadlines.js';
 
@@ -100,6 +101,8 @@ function decideActive(t: Transition, obs: Observation): void {
       return onAgent(t, obs);
     case 'callbackResult':
       return; // callbacks are only sent for ended jobs
+    case 'runOnDemand':
+      return runOnDemand(t, obs.by);
     default:
       return assertNever(obs);
   }
@@ -112,6 +115,7 @@ function onTick(t: Transition): void {
       if (t.now.getTime() >= Date.parse(job.runAt)) startAttempt(t, job.attempt + 1, 'due');
       return;
     case JobStatus.Requested:
+      if (applyOnDemandWait(t)) return;
       // An instance known from the launch (RunInstances makes no request on moto) is launched.
       if (!job.spotRequestId && !job.instanceId && t.secondsSince(job.requestedAt) >= t.timings.requestRetrySeconds) {
         issueRequest(t);
@@ -183,6 +187,7 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
   // later tick, and give up once none has had capacity for long enough.
   const since = t.job.capacityRefusedSince ?? t.nowIso;
   t.set({ capacityRefusedSince: since });
+  if (applyOnDemandWait(t)) return;
   if (t.secondsSince(since) >= t.timings.capacityGiveUpSeconds) {
     finish(t, JobStatus.Failed, { reason: 'no-capacity', instanceTypes: remainingTypes(t.job), code: obs.code, message: obs.message });
   }
@@ -223,6 +228,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       if (previousCode !== request.statusCode) {
         t.event({ kind: 'waiting', wait: 'capacity', statusCode: request.statusCode, statusMessage: request.statusMessage });
       }
+      if (applyOnDemandWait(t)) return;
       if (job.status === JobStatus.Requested && t.secondsSince(job.requestedAt) >= t.timings.capacityFallbackSeconds) {
         tryNextInstanceType(t);
       }
@@ -313,6 +319,12 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
       return;
     case 'finished': {
       const exitCode = obs.exitCode ?? 255;
+      // --retry-exit: a transient exit code is an interruption of its own, within the same retries.
+      if (exitCode !== 0 && job.spec.retryExitCodes?.includes(exitCode) && job.interruptions < job.spec.interruptionsTolerated) {
+        t.set({ logTail: obs.logTail });
+        interrupt(t, { cause: 'retry-exit', exitCode });
+        return;
+      }
       t.set({ exitCode, logTail: obs.logTail });
       // The run time is the container's as the agent measured it, not the time until this report.
       if (obs.ranSeconds !== undefined) t.set({ startedAt: agentStartIso(t, obs.ranSeconds) });

@@ -60,6 +60,7 @@ export type AgentStatus = 'started' | 'finished' | 'interrupting' | 'rebalance';
  *   for capacity first; or why it failed (with the refused pools when none had capacity).
  * - `callbackResult`: the outcome of one callback delivery try.
  * - `cancel`: a user asked.
+ * - `runOnDemand`: a user asked that the current attempt, waiting on spot capacity, launch on-demand now.
  */
 export type Observation =
   | { kind: 'tick' }
@@ -69,7 +70,8 @@ export type Observation =
   | { kind: 'spotRequested'; attempt: number; requestId?: string; instanceId?: string; pool?: LaunchPool; pricePerHour?: number; onDemandPricePerHour?: number; refused?: LaunchPool[] }
   | { kind: 'spotRequestFailed'; attempt: number; code: string; message: string; permanent: boolean; capacity?: boolean; refused?: LaunchPool[] }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; statusCode?: number; error?: string; permanent: boolean }
-  | { kind: 'cancel'; by: string };
+  | { kind: 'cancel'; by: string }
+  | { kind: 'runOnDemand'; by: string };
 
 /**
  * What the engine must do after storing the new job. Every effect is idempotent: running it twice

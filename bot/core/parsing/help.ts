@@ -122,7 +122,13 @@ Instance
   --max-price USD     the most you pay per instance-hour, e.g. 0.05
                       (${price})
   --retries N         spot interruptions survived before the job fails
-                      (default: ${retries})
+                      (default: ${retries}; 0: never relaunched)
+  --on-demand-after N launch on-demand after N interruptions
+  --on-demand-wait DURATION
+                      launch on-demand when no pool has had spot capacity
+                      for this long, e.g. 20s, 10m (at most 1h)
+  --retry-exit CODES  exit codes that start a new attempt, e.g. 137,143
+                      (counted against --retries)
   --gpus all|N        give the container the instance's NVIDIA GPUs (all,
                       or the first N); needs GPU types, e.g. --type g6.xlarge
 

@@ -19,7 +19,7 @@ interface RunOption {
   repeatable?: boolean;
   flag?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun' | 'gpus';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun' | 'gpus' | 'onDemandAfter' | 'onDemandWait' | 'retryExit';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -36,6 +36,9 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--name': { key: 'name', value: 'NAME' },
   '--dry-run': { key: 'dryRun', value: '', flag: true },
   '--gpus': { key: 'gpus', value: 'all|N' },
+  '--on-demand-after': { key: 'onDemandAfter', value: 'N' },
+  '--on-demand-wait': { key: 'onDemandWait', value: 'DURATION' },
+  '--retry-exit': { key: 'retryExit', value: 'CODES' },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */
@@ -101,6 +104,9 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/^timeout: /, '--timeout: '],
   [/^name: /, '--name: '],
   [/^gpus: /, '--gpus: '],
+  [/^on_demand_after: /, '--on-demand-after: '],
+  [/^on_demand_wait: /, '--on-demand-wait: '],
+  [/^retry_exit_codes: /, '--retry-exit: '],
   [/^callback URL /, '--callback: the URL '],
 ];
 
@@ -161,6 +167,16 @@ export function buildSpec(
   const gpus = one('gpus')?.trim();
   // A count is a number in the REST body; anything else goes as typed, for the validator to refuse.
   if (gpus !== undefined) body.gpus = /^\d{1,6}$/.test(gpus) ? Number(gpus) : gpus;
+  const onDemandAfter = one('onDemandAfter');
+  if (onDemandAfter !== undefined) {
+    if (/^\d{1,6}$/.test(onDemandAfter.trim())) body.on_demand_after = Number(onDemandAfter.trim());
+    else problems.push(`--on-demand-after ${show(onDemandAfter)} is not a whole number`);
+  }
+  const onDemandWait = one('onDemandWait');
+  if (onDemandWait !== undefined) body.on_demand_wait = onDemandWait;
+  // "137,143": numbers to the validator; anything else goes as written, for it to name.
+  const retryExit = one('retryExit');
+  if (retryExit !== undefined) body.retry_exit_codes = retryExit.split(',').map((part) => (/^\d{1,6}$/.test(part.trim()) ? Number(part.trim()) : part.trim()));
 
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));

@@ -9,9 +9,18 @@ export function closest(input: string, candidates: readonly string[]): string | 
   const word = input.toLowerCase();
   // Beyond this length a typo is unlikely, and the distance table would grow for nothing.
   if (word.length === 0 || word.length > 64) return undefined;
-  // An abbreviation ("stat", "--max") is as telling as a typo when only one word starts with it.
+  // An abbreviation ("stat", "--max") is as telling as a typo when only one word starts with it,
+  // unless it is a typo of a word that shares all but its last letter ("--retry": --retries, not
+  // --retry-exit).
   const extending = candidates.filter((candidate) => candidate.toLowerCase().startsWith(word));
-  if (word.replace(/^-+/, '').length >= 2 && extending.length === 1) return extending[0];
+  const typo = nearest(word, candidates);
+  const typoOfStem = typo !== undefined && typo.candidate !== extending[0] && typo.candidate.toLowerCase().startsWith(word.slice(0, -1));
+  if (word.replace(/^-+/, '').length >= 2 && extending.length === 1 && !typoOfStem) return extending[0];
+  return typo?.candidate;
+}
+
+/** The candidate within a typo's distance of `word`. */
+function nearest(word: string, candidates: readonly string[]): { candidate: string; distance: number } | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -23,7 +32,7 @@ export function closest(input: string, candidates: readonly string[]): string | 
   }
   if (best === undefined) return undefined;
   const allowed = Math.min(3, Math.max(1, Math.ceil(Math.max(word.length, best.length) / 3)));
-  return bestDistance <= allowed ? best : undefined;
+  return bestDistance <= allowed ? { candidate: best, distance: bestDistance } : undefined;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */

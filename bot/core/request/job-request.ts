@@ -21,7 +21,10 @@ import {
   parseInstanceTypes,
   parseMaxPrice,
   parseName,
+  parseOnDemandAfter,
+  parseOnDemandWait,
   parseRetries,
+  parseRetryExitCodes,
   parseTimeout,
   quote,
   typeName,
@@ -62,6 +65,9 @@ export const JOB_REQUEST_FIELDS = [
   'name',
   'dry_run',
   'gpus',
+  'on_demand_after',
+  'on_demand_wait',
+  'retry_exit_codes',
 ] as const;
 
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
@@ -93,12 +99,17 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const command = parseCommand(field('command'), problems);
   const instanceTypes = parseInstanceTypes(field('instance_types'), ctx.defaults.instanceTypes, problems);
   const maxPrice = parseMaxPrice(field('max_price'), problems) ?? ctx.defaults.maxPrice;
-  const interruptionsTolerated = parseRetries(field('retries'), problems) ?? ctx.defaults.interruptionsTolerated;
+  const retries = parseRetries(field('retries'), problems);
+  const interruptionsTolerated = retries ?? ctx.defaults.interruptionsTolerated;
   const timeoutSeconds = parseTimeout(field('timeout'), problems);
   const name = parseName(field('name'), problems);
   const dryRun = parseDryRun(field('dry_run'), problems);
   const gpus = parseGpus(field('gpus'), problems);
   if (gpus !== undefined && instanceTypes) checkGpuPlacement(instanceTypes, field('instance_types') !== undefined, ctx.defaults.gpus, problems);
+  // Checked against the retries asked for, else the default (a bad `retries` is reported alone).
+  const onDemandAfter = parseOnDemandAfter(field('on_demand_after'), field('retries') === undefined || retries !== undefined ? interruptionsTolerated : undefined, problems);
+  const onDemandWaitSeconds = parseOnDemandWait(field('on_demand_wait'), problems);
+  const retryExitCodes = parseRetryExitCodes(field('retry_exit_codes'), problems);
 
   if (env && command) {
     const bytes =
@@ -121,6 +132,9 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   if (name !== undefined) spec.name = name;
+  if (onDemandAfter !== undefined) spec.onDemandAfter = onDemandAfter;
+  if (onDemandWaitSeconds !== undefined) spec.onDemandWaitSeconds = onDemandWaitSeconds;
+  if (retryExitCodes?.length) spec.retryExitCodes = retryExitCodes;
   if (gpus !== undefined) spec.gpus = gpus;
   return dryRun ? { ok: true, spec, runAt, dryRun } : { ok: true, spec, runAt };
 }

@@ -6,7 +6,7 @@
 import { describeSpotWait } from '../lifecycle/spot-status.js';
 import { formatUtc } from '../request/job-request.js';
 import { formatDuration } from '../duration.js';
-import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent, type PoolRef } from '../job-event.js';
+import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent, type OnDemandReason, type PoolRef } from '../job-event.js';
 import type { Job } from '../job.js';
 import { assertNever } from '../assert-never.js';
 
@@ -20,7 +20,7 @@ export function describeEvent(event: JobEvent): string {
       if (event.compute === 'local') return `starting on this machine (attempt ${event.attempt})`;
       return event.market === 'spot'
         ? `spot request issued for ${(event.instanceTypes ?? [event.pool.instanceType]).join(', ')} (attempt ${event.attempt})`
-        : `on-demand ${event.pool.instanceType} instance requested (attempt ${event.attempt})`;
+        : `on-demand instance requested: ${(event.instanceTypes ?? [event.pool.instanceType]).join(', ')} (attempt ${event.attempt})`;
 
     case 'waiting':
       switch (event.wait) {
@@ -38,6 +38,8 @@ export function describeEvent(event: JobEvent): string {
       }
     case 'instance-type-changed':
       return `no ${event.from} capacity after ${event.afterSeconds} s; trying ${event.to}`;
+    case 'on-demand':
+      return `running on-demand from now on: ${describeOnDemandReason(event.reason)}`;
     case 'launching':
       return event.compute === 'local'
         ? 'the agent is running on this machine; starting the container'
@@ -106,8 +108,25 @@ function describeInterruption(interruption: InterruptionCause): string {
       return 'the instance disappeared';
     case 'instance-state':
       return `the instance is ${interruption.state}`;
+    case 'retry-exit':
+      return `the container exited with code ${interruption.exitCode}, which --retry-exit retries`;
     default:
       return assertNever(interruption);
+  }
+}
+
+function describeOnDemandReason(reason: OnDemandReason): string {
+  switch (reason.why) {
+    case 'interruptions':
+      return reason.interruptions === 0
+        ? 'asked for from the start (--on-demand-after 0)'
+        : `interrupted ${reason.interruptions} ${reason.interruptions === 1 ? 'time' : 'times'} (--on-demand-after ${reason.interruptions})`;
+    case 'no-spot-capacity':
+      return `no spot capacity in any pool for ${formatDuration(reason.waitedSeconds)} (--on-demand-wait)`;
+    case 'asked':
+      return `asked by ${reason.by}`;
+    default:
+      return assertNever(reason);
   }
 }
 

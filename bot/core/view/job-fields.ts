@@ -31,6 +31,8 @@ export function jobFields(job: Job, now: Date): ViewField[] {
     fields.push({ label: 'Instance types', value: job.spec.instanceTypes.join(', ') });
   }
 
+  if (job.market && computeOf(job) === 'ec2') fields.push({ label: 'Market', value: job.market });
+
   if (job.attempt > 0) {
     const interruptions = `${job.interruptions} ${job.interruptions === 1 ? 'interruption' : 'interruptions'}`;
     fields.push({ label: 'Attempts', value: `${job.attempt} (${interruptions}, ${job.spec.interruptionsTolerated} tolerated)` });
@@ -65,7 +67,19 @@ export function specFields(spec: JobSpec): ViewField[] {
   if (spec.timeoutSeconds !== undefined) fields.push({ label: 'Timeout', value: formatDuration(spec.timeoutSeconds) });
   if (spec.maxPrice !== undefined) fields.push({ label: 'Max price', value: `$${spec.maxPrice} per hour` });
   if (spec.gpus !== undefined) fields.push({ label: 'GPUs', value: spec.gpus === 'all' ? "all of the instance's" : String(spec.gpus) });
+  const onDemand = onDemandText(spec);
+  if (onDemand) fields.push({ label: 'On-demand', value: onDemand });
+  if (spec.retryExitCodes?.length) fields.push({ label: 'Retried exit codes', value: spec.retryExitCodes.join(', ') });
   return fields;
+}
+
+/** When the job falls back to on-demand: "after 2 interruptions, or after 10m without spot capacity". */
+function onDemandText(spec: JobSpec): string | undefined {
+  const when: string[] = [];
+  if (spec.onDemandAfter === 0) when.push('from the start');
+  else if (spec.onDemandAfter !== undefined) when.push(`after ${spec.onDemandAfter} ${spec.onDemandAfter === 1 ? 'interruption' : 'interruptions'}`);
+  if (spec.onDemandWaitSeconds !== undefined) when.push(`after ${formatDuration(spec.onDemandWaitSeconds)} without spot capacity`);
+  return when.length > 0 ? when.join(', or ') : undefined;
 }
 
 /** Seconds the container ran (or has been running). */

@@ -16,6 +16,7 @@ import { relativeTime } from '../parsing/when.js';
 import { formatDuration } from '../duration.js';
 import { assertNever } from '../assert-never.js';
 import { jobFields, runSeconds } from './job-fields.js';
+import { waitingOnSpotCapacity } from '../lifecycle/fallback.js';
 import { JOB_VIEW_LIMITS, ViewTone, type JobAction, type JobView, type ViewEvent } from './view-model.js';
 import { cleanOutput, printable, printableField, utcMinute } from './view-text.js';
 
@@ -29,6 +30,7 @@ export function jobView(job: Job, now: Date): JobView {
   const statusLabel = printable(jobStatusLabel(job, now));
   const logTail = job.logTail ? cleanOutput(job.logTail) : '';
   const actions: JobAction[] = [];
+  if (waitingOnSpotCapacity(job)) actions.push('on-demand');
   if (!isTerminal(job.status)) actions.push('cancel');
   if (isTerminal(job.status)) actions.push('retry');
   if (logTail.trim() !== '') actions.push('logs');
@@ -118,6 +120,7 @@ function eventTone(event: JobEvent): ViewTone {
     case 'requested':
     case 'waiting':
     case 'instance-type-changed':
+    case 'on-demand':
     case 'rebalance-recommended': // a warning, not a failure: the container keeps running
       return ViewTone.Waiting;
     case 'launching':

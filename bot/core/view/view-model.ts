@@ -33,7 +33,8 @@ export interface ViewEvent {
 }
 
 /** Buttons in Slack, suggested commands in the terminal. */
-export type JobAction = 'cancel' | 'retry' | 'logs';
+/** `on-demand`: "Run on-demand", offered while the job waits on spot capacity (a button only: no subcommand). */
+export type JobAction = 'cancel' | 'retry' | 'logs' | 'on-demand';
 
 export interface JobView {
   kind: 'job';

@@ -1,10 +1,13 @@
-/** The Cancel / Retry / Logs buttons on a job message: the same use cases as the commands. */
+/**
+ * The Cancel / Retry / Logs buttons on a job message: the same use cases as the commands; and
+ * "Run on-demand", while the job waits on spot capacity (a button only).
+ */
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Command } from '../../core/parsing/grammar.js';
 import { ACTION_IDS } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
-import { executeOrExplain } from './execute.js';
+import { runOnDemand } from '../../commands/on-demand.js';
+import { answerOrExplain, executeOrExplain } from './execute.js';
 
 const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
   [ACTION_IDS.cancel]: 'cancel',
@@ -12,18 +15,20 @@ const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
   [ACTION_IDS.logs]: 'logs',
 };
 
-export const BUTTON_ACTION_IDS = Object.keys(COMMAND_OF);
+export const BUTTON_ACTION_IDS = [...Object.keys(COMMAND_OF), ACTION_IDS['on-demand']];
 
 export function buttonListener(ctx: SlackContext) {
   return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const kind = COMMAND_OF[action.action_id];
+    const onDemand = action.action_id === ACTION_IDS['on-demand'];
     const target = action.value ?? '';
-    if (!kind || !target) return;
-    const command: Command = { kind, target };
+    if ((!kind && !onDemand) || !target) return;
     const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
-    const outcome = await executeOrExplain(command, actor, ctx.deps, respond);
-    ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind}`, target, outcome: outcome.kind });
+    const outcome = kind
+      ? await executeOrExplain({ kind, target }, actor, ctx.deps, respond)
+      : await answerOrExplain(() => runOnDemand({ target }, actor, ctx.deps), respond);
+    ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind ?? 'on-demand'}`, target, outcome: outcome.kind });
     if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
     const message = renderOutcome(outcome, { now: ctx.deps.clock.now() });
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);

@@ -9,9 +9,14 @@ import type { Actor, CommandDeps, CommandOutcome } from '../../commands/types.js
 import type { Command } from '../../core/parsing/grammar.js';
 import { renderFailure } from '../reply.js';
 
-export async function executeOrExplain(command: Command, actor: Actor, deps: CommandDeps, respond: RespondFn): Promise<CommandOutcome> {
+export function executeOrExplain(command: Command, actor: Actor, deps: CommandDeps, respond: RespondFn): Promise<CommandOutcome> {
+  return answerOrExplain(() => executeCommand(command, actor, deps), respond);
+}
+
+/** The same, for a use case that is not a parsed command (the "Run on-demand" button). */
+export async function answerOrExplain(useCase: () => Promise<CommandOutcome>, respond: RespondFn): Promise<CommandOutcome> {
   try {
-    return await executeCommand(command, actor, deps);
+    return await useCase();
   } catch (err) {
     await respond({ response_type: 'ephemeral', replace_original: false, ...renderFailure(err) } as Parameters<RespondFn>[0]).catch(() => undefined);
     throw err;

@@ -421,6 +421,7 @@ const jobArb = fc
     callback: fc.boolean(),
     timeout: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }),
     types: fc.integer({ min: 1, max: 3 }),
+    fallback: fc.record({ onDemandAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), onDemandWaitSeconds: fc.option(fc.constantFrom(20, 600), { nil: undefined }), retryExitCodes: fc.option(fc.constant(137).map((code) => [code]), { nil: undefined }) }),
   })
   .map((r) =>
     makeJob({
@@ -438,6 +439,7 @@ const jobArb = fc
         callbackUrl: r.callback ? 'https://example.com/cb' : undefined,
         timeoutSeconds: r.timeout,
         instanceTypes: ['t3.micro', 'm7g.large', 'c7g.large'].slice(0, r.types),
+        ...r.fallback,
       },
     }),
   );
@@ -445,6 +447,7 @@ const jobArb = fc
 const obsArb: fc.Arbitrary<Observation> = fc.oneof(
   fc.constant<Observation>({ kind: 'tick' }),
   fc.record({ by: fc.constantFrom('U1', 'api') }).map((r): Observation => ({ kind: 'cancel', by: r.by })),
+  fc.constant<Observation>({ kind: 'runOnDemand', by: 'U1' }),
   fc
     .record({ requestId: fc.constantFrom('sir-1', 'sir-2', 'sir-3'), attempt: fc.integer({ min: 0, max: 5 }), state: fc.constantFrom('open', 'active', 'closed', 'cancelled', 'failed', 'missing'), statusCode: fc.constantFrom(...CODES), instanceId: fc.option(fc.constantFrom('i-1', 'i-2', 'i-3'), { nil: undefined }) })
     // A `missing` request is what correlate synthesises for a recorded id EC2 no longer lists:
@@ -454,7 +457,7 @@ const obsArb: fc.Arbitrary<Observation> = fc.oneof(
     .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3', 'i-4'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
     .map((r): Observation => ({ kind: 'instance', instance: r })),
   fc
-    .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const, 'rebalance' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) })
+    .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const, 'rebalance' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constant(137)), { nil: undefined }) })
     .map((r): Observation => ({ kind: 'agent', ...r })),
   fc
     .record({
@@ -533,7 +536,7 @@ describe.each(propertySeeds())('decide: properties (seed %i)', (seed) => {
         const once = decide(job, obs, now);
         const twice = decide(once.job, obs, now);
         expect(twice.job).toEqual(once.job);
-        // Only terminate/cancel may repeat: they are idempotent on EC2.
+        // Only terminate/cancel may repeat: they are idempotent on EC2; and a wake-up timer, re-armed for the same time.
         for (const effect of twice.effects) expect(['terminateInstance', 'cancelSpotRequest']).toContain(effect.kind);
       }),
       { numRuns: 3000, seed },

@@ -477,3 +477,43 @@ describe('properties', () => {
     );
   });
 });
+
+describe('run: fallback options (--on-demand-after, --on-demand-wait, --retry-exit)', () => {
+  it.each<[string, Partial<JobSpec>]>([
+    ['run --on-demand-after 2 alpine', { onDemandAfter: 2 }],
+    ['run --on-demand-after 0 --retries 0 alpine', { onDemandAfter: 0, interruptionsTolerated: 0 }],
+    ['run --on-demand-wait 20s alpine', { onDemandWaitSeconds: 20 }],
+    ['run --on-demand-wait=10m alpine', { onDemandWaitSeconds: 600 }],
+    ['run --retry-exit 137,143 alpine', { retryExitCodes: [137, 143] }],
+    ['run --retry-exit " 137 , 143 " alpine', { retryExitCodes: [137, 143] }],
+    ['run --retry-exit 1 alpine', { retryExitCodes: [1] }],
+  ])('%j', (text, expected) => {
+    const { spec } = run(text);
+    expect(spec).toEqual({ ...DEFAULT_SPEC, ...expected });
+  });
+
+  it.each<[string, RegExp]>([
+    ['run --on-demand-after x alpine', /--on-demand-after "x" is not a whole number/],
+    ['run --on-demand-after 21 alpine', /--on-demand-after: must be an integer from 0 to 20/],
+    ['run --on-demand-after 4 alpine', /--on-demand-after: 4 is more than retries \(3\)/],
+    ['run --on-demand-after 2 --retries 1 alpine', /--on-demand-after: 2 is more than retries \(1\)/],
+    ['run --on-demand-wait soon alpine', /--on-demand-wait: "soon" is not a duration such as "20s", "10m"/],
+    ['run --on-demand-wait 0s alpine', /--on-demand-wait: "0s"/],
+    ['run --on-demand-wait 2h alpine', /--on-demand-wait: at most 60m/],
+    ['run --retry-exit 0 alpine', /--retry-exit: 0 is not an exit code from 1 to 255/],
+    ['run --retry-exit 256 alpine', /--retry-exit: 256 is not an exit code from 1 to 255/],
+    ['run --retry-exit 137,abc alpine', /--retry-exit: "abc" is not an exit code from 1 to 255/],
+    ['run --retry-exit 137,137 alpine', /--retry-exit: 137 is listed twice/],
+    ['run --retry-exit 137, alpine', /--retry-exit: "" is not an exit code/],
+    ['run --on-demand-after', /--on-demand-after needs a value: --on-demand-after N/],
+  ])('%j → error', (text, message) => {
+    const result = bad(text);
+    expect(result.error).toMatch(message);
+    expect(result.usage).toBe(USAGE.run);
+  });
+
+  it('documents them in help run', () => {
+    const text = helpText('run');
+    for (const option of ['--on-demand-after N', '--on-demand-wait DURATION', '--retry-exit CODES']) expect(text).toContain(option);
+  });
+});

@@ -394,3 +394,61 @@ describe('parseJobRequest as a total function', () => {
     );
   });
 });
+
+describe('parseJobRequest: on_demand_after, on_demand_wait, retry_exit_codes', () => {
+  const specOf = (body: Record<string, unknown>) => {
+    const result = parseJobRequest({ docker_image: 'busybox', ...body }, ctx);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    return result.spec;
+  };
+
+  it('accepts them and puts them on the spec', () => {
+    expect(specOf({ on_demand_after: 2, on_demand_wait: '20s', retry_exit_codes: [137, 143] })).toMatchObject({
+      onDemandAfter: 2,
+      onDemandWaitSeconds: 20,
+      retryExitCodes: [137, 143],
+    });
+    expect(specOf({ on_demand_wait: '10m' }).onDemandWaitSeconds).toBe(600);
+    expect(specOf({ on_demand_wait: 90 }).onDemandWaitSeconds).toBe(90);
+    expect(specOf({ on_demand_after: 0, retries: 0 })).toMatchObject({ onDemandAfter: 0, interruptionsTolerated: 0 });
+    expect(specOf({ on_demand_after: 5, retries: 5 }).onDemandAfter).toBe(5);
+  });
+
+  it('absent, null or an empty list: not on the spec', () => {
+    for (const body of [{}, { on_demand_after: null, on_demand_wait: null, retry_exit_codes: null }, { retry_exit_codes: [] }]) {
+      const spec = specOf(body);
+      expect(spec).not.toHaveProperty('onDemandAfter');
+      expect(spec).not.toHaveProperty('onDemandWaitSeconds');
+      expect(spec).not.toHaveProperty('retryExitCodes');
+    }
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['on_demand_after negative', { on_demand_after: -1 }, /^on_demand_after: must be an integer from 0 to 20 \(interruptions\)$/],
+    ['on_demand_after fractional', { on_demand_after: 1.5 }, /^on_demand_after: must be an integer/],
+    ['on_demand_after a string', { on_demand_after: '2' }, /^on_demand_after: must be an integer/],
+    ['on_demand_after over the cap', { on_demand_after: 21, retries: 20 }, /^on_demand_after: must be an integer from 0 to 20/],
+    ['on_demand_after over the default retries', { on_demand_after: 4 }, /^on_demand_after: 4 is more than retries \(3\)/],
+    ['on_demand_after over the retries asked', { on_demand_after: 2, retries: 1 }, /^on_demand_after: 2 is more than retries \(1\)/],
+    ['on_demand_wait not a duration', { on_demand_wait: 'soon' }, /^on_demand_wait: "soon" is not a duration such as "20s", "10m"/],
+    ['on_demand_wait zero', { on_demand_wait: '0s' }, /^on_demand_wait: "0s"/],
+    ['on_demand_wait negative', { on_demand_wait: -5 }, /^on_demand_wait: a number is not a duration/],
+    ['on_demand_wait an object', { on_demand_wait: {} }, /^on_demand_wait: an object is not a duration/],
+    ['on_demand_wait too long', { on_demand_wait: '2h' }, /^on_demand_wait: at most 60m/],
+    ['retry_exit_codes not an array', { retry_exit_codes: '137' }, /^retry_exit_codes: must be an array of exit codes/],
+    ['retry_exit_codes zero', { retry_exit_codes: [0] }, /^retry_exit_codes: 0 is not an exit code from 1 to 255$/],
+    ['retry_exit_codes 256', { retry_exit_codes: [256] }, /^retry_exit_codes: 256 is not an exit code from 1 to 255$/],
+    ['retry_exit_codes a string', { retry_exit_codes: ['137'] }, /^retry_exit_codes: "137" is not an exit code/],
+    ['retry_exit_codes fractional', { retry_exit_codes: [1.5] }, /^retry_exit_codes: 1.5 is not an exit code/],
+    ['retry_exit_codes twice', { retry_exit_codes: [137, 137] }, /^retry_exit_codes: 137 is listed twice$/],
+    ['retry_exit_codes too many', { retry_exit_codes: Array.from({ length: 21 }, (_, i) => i + 1) }, /^retry_exit_codes: 21 codes, at most 20$/],
+  ])('%s', (_name, body, problem) => {
+    const found = problemsOf({ docker_image: 'busybox', ...body });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(problem);
+  });
+
+  it('a bad retries is reported alone, not as a second problem of on_demand_after', () => {
+    expect(problemsOf({ docker_image: 'busybox', retries: 99, on_demand_after: 5 })).toEqual(['retries: must be an integer from 0 to 20']);
+  });
+});

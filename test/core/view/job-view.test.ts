@@ -24,7 +24,7 @@ function field(fields: ViewField[], label: string): string | undefined {
 describe('jobView', () => {
   it.each<[Status, string, JobAction[]]>([
     ['scheduled', 'Scheduled for 2026-01-15 13:00 UTC (in 2h 30m)', ['cancel']],
-    ['requested', 'Waiting for a spot instance (t3.micro): capacity-not-available', ['cancel']],
+    ['requested', 'Waiting for a spot instance (t3.micro): capacity-not-available', ['on-demand', 'cancel']],
     ['launching', 'Starting on i-0abc123 (t3.micro), attempt 2', ['cancel']],
     ['running', 'Running on i-0abc123 (t3.micro), attempt 2', ['cancel']],
     ['succeeded', 'Succeeded in 14m', ['retry', 'logs']],
