@@ -4,7 +4,7 @@
  * and end the job (`finish`, which releases what the attempt holds and starts the callback).
  */
 import { CallbackState, computeOf, JobStatus, type Job } from '../job.js';
-import type { EndReason, InterruptionCause } from '../job-event.js';
+import type { DrainRelease, EndReason, InterruptionCause } from '../job-event.js';
 import type { LaunchPool } from './observation.js';
 import { currentType, type Transition } from './transition.js';
 
@@ -140,6 +140,7 @@ export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeo
   const { job } = t;
   addInstanceCost(t);
   releaseAttemptResources(t);
+  releaseDraining(t, 'job-ended');
   t.set({
     status,
     endReason,
@@ -157,10 +158,31 @@ export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeo
   }
 }
 
-function addInstanceCost(t: Transition): void {
+/** The current attempt's instance time so far, at its price, added to the job's cost. */
+export function addInstanceCost(t: Transition): void {
   const { job } = t;
   if (!job.launchedAt || job.pricePerHour === undefined) return;
   const hours = Math.max(0, t.secondsSince(job.launchedAt)) / 3600;
   const cost = (job.costUsd ?? 0) + hours * job.pricePerHour;
   t.set({ costUsd: Math.round(cost * 1e6) / 1e6 });
+}
+
+/**
+ * Lets the draining attempt go: its request cancelled, its instance terminated (unless EC2 shows it
+ * gone already), its time since the notice paid (up to the deadline, when AWS takes it at the
+ * latest). Said in the thread unless the job itself ends (`finished`, `job-ended`): that says enough.
+ */
+export function releaseDraining(t: Transition, release: DrainRelease | 'finished' | 'job-ended', terminate = release !== 'gone'): void {
+  const drained = t.job.draining;
+  if (!drained) return;
+  if (drained.spotRequestId) t.effect({ kind: 'cancelSpotRequest', requestId: drained.spotRequestId });
+  if (drained.instanceId && terminate) t.effect({ kind: 'terminateInstance', instanceId: drained.instanceId });
+  if (drained.pricePerHour !== undefined) {
+    const until = Math.min(t.now.getTime(), drained.deadlineAt ? Date.parse(drained.deadlineAt) : Number.POSITIVE_INFINITY);
+    const hours = Math.max(0, until - Date.parse(drained.noticeAt)) / 3_600_000;
+    t.set({ costUsd: Math.round(((t.job.costUsd ?? 0) + hours * drained.pricePerHour) * 1e6) / 1e6 });
+  }
+  t.set({ draining: undefined });
+  if (release === 'finished' || release === 'job-ended') return;
+  t.event({ kind: 'drain-released', attempt: drained.attempt, ...(drained.instanceId && { instanceId: drained.instanceId }), release });
 }
