@@ -5,7 +5,7 @@
  */
 import { jobReason } from '../core/view/event-words.js';
 import { formatUtc } from '../core/request/job-request.js';
-import { knownCost, type Job, type JobStatus } from '../core/job.js';
+import { knownCost, type Job, type JobStatus, type RebalanceAction } from '../core/job.js';
 
 export interface PublicJob {
   id: string;
@@ -21,6 +21,7 @@ export interface PublicJob {
   max_price: string | null;
   retries: number;
   timeout: number | null;
+  on_rebalance: RebalanceAction;
   attempts: number;
   interruptions: number;
   exit_code: number | null;
@@ -60,6 +61,7 @@ export function toPublicJob(job: Job): PublicJob {
     max_price: spec.maxPrice ?? null,
     retries: spec.interruptionsTolerated,
     timeout: spec.timeoutSeconds ?? null,
+    on_rebalance: spec.onRebalance ?? 'warn',
     attempts: job.attempt,
     interruptions: job.interruptions,
     exit_code: job.exitCode ?? null,

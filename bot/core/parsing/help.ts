@@ -123,6 +123,9 @@ Instance
                       (${price})
   --retries N         spot interruptions survived before the job fails
                       (default: ${retries})
+  --on-rebalance replace|warn
+                      on AWS's rebalance recommendation, launch the next
+                      attempt at once (replace) or only say so (default: warn)
 
 Notification
   --callback URL      POSTed a signed JSON summary when the job ends

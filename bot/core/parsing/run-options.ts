@@ -15,7 +15,7 @@ interface RunOption {
   value: string;
   repeatable?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'onRebalance';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -30,6 +30,7 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--retries': { key: 'retries', value: 'N' },
   '--timeout': { key: 'timeout', value: 'DURATION' },
   '--name': { key: 'name', value: 'NAME' },
+  '--on-rebalance': { key: 'onRebalance', value: 'replace|warn' },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */
@@ -94,6 +95,7 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/^retries: /, '--retries: '],
   [/^timeout: /, '--timeout: '],
   [/^name: /, '--name: '],
+  [/^on_rebalance: /, '--on-rebalance: '],
   [/^callback URL /, '--callback: the URL '],
 ];
 
@@ -151,6 +153,8 @@ export function buildSpec(
   if (timeout !== undefined) body.timeout = timeout;
   const name = one('name');
   if (name !== undefined) body.name = name;
+  const onRebalance = one('onRebalance');
+  if (onRebalance !== undefined) body.on_rebalance = onRebalance.trim();
 
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));

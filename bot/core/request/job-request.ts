@@ -19,6 +19,7 @@ import {
   parseInstanceTypes,
   parseMaxPrice,
   parseName,
+  parseOnRebalance,
   parseRetries,
   parseTimeout,
   quote,
@@ -54,6 +55,7 @@ export const JOB_REQUEST_FIELDS = [
   'retries',
   'timeout',
   'name',
+  'on_rebalance',
 ] as const;
 
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
@@ -88,6 +90,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const interruptionsTolerated = parseRetries(field('retries'), problems) ?? ctx.defaults.interruptionsTolerated;
   const timeoutSeconds = parseTimeout(field('timeout'), problems);
   const name = parseName(field('name'), problems);
+  const onRebalance = parseOnRebalance(field('on_rebalance'), problems);
 
   if (env && command) {
     const bytes =
@@ -110,6 +113,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   if (name !== undefined) spec.name = name;
+  if (onRebalance !== undefined) spec.onRebalance = onRebalance;
   return { ok: true, spec, runAt };
 }
 
