@@ -33,6 +33,20 @@ export function currentAttemptCost(job: Job, seconds: number): AttemptCost {
 }
 
 /**
+ * Adds `seconds` of instance time to attempt `attempt`'s record (a replaced attempt working on
+ * after the notice), at its own price. `addedUsd`: what that time cost, when the price is known.
+ */
+export function extendAttemptCost(attempts: readonly AttemptCost[], attempt: number, seconds: number): { attempts: AttemptCost[]; addedUsd?: number } {
+  const index = attempts.findIndex((a) => a.attempt === attempt);
+  const record = attempts[index];
+  if (!record || seconds <= 0) return { attempts: [...attempts] };
+  const total = Math.round((record.seconds + seconds) * 1000) / 1000;
+  const addedUsd = record.pricePerHour !== undefined ? roundUsd((seconds / 3600) * record.pricePerHour) : undefined;
+  const updated: AttemptCost = { ...record, seconds: total, ...(addedUsd !== undefined && { costUsd: roundUsd((record.costUsd ?? 0) + addedUsd) }) };
+  return { attempts: attempts.map((a, i) => (i === index ? updated : a)), ...(addedUsd !== undefined && { addedUsd }) };
+}
+
+/**
  * The saving against on-demand over `attempts`: for each spot attempt, (on-demand − spot price)
  * × its time; an on-demand attempt saves nothing. `null` when nothing ran, or when any attempt's
  * price or on-demand price is unknown: no saving is claimed that cannot be shown.

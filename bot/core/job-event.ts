@@ -18,6 +18,22 @@ export interface PoolRef {
 /** Where a job's attempts run: EC2 (spot), or this machine (the embedded default). */
 export type Compute = 'ec2' | 'local';
 
+/** Why an attempt was replaced before its instance was gone: AWS's two-minute notice, or its rebalance recommendation. */
+export type DrainCause = 'notice' | 'rebalance';
+
+/** How a replaced (draining) attempt's instance was let go. */
+export type DrainRelease =
+  /** The replacement's agent said `started`: the old instance was terminated. */
+  | 'replacement-started'
+  /** EC2 shows the old instance gone (AWS took it). */
+  | 'gone'
+  /** The two-minute deadline passed: terminated as a backstop. */
+  | 'deadline'
+  /** The replacement itself was replaced: the older instance was terminated. */
+  | 'superseded'
+  /** Its container exited with one of the job's `--retry-exit` codes: the replacement is that retry. */
+  | 'retry-exit';
+
 /** Why the current attempt's instance was lost. */
 export type InterruptionCause =
   /** The agent never reported `started` within the launch timeout. */
@@ -83,6 +99,17 @@ export type JobEventFacts =
   /** AWS recommends moving off the attempt's instance (EC2 rebalance recommendation): a warning only. */
   | { kind: 'rebalance-recommended'; attempt: number }
   | { kind: 'interrupted'; attempt: number; compute: Compute; interruption: InterruptionCause }
+  /**
+   * The agent of `attempt` reported AWS's notice (or rebalance recommendation): attempt + 1 is
+   * launched at once while `attempt` works on (`interruptions` of `tolerated`).
+   */
+  | { kind: 'replacing'; attempt: number; cause: DrainCause; interruptions: number; tolerated: number }
+  /** The replacement (`attempt`) of the draining attempt `replaced` has an instance, in `pool`. */
+  | { kind: 'replacement-launched'; attempt: number; replaced: number; cause: DrainCause; pool: PoolRef }
+  /** The draining attempt's container finished after all: it ends the job; the replacement is stopped. */
+  | { kind: 'finished-after-all'; attempt: number; exitCode: number }
+  /** The draining attempt's instance was let go. */
+  | { kind: 'drain-released'; attempt: number; instanceId?: string; release: DrainRelease }
   /** `ranSeconds`: how long the container ran, when it started. */
   | { kind: 'succeeded'; ranSeconds?: number }
   | { kind: 'failed'; end: EndReason; ranSeconds?: number }

@@ -13,7 +13,7 @@
  * - `succeeded`, `failed`, `cancelled` — terminal. A terminal job may still need reconciling:
  *                  its instance confirmed gone, its callback delivered. `needsReconcile` says so.
  */
-import type { Compute, EndReason, JobEvent } from './job-event.js';
+import type { Compute, DrainCause, EndReason, JobEvent } from './job-event.js';
 import type { LaunchPool, Market } from './lifecycle/observation.js';
 
 export const JobStatus = {
@@ -58,10 +58,18 @@ export interface JobSpec {
   onDemandWaitSeconds?: number;
   /** Exit codes that count as transient: a new attempt, against the same retries (`--retry-exit`). */
   retryExitCodes?: number[];
+  /**
+   * What AWS's rebalance recommendation does: `warn` (absent: the default) only tells the thread;
+   * `replace` launches the next attempt at once, as the two-minute notice does.
+   */
+  onRebalance?: RebalanceAction;
 }
 
 /** `--gpus`: every GPU of the instance, or the first N. */
 export type GpuRequest = 'all' | number;
+
+export const REBALANCE_ACTIONS = ['replace', 'warn'] as const;
+export type RebalanceAction = (typeof REBALANCE_ACTIONS)[number];
 
 /**
  * A spec as read back from the store. Items written before the field was named for what it means
@@ -105,6 +113,26 @@ export interface CallbackProgress {
 }
 
 export type { Compute, EndReason, JobEvent, JobEventKind } from './job-event.js';
+
+/**
+ * An attempt replaced before its instance was gone. Its instance keeps working until AWS takes it
+ * (at the latest `deadlineAt`, when it is terminated as a backstop), or until the replacement's
+ * agent says `started`; the orphan sweep spares it meanwhile.
+ */
+export interface DrainingAttempt {
+  attempt: number;
+  instanceId?: string;
+  spotRequestId?: string;
+  instanceType?: string;
+  zone?: string;
+  /** Its price, USD per hour: the time it works on after the notice is paid too. */
+  pricePerHour?: number;
+  /** When the agent reported the notice (or the recommendation); its cost is counted up to here. */
+  noticeAt: string;
+  cause: DrainCause;
+  /** When AWS takes the instance at the latest (the two-minute notice only). */
+  deadlineAt?: string;
+}
 
 export interface Job {
   id: string;
@@ -158,6 +186,11 @@ export interface Job {
   finishedAt?: string;
   /** When the agent gave the two-minute notice for the current attempt. */
   interruptionNoticeAt?: string;
+  /**
+   * The attempt before the current one, replaced on AWS's notice (or rebalance recommendation) but
+   * still working until AWS takes its instance: its `finished` still ends the job.
+   */
+  draining?: DrainingAttempt;
 
   exitCode?: number;
   logTail?: string;

@@ -187,7 +187,8 @@ export class Engine implements JobService {
   async agentReport(report: AgentReport): Promise<AgentReportResult> {
     const job = await this.deps.store.get(report.jobId);
     if (!job) return 'not_found';
-    if (report.attempt !== job.attempt) return 'stale_attempt';
+    // The attempt replaced on AWS's notice still reports: its `finished` may end the job.
+    if (report.attempt !== job.attempt && report.attempt !== job.draining?.attempt) return 'stale_attempt';
     this.metrics.agentReports++;
     // The job just read is decided on: if it changed meanwhile, the conditional write fails and
     // the decision is taken again on fresh state, so one read serves the common case.

@@ -5,7 +5,7 @@
  */
 import { jobReason } from '../core/view/event-words.js';
 import { formatUtc } from '../core/request/job-request.js';
-import { knownCost, type Job, type JobStatus } from '../core/job.js';
+import { knownCost, type Job, type JobStatus, type RebalanceAction } from '../core/job.js';
 import { knownSaving } from '../core/cost.js';
 import type { RunPlan } from '../core/plan.js';
 import type { Market } from '../core/lifecycle/observation.js';
@@ -33,6 +33,7 @@ export interface PublicJob {
   retry_exit_codes: number[];
   /** The current attempt's market: `spot` or `on-demand`; null before the first launch. */
   market: Market | null;
+  on_rebalance: RebalanceAction;
   attempts: number;
   interruptions: number;
   exit_code: number | null;
@@ -79,6 +80,7 @@ export function toPublicJob(job: Job): PublicJob {
     on_demand_wait: spec.onDemandWaitSeconds ?? null,
     retry_exit_codes: [...(spec.retryExitCodes ?? [])],
     market: job.market ?? null,
+    on_rebalance: spec.onRebalance ?? 'warn',
     attempts: job.attempt,
     interruptions: job.interruptions,
     exit_code: job.exitCode ?? null,

@@ -153,6 +153,59 @@ describe('engine', () => {
     expect(w.fleet.liveInstances()).toEqual([]);
   });
 
+  test('the two-minute notice launches attempt 2 while attempt 1 still runs; attempt 1 finishing after all stops attempt 2 and ends the job once', async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    await w.engine.reconcileOnce();
+    await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 });
+    const first = (await w.engine.getJob(job.id))!.instanceId!;
+
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'interrupting', attempt: 1 })).toBe('ok');
+    const replacing = (await w.engine.getJob(job.id))!;
+    expect(replacing).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1, draining: { attempt: 1, instanceId: first } });
+    // Launched at once, in the same call, while attempt 1's instance is still alive.
+    expect(w.fleet.plans.map((p) => p.attempt)).toEqual([1, 2]);
+    const second = replacing.instanceId!;
+    expect(w.fleet.liveInstances().map((i) => i.instanceId).sort()).toEqual([first, second].sort());
+    // A reconcile pass (and its orphan sweep) leaves the draining instance alone.
+    await w.engine.reconcileOnce();
+    expect(w.fleet.instances.get(first)!.state).toBe('running');
+
+    // Attempt 1 finishes after all: its report is accepted, the job ends with its exit code.
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'done\n' })).toBe('ok');
+    const done = (await w.engine.getJob(job.id))!;
+    expect(done).toMatchObject({ status: 'succeeded', exitCode: 0, logTail: 'done\n' });
+    expect(w.fleet.instances.get(second)!.state).toBe('terminated');
+    expect(w.fleet.liveInstances()).toEqual([]);
+    // The replacement's late reports change nothing: one callback, one end.
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 2 })).toBe('ok');
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 2, exitCode: 1 })).toBe('ok');
+    expect((await w.engine.getJob(job.id))!).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(w.callbacks.sent).toHaveLength(1);
+    expect(w.callbacks.sent[0]!.payload).toMatchObject({ status: 'succeeded', exit_code: 0, attempts: 2, interruptions: 1 });
+    const kinds = w.notifier.events.map((e) => e.event.kind);
+    expect(kinds.filter((k) => k === 'succeeded' || k === 'failed')).toEqual(['succeeded']);
+    expect(kinds).toContain('replacement-launched');
+    expect(kinds).toContain('finished-after-all');
+  });
+
+  test("after the notice the replacement's start terminates the old instance; before it, no report of attempt 1 is stale", async () => {
+    const w = world();
+    const job = await w.engine.createJob(newJob());
+    await w.engine.reconcileOnce();
+    const first = (await w.engine.getJob(job.id))!.instanceId!;
+    await w.engine.agentReport({ jobId: job.id, status: 'interrupting', attempt: 1 });
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'rebalance', attempt: 1 })).toBe('ok');
+    await w.engine.reconcileOnce();
+    expect(w.fleet.instances.get(first)!.state).toBe('running');
+    await w.engine.agentReport({ jobId: job.id, status: 'started', attempt: 2 });
+    expect(w.fleet.instances.get(first)!.state).toBe('terminated');
+    expect((await w.engine.getJob(job.id))!.draining).toBeUndefined();
+    // Let go: attempt 1 is stale now.
+    expect(await w.engine.agentReport({ jobId: job.id, status: 'finished', attempt: 1, exitCode: 0 })).toBe('stale_attempt');
+    expect((await w.engine.getJob(job.id))!.status).toBe('running');
+  });
+
   test('a scheduled job starts from its timer, without a poll', async () => {
     const w = world();
     w.clock.now = () => new Date();

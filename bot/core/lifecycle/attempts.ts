@@ -4,9 +4,9 @@
  * and end the job (`finish`, which releases what the attempt holds and starts the callback).
  */
 import { CallbackState, computeOf, JobStatus, type Job } from '../job.js';
-import type { EndReason, InterruptionCause } from '../job-event.js';
+import type { DrainRelease, EndReason, InterruptionCause } from '../job-event.js';
 import type { LaunchPool, Market } from './observation.js';
-import { currentAttemptCost, MAX_ATTEMPT_COSTS, roundUsd } from '../cost.js';
+import { currentAttemptCost, extendAttemptCost, MAX_ATTEMPT_COSTS, roundUsd } from '../cost.js';
 import { currentType, type Transition } from './transition.js';
 
 export function clientTokenFor(jobId: string, attempt: number, instanceTypeIndex: number, market: Market = 'spot'): string {
@@ -149,6 +149,7 @@ export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeo
   const { job } = t;
   addInstanceCost(t);
   releaseAttemptResources(t);
+  releaseDraining(t, 'job-ended');
   t.set({
     status,
     endReason,
@@ -171,10 +172,30 @@ export function finish(t: Transition, status: typeof JobStatus.Succeeded | typeo
  * job's cost; once per attempt. Without a price the time is still recorded: the cost stays what
  * is known, and no saving is claimed.
  */
-function addInstanceCost(t: Transition): void {
+export function addInstanceCost(t: Transition): void {
   const { job } = t;
   if (!job.launchedAt || job.attemptCosts?.some((a) => a.attempt === job.attempt)) return;
   const entry = currentAttemptCost(job, t.secondsSince(job.launchedAt));
   t.set({ attemptCosts: [...(job.attemptCosts ?? []), entry].slice(-MAX_ATTEMPT_COSTS) });
   if (entry.costUsd !== undefined) t.set({ costUsd: roundUsd((job.costUsd ?? 0) + entry.costUsd) });
+}
+
+/**
+ * Lets the draining attempt go: its request cancelled, its instance terminated (unless EC2 shows it
+ * gone already), its time since the notice paid (up to the deadline, when AWS takes it at the
+ * latest). Said in the thread unless the job itself ends (`finished`, `job-ended`): that says enough.
+ */
+export function releaseDraining(t: Transition, release: DrainRelease | 'finished' | 'job-ended', terminate = release !== 'gone'): void {
+  const drained = t.job.draining;
+  if (!drained) return;
+  if (drained.spotRequestId) t.effect({ kind: 'cancelSpotRequest', requestId: drained.spotRequestId });
+  if (drained.instanceId && terminate) t.effect({ kind: 'terminateInstance', instanceId: drained.instanceId });
+  // Its time after the notice, never past the deadline, goes on its attempt's record.
+  const until = Math.min(t.now.getTime(), drained.deadlineAt ? Date.parse(drained.deadlineAt) : Number.POSITIVE_INFINITY);
+  const extended = extendAttemptCost(t.job.attemptCosts ?? [], drained.attempt, Math.max(0, until - Date.parse(drained.noticeAt)) / 1000);
+  if (extended.addedUsd !== undefined) t.set({ attemptCosts: extended.attempts, costUsd: roundUsd((t.job.costUsd ?? 0) + extended.addedUsd) });
+  else if (extended.attempts !== t.job.attemptCosts) t.set({ attemptCosts: extended.attempts });
+  t.set({ draining: undefined });
+  if (release === 'finished' || release === 'job-ended') return;
+  t.event({ kind: 'drain-released', attempt: drained.attempt, ...(drained.instanceId && { instanceId: drained.instanceId }), release });
 }

@@ -4,6 +4,7 @@
  */
 import { isTerminal, type Job } from '../job.js';
 import { LIVE_INSTANCE_STATES, type FleetSnapshot, type InstanceView, type Observation, type SpotRequestView } from './observation.js';
+import { isDrainingResource } from './draining.js';
 
 export interface SnapshotIndex {
   requestsByJob: Map<string, SpotRequestView[]>;
@@ -51,6 +52,12 @@ export function observationsFor(job: Job, index: SnapshotIndex | undefined): Obs
       observations.push({ kind: 'instance', instance: { instanceId: job.instanceId, jobId: job.id, attempt: job.attempt, state: 'missing' } });
     }
   }
+  // A replaced attempt still at work: the lifecycle lets it go once EC2 shows it gone.
+  const drained = job.draining;
+  if (drained?.instanceId) {
+    const instance = index.instancesById.get(drained.instanceId) ?? { instanceId: drained.instanceId, jobId: job.id, attempt: drained.attempt, state: 'missing' as const };
+    observations.push({ kind: 'instance', instance });
+  }
   return observations;
 }
 
@@ -76,11 +83,16 @@ export function findOrphans(activeJobs: Job[], snapshot: FleetSnapshot): Orphans
     return attempt === undefined || attempt === job.attempt;
   };
   const abandoned = new Set(activeJobs.flatMap((job) => job.abandonedRequestIds ?? []));
+  // A replaced attempt works on until it is let go: its instance and request are spared meanwhile.
+  const draining = (resource: { jobId?: string; attempt?: number; instanceId?: string; requestId?: string }): boolean => {
+    const job = resource.jobId === undefined ? undefined : byId.get(resource.jobId);
+    return job?.draining !== undefined && !isTerminal(job.status) && isDrainingResource(resource, job.draining);
+  };
   const instances = snapshot.instances.filter(
-    (i) => LIVE_INSTANCE_STATES.has(i.state) && ((i.spotRequestId !== undefined && abandoned.has(i.spotRequestId)) || wanted(i.jobId, i.attempt) !== true),
+    (i) => LIVE_INSTANCE_STATES.has(i.state) && !draining(i) && ((i.spotRequestId !== undefined && abandoned.has(i.spotRequestId)) || wanted(i.jobId, i.attempt) !== true),
   );
   const requests = snapshot.requests.filter(
-    (r) => (r.state === 'open' || r.state === 'active') && (abandoned.has(r.requestId) || wanted(r.jobId, r.attempt) !== true),
+    (r) => (r.state === 'open' || r.state === 'active') && !draining(r) && (abandoned.has(r.requestId) || wanted(r.jobId, r.attempt) !== true),
   );
   return { instances, requests };
 }
@@ -90,9 +102,13 @@ export function findOrphans(activeJobs: Job[], snapshot: FleetSnapshot): Orphans
  * orphan against the job as stored now. A job may have moved to a new attempt, placed its request
  * or been created since the list was read: only what its current state does not want may go.
  */
-export function stillOrphaned(resource: { jobId?: string; attempt?: number; requestId?: string; spotRequestId?: string }, current: Job | undefined): boolean {
+export function stillOrphaned(
+  resource: { jobId?: string; attempt?: number; requestId?: string; spotRequestId?: string; instanceId?: string },
+  current: Job | undefined,
+): boolean {
   if (!resource.jobId) return false;
   if (!current || isTerminal(current.status)) return true;
+  if (current.draining && isDrainingResource(resource, current.draining)) return false;
   const abandoned = current.abandonedRequestIds ?? [];
   if (resource.requestId !== undefined && abandoned.includes(resource.requestId)) return true;
   if (resource.spotRequestId !== undefined && abandoned.includes(resource.spotRequestId)) return true;

@@ -8,7 +8,8 @@
  * - launching: at `launchedAt` + the launch timeout (an agent that never said `started`);
  * - running with `--timeout`: at `startedAt` + the timeout, plus, where an agent enforces the
  *   timeout itself (EC2), a short grace for its `finished` report, which carries the output. On
- *   local compute the bot's timer is the enforcer, at the deadline itself.
+ *   local compute the bot's timer is the enforcer, at the deadline itself;
+ * - a replaced attempt still draining: at its notice's deadline (terminated as a backstop).
  */
 import { computeOf, JobStatus, type Job } from '../job.js';
 import { onDemandWaitEndsMs } from './fallback.js';
@@ -22,6 +23,14 @@ export function runDeadlineSeconds(job: Job, timings: LifecycleTimings): number 
 
 /** When time alone next changes this job, in ms since the epoch; undefined when only the world can. */
 export function nextTimedDecisionMs(job: Job, timings: LifecycleTimings): number | undefined {
+  const own = ownStatusDeadlineMs(job, timings);
+  // A replaced attempt still at work is terminated at its notice's deadline, whatever the status.
+  const drain = job.draining?.deadlineAt !== undefined ? Date.parse(job.draining.deadlineAt) : undefined;
+  if (own === undefined || Number.isNaN(own)) return drain;
+  return drain === undefined ? own : Math.min(own, drain);
+}
+
+function ownStatusDeadlineMs(job: Job, timings: LifecycleTimings): number | undefined {
   switch (job.status) {
     case JobStatus.Scheduled:
       return Date.parse(job.runAt);

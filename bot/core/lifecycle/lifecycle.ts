@@ -13,7 +13,8 @@
  *
  * This file holds `decide` and the handler of each observation for an active job; the moves they
  * share (launch, interrupt, finish) are in lifecycle-attempts.ts, ended jobs in
- * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts.
+ * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts; replacement on
+ * the two-minute notice (the old attempt `draining`) is in draining.ts.
  */
 import { computeOf, isTerminal, JobStatus, type Job } from '../job.js';
 import type { PoolRef } from '../job-event.js';
@@ -21,9 +22,10 @@ import type { Decision, InstanceView, LaunchPool, Observation, SpotRequestView }
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { assertNever } from '../assert-never.js';
 import { isLegacyEvent } from '../job-event.js';
-import { finish, interrupt, issueRequest, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
+import { finish, interrupt, issueRequest, releaseDraining, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
 import { decideTerminal } from './ended.js';
 import { applyOnDemandWait, runOnDemand } from './fallback.js';
+import { checkDrainDeadline, isDrainingResource, onDrainingAgent, onDrainingInstance, replaceEarly } from './draining.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
 import { runDeadlineSeconds } from './deadlines.js';
 
@@ -58,6 +60,11 @@ export interface LifecycleTimings {
    * retrying forever.
    */
   capacityGiveUpSeconds: number;
+  /**
+   * After the two-minute notice the replaced attempt's instance is terminated (a backstop: AWS
+   * takes it at two minutes) this long after the notice, unless the replacement started first.
+   */
+  drainDeadlineSeconds: number;
 }
 
 export const DEFAULT_TIMINGS: LifecycleTimings = {
@@ -69,6 +76,7 @@ export const DEFAULT_TIMINGS: LifecycleTimings = {
   instanceVisibilityGraceSeconds: 120,
   callbackInFlightSeconds: 20,
   capacityGiveUpSeconds: 3600,
+  drainDeadlineSeconds: 150,
 };
 
 export function decide(job: Job, observation: Observation, now: Date, timings: LifecycleTimings = DEFAULT_TIMINGS): Decision {
@@ -109,6 +117,7 @@ function decideActive(t: Transition, obs: Observation): void {
 }
 
 function onTick(t: Transition): void {
+  checkDrainDeadline(t);
   const job = t.job;
   switch (job.status) {
     case JobStatus.Scheduled:
@@ -159,6 +168,11 @@ function onSpotRequested(t: Transition, obs: Extract<Observation, { kind: 'spotR
   // Said once, for the launch the job now follows (a repeated result records nothing new).
   if (obs.refused?.length && (newInstance || (newRequest && obs.instanceId === undefined))) {
     t.event({ kind: 'waiting', wait: 'pools-refused', pools: obs.refused.map(poolRef), ...(obs.pool && { launchedIn: poolRef(obs.pool) }) });
+  }
+  const drained = job.draining;
+  if (newInstance && drained) {
+    const pool = obs.pool ? poolRef(obs.pool) : { instanceType: currentType(job) };
+    t.event({ kind: 'replacement-launched', attempt: job.attempt, replaced: drained.attempt, cause: drained.cause, pool });
   }
 }
 
@@ -217,7 +231,8 @@ function onSpot(t: Transition, request: SpotRequestView): void {
   });
   const previousCode = job.spotStatusCode;
   t.set({ spotStatusCode: request.statusCode });
-  if (request.instanceId && !job.instanceId) t.set({ instanceId: request.instanceId, instanceType: request.instanceType ?? currentType(job) });
+  // (Never the draining attempt's instance: a request is one attempt's.)
+  if (request.instanceId && !job.instanceId && request.instanceId !== job.draining?.instanceId) t.set({ instanceId: request.instanceId, instanceType: request.instanceType ?? currentType(job) });
 
   t.requestGone = REQUEST_OVER_STATES.has(request.state);
   const decision = spotDecisionFor(request.statusCode, request.state);
@@ -260,6 +275,7 @@ function onSpot(t: Transition, request: SpotRequestView): void {
 
 function onInstance(t: Transition, instance: InstanceView): void {
   const job = t.job;
+  if (job.draining && isDrainingResource(instance, job.draining)) return onDrainingInstance(t, instance);
   // Adopt an instance only when its tags say it belongs to the current attempt, and never one
   // launched by a request given up for another instance type.
   if (instance.attempt !== undefined && instance.attempt !== job.attempt) return;
@@ -296,6 +312,7 @@ function onInstance(t: Transition, instance: InstanceView): void {
 
 function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): void {
   const job = t.job;
+  if (job.draining && obs.attempt === job.draining.attempt) return onDrainingAgent(t, obs);
   if (obs.attempt !== job.attempt || job.status === JobStatus.Scheduled) return;
   switch (obs.status) {
     case 'started':
@@ -304,14 +321,17 @@ function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): v
       // The agent's own clock: a report delayed (the bot was down) does not count the delay.
       t.set({ status: JobStatus.Running, startedAt: agentStartIso(t, obs.ranSeconds) });
       t.event({ kind: 'started', attempt: job.attempt });
+      releaseDraining(t, 'replacement-started');
       return;
     case 'interrupting':
+      if (replaceEarly(t, 'notice')) return;
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
         t.event({ kind: 'interruption-notice', source: 'agent' });
       }
       return;
     case 'rebalance':
+      if (job.spec.onRebalance === 'replace' && replaceEarly(t, 'rebalance')) return;
       // An early warning for the thread, once per attempt; nothing else changes.
       if (!job.events.some((e) => !isLegacyEvent(e) && e.kind === 'rebalance-recommended' && e.attempt === job.attempt)) {
         t.event({ kind: 'rebalance-recommended', attempt: job.attempt });

@@ -131,6 +131,9 @@ Instance
                       (counted against --retries)
   --gpus all|N        give the container the instance's NVIDIA GPUs (all,
                       or the first N); needs GPU types, e.g. --type g6.xlarge
+  --on-rebalance replace|warn
+                      on AWS's rebalance recommendation, launch the next
+                      attempt at once (replace) or only say so (default: warn)
 
 Notification
   --callback URL      POSTed a signed JSON summary when the job ends

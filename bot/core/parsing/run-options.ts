@@ -19,7 +19,7 @@ interface RunOption {
   repeatable?: boolean;
   flag?: boolean;
 }
-export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun' | 'gpus' | 'onDemandAfter' | 'onDemandWait' | 'retryExit';
+export type RunOptionKey = 'at' | 'in' | 'cron' | 'tz' | 'env' | 'callback' | 'type' | 'maxPrice' | 'retries' | 'timeout' | 'name' | 'dryRun' | 'gpus' | 'onDemandAfter' | 'onDemandWait' | 'retryExit' | 'onRebalance';
 
 export const RUN_OPTIONS: Record<string, RunOption> = {
   '--at': { key: 'at', value: 'TIME' },
@@ -39,6 +39,7 @@ export const RUN_OPTIONS: Record<string, RunOption> = {
   '--on-demand-after': { key: 'onDemandAfter', value: 'N' },
   '--on-demand-wait': { key: 'onDemandWait', value: 'DURATION' },
   '--retry-exit': { key: 'retryExit', value: 'CODES' },
+  '--on-rebalance': { key: 'onRebalance', value: 'replace|warn' },
 };
 
 /** How each option is written for the user: "-e/--env" for the two spellings of one option. */
@@ -107,6 +108,7 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/^on_demand_after: /, '--on-demand-after: '],
   [/^on_demand_wait: /, '--on-demand-wait: '],
   [/^retry_exit_codes: /, '--retry-exit: '],
+  [/^on_rebalance: /, '--on-rebalance: '],
   [/^callback URL /, '--callback: the URL '],
 ];
 
@@ -177,6 +179,8 @@ export function buildSpec(
   // "137,143": numbers to the validator; anything else goes as written, for it to name.
   const retryExit = one('retryExit');
   if (retryExit !== undefined) body.retry_exit_codes = retryExit.split(',').map((part) => (/^\d{1,6}$/.test(part.trim()) ? Number(part.trim()) : part.trim()));
+  const onRebalance = one('onRebalance');
+  if (onRebalance !== undefined) body.on_rebalance = onRebalance.trim();
 
   const checked = parseJobRequest(body, { now: ctx.now, defaults: ctx.defaults });
   if (!checked.ok) problems.push(...checked.problems.map(relabel));

@@ -6,7 +6,7 @@
  */
 import { ENV_KEY_PATTERN } from '../agent-script.js';
 import { MAX_GPU_COUNT, MAX_INTERRUPTIONS_TOLERATED, SUGGESTED_GPU_TYPES, gpuRefusal, isInstanceType } from '../facts.js';
-import type { GpuRequest } from '../job.js';
+import { REBALANCE_ACTIONS, type GpuRequest, type RebalanceAction } from '../job.js';
 
 /**
  * The env and argv travel inside the EC2 user data, which AWS caps at 16 KB before base64, and the
@@ -197,6 +197,14 @@ export function parseRetries(value: unknown, problems: string[]): number | undef
     return undefined;
   }
   return value;
+}
+
+/** `on_rebalance`: what AWS's rebalance recommendation does, `"replace"` or `"warn"` (the default). */
+export function parseOnRebalance(value: unknown, problems: string[]): RebalanceAction | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (REBALANCE_ACTIONS as readonly string[]).includes(value)) return value as RebalanceAction;
+  problems.push(`on_rebalance: must be ${REBALANCE_ACTIONS.map((action) => `"${action}"`).join(' or ')}, got ${typeof value === 'string' ? quote(value) : typeName(value)}`);
+  return undefined;
 }
 
 export function parseTimeout(value: unknown, problems: string[]): number | undefined {

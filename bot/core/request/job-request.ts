@@ -23,6 +23,7 @@ import {
   parseName,
   parseOnDemandAfter,
   parseOnDemandWait,
+  parseOnRebalance,
   parseRetries,
   parseRetryExitCodes,
   parseTimeout,
@@ -68,6 +69,7 @@ export const JOB_REQUEST_FIELDS = [
   'on_demand_after',
   'on_demand_wait',
   'retry_exit_codes',
+  'on_rebalance',
 ] as const;
 
 const DATETIME_REGEX = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})Z?$/;
@@ -110,6 +112,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const onDemandAfter = parseOnDemandAfter(field('on_demand_after'), field('retries') === undefined || retries !== undefined ? interruptionsTolerated : undefined, problems);
   const onDemandWaitSeconds = parseOnDemandWait(field('on_demand_wait'), problems);
   const retryExitCodes = parseRetryExitCodes(field('retry_exit_codes'), problems);
+  const onRebalance = parseOnRebalance(field('on_rebalance'), problems);
 
   if (env && command) {
     const bytes =
@@ -132,6 +135,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   if (maxPrice !== undefined) spec.maxPrice = maxPrice;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   if (name !== undefined) spec.name = name;
+  if (onRebalance !== undefined) spec.onRebalance = onRebalance;
   if (onDemandAfter !== undefined) spec.onDemandAfter = onDemandAfter;
   if (onDemandWaitSeconds !== undefined) spec.onDemandWaitSeconds = onDemandWaitSeconds;
   if (retryExitCodes?.length) spec.retryExitCodes = retryExitCodes;

@@ -6,7 +6,7 @@
 import { describeSpotWait } from '../lifecycle/spot-status.js';
 import { formatUtc } from '../request/job-request.js';
 import { formatDuration } from '../duration.js';
-import { isLegacyEvent, type EndReason, type InterruptionCause, type JobEvent, type OnDemandReason, type PoolRef } from '../job-event.js';
+import { isLegacyEvent, type DrainRelease, type EndReason, type InterruptionCause, type JobEvent, type OnDemandReason, type PoolRef } from '../job-event.js';
 import type { Job } from '../job.js';
 import { assertNever } from '../assert-never.js';
 
@@ -54,6 +54,16 @@ export function describeEvent(event: JobEvent): string {
       const next = event.compute === 'local' ? 'starting it again' : 'requesting a new instance';
       return `attempt ${event.attempt} interrupted: ${describeInterruption(event.interruption)}; ${next} (attempt ${event.attempt + 1})`;
     }
+    case 'replacing':
+      return event.cause === 'notice'
+        ? `AWS gave the two-minute notice for attempt ${event.attempt}; launching a replacement now (attempt ${event.attempt + 1}, interruption ${event.interruptions} of ${event.tolerated} tolerated) while attempt ${event.attempt} works on until AWS takes it`
+        : `AWS recommends moving off attempt ${event.attempt}'s instance (rebalance recommendation); launching a replacement now (attempt ${event.attempt + 1}, interruption ${event.interruptions} of ${event.tolerated} tolerated) while attempt ${event.attempt} works on`;
+    case 'replacement-launched':
+      return `${event.cause === 'notice' ? 'AWS gave the two-minute notice' : 'AWS recommended a rebalance'}; replacement launched in ${describePool(event.pool)} (attempt ${event.attempt}) while attempt ${event.replaced} works on`;
+    case 'finished-after-all':
+      return `attempt ${event.attempt} finished after all (exit ${event.exitCode}); replacement stopped`;
+    case 'drain-released':
+      return `attempt ${event.attempt}'s instance${event.instanceId ? ` ${event.instanceId}` : ''} ${describeDrainRelease(event.release)}`;
     case 'succeeded':
       return `succeeded (exit 0${ranFor(event.ranSeconds)})`;
     case 'failed':
@@ -127,6 +137,23 @@ function describeOnDemandReason(reason: OnDemandReason): string {
       return `asked by ${reason.by}`;
     default:
       return assertNever(reason);
+  }
+}
+
+function describeDrainRelease(release: DrainRelease): string {
+  switch (release) {
+    case 'replacement-started':
+      return 'terminated: the replacement has started';
+    case 'gone':
+      return 'is gone (AWS took it)';
+    case 'deadline':
+      return "terminated: AWS's two-minute deadline has passed";
+    case 'superseded':
+      return 'terminated: its replacement got the notice in turn';
+    case 'retry-exit':
+      return 'terminated: its container exited with a --retry-exit code, and the replacement is that retry';
+    default:
+      return assertNever(release);
   }
 }
 

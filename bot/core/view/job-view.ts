@@ -125,7 +125,13 @@ function eventTone(event: JobEvent): ViewTone {
       return ViewTone.Waiting;
     case 'launching':
     case 'started':
+    case 'replacement-launched':
+    case 'drain-released':
       return ViewTone.Active;
+    case 'replacing':
+      return ViewTone.Waiting;
+    case 'finished-after-all':
+      return !isLegacyEvent(event) && event.exitCode === 0 ? ViewTone.Success : ViewTone.Failure;
     case 'interruption-notice':
     case 'interrupted':
     case 'failed':

@@ -164,3 +164,42 @@ describe('observationsFor: what the snapshot says about one job', () => {
     expect(observationsFor({ ...job, spotRequestId: 'sir-cur', instanceId: 'i-cur' }, undefined)).toEqual([{ kind: 'tick' }]);
   });
 });
+
+describe('a replaced attempt still at work (draining)', () => {
+  // Attempt 1 got the notice: attempt 2 is launched, attempt 1 works on until it is let go.
+  const draining = { attempt: 1, instanceId: 'i-old', spotRequestId: 'sir-old', noticeAt: '2026-01-15T10:10:00.000Z', cause: 'notice' as const };
+  const job = makeJob({ status: JobStatus.Requested, attempt: 2, interruptions: 1, spotRequestId: 'sir-new', instanceId: 'i-new', draining });
+  const released = { ...job, draining: undefined };
+  const oldInstance = instance('i-old', { jobId: job.id, attempt: 1, spotRequestId: 'sir-old' });
+  const oldRequest = request('sir-old', { jobId: job.id, attempt: 1, instanceId: 'i-old' });
+  // AWS makes a spot request for a RunInstances spot launch; the job may never have recorded its id.
+  const unrecorded = request('sir-aws', { jobId: job.id, attempt: 1, instanceId: 'i-old' });
+  const snapshot: FleetSnapshot = { instances: [oldInstance, instance('i-new', { jobId: job.id, attempt: 2 })], requests: [oldRequest, unrecorded] };
+
+  test('its instance and requests are spared while it drains, and taken once it is let go or the job ends', () => {
+    expect(findOrphans([job], snapshot)).toEqual({ instances: [], requests: [] });
+    expect(findOrphans([released], snapshot)).toEqual({ instances: [oldInstance], requests: [oldRequest, unrecorded] });
+    expect(findOrphans([{ ...job, status: JobStatus.Succeeded }], snapshot).instances.map((i) => i.instanceId)).toEqual(['i-old', 'i-new']);
+  });
+
+  test('judged again on the stored job: spared while draining, an orphan after', () => {
+    for (const resource of [oldInstance, oldRequest, unrecorded]) {
+      expect(stillOrphaned(resource, job)).toBe(false);
+      expect(stillOrphaned(resource, released)).toBe(true);
+      expect(stillOrphaned(resource, { ...job, status: JobStatus.Failed })).toBe(true);
+    }
+    // Another instance of attempt 1 (not the draining one) is no longer wanted.
+    expect(stillOrphaned(instance('i-other', { jobId: job.id, attempt: 1 }), job)).toBe(true);
+    // Before its instance was known, the whole attempt is spared.
+    const early = { ...job, draining: { attempt: 1, noticeAt: draining.noticeAt, cause: 'notice' as const } };
+    expect(stillOrphaned(instance('i-other', { jobId: job.id, attempt: 1 }), early)).toBe(false);
+  });
+
+  test('each pass observes the draining instance too, as missing once EC2 no longer lists it', () => {
+    const observed = observationsFor(job, indexSnapshot(snapshot));
+    expect(observed).toContainEqual({ kind: 'instance', instance: oldInstance });
+    const gone = observationsFor(job, indexSnapshot({ instances: [], requests: [] }));
+    expect(gone).toContainEqual({ kind: 'instance', instance: { instanceId: 'i-old', jobId: job.id, attempt: 1, state: 'missing' } });
+    expect(observationsFor(released, indexSnapshot(snapshot)).filter((o) => o.kind === 'instance' && o.instance.instanceId === 'i-old')).toEqual([]);
+  });
+});

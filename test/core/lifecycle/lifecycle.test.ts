@@ -139,7 +139,7 @@ describe('decide: interruptions and retries', () => {
   });
 
   test('the notice alone does not interrupt: the container may still finish', () => {
-    const job = running();
+    const job = running({ spec: { interruptionsTolerated: 0 } as Job['spec'] });
     const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', attempt: 1, state: 'active', statusCode: 'marked-for-termination' } }, at(5));
     expect(d.job.status).toBe('running');
     expect(d.job.interruptionNoticeAt).toBe(at(5).toISOString());
@@ -215,6 +215,183 @@ describe('decide: interruptions and retries', () => {
     const job = running({ attempt: 2 });
     expect(decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(1)).job).toEqual(job);
     expect(decide(job, { kind: 'instance', instance: { instanceId: 'i-0', jobId: job.id, attempt: 1, state: 'terminated' } }, at(1)).job).toEqual(job);
+  });
+});
+
+describe('decide: replacement on the two-minute notice', () => {
+  const notice: Observation = { kind: 'agent', status: 'interrupting', attempt: 1 };
+  const words = (job: Job, kind: string) => job.events.filter((e) => e.kind === kind).map(describeEvent);
+  const actions = (effects: Effect[]) => effects.filter((e) => e.kind !== 'notify');
+  const live = (over: Partial<Job> = {}) => running({ instanceType: 'm7g.large', zone: 'us-west-2a', pricePerHour: 3.6, ...over });
+  /** Attempt 1 given the notice at 600 s, attempt 2 launched in us-west-2b at once. */
+  const replaced = (over: Partial<Job> = {}) => {
+    const noticed = decide(live(over), notice, at(600)).job;
+    return decide(noticed, { kind: 'spotRequested', attempt: 2, requestId: 'sir-2', instanceId: 'i-2', pool: { instanceType: 'm7g.large', zone: 'us-west-2b' }, pricePerHour: 1.8 }, at(601)).job;
+  };
+
+  test('the notice launches the next attempt at once, keeps the old instance working, and counts the interruption and its cost', () => {
+    for (const status of [JobStatus.Running, JobStatus.Launching]) {
+      const job = live({ status, ...(status === JobStatus.Launching && { startedAt: undefined }) });
+      const d = decide(job, notice, at(600));
+      expect(d.job, status).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1, costUsd: 0.6 });
+      expect(d.job.draining).toEqual({ attempt: 1, instanceId: 'i-1', spotRequestId: 'sir-1', instanceType: 'm7g.large', zone: 'us-west-2a', pricePerHour: 3.6, noticeAt: at(600).toISOString(), cause: 'notice', deadlineAt: at(750).toISOString() });
+      // Nothing of attempt 1 is released: AWS takes it when it will.
+      expect(actions(d.effects)).toEqual([
+        { kind: 'launch', jobId: job.id, attempt: 2, market: 'spot', pools: [{ instanceType: 't3.micro' }], avoid: [{ instanceType: 'm7g.large', zone: 'us-west-2a' }], clientToken: `${job.id}.2.0` },
+      ]);
+      expect(words(d.job, 'replacing')).toEqual([
+        'AWS gave the two-minute notice for attempt 1; launching a replacement now (attempt 2, interruption 1 of 3 tolerated) while attempt 1 works on until AWS takes it',
+      ]);
+    }
+    const launched = replaced();
+    expect(launched).toMatchObject({ instanceId: 'i-2', zone: 'us-west-2b', draining: { attempt: 1, instanceId: 'i-1' } });
+    expect(words(launched, 'replacement-launched')).toEqual(['AWS gave the two-minute notice; replacement launched in m7g.large (us-west-2b) (attempt 2) while attempt 1 works on']);
+  });
+
+  test('with no retries left (--retries 0, or spent) the notice is only recorded; the instance going fails the job', () => {
+    for (const job of [live({ spec: { interruptionsTolerated: 0 } as Job['spec'] }), live({ attempt: 3, interruptions: 2, spec: { interruptionsTolerated: 2 } as Job['spec'] })]) {
+      const attempt = job.attempt;
+      const d = decide(job, { kind: 'agent', status: 'interrupting', attempt }, at(600));
+      expect(d.job).toMatchObject({ status: 'running', attempt, interruptions: job.interruptions, interruptionNoticeAt: at(600).toISOString() });
+      expect(d.job.draining).toBeUndefined();
+      expect(actions(d.effects)).toEqual([]);
+      // It may still finish...
+      expect(decide(d.job, { kind: 'agent', status: 'finished', attempt, exitCode: 0 }, at(650)).job.status).toBe('succeeded');
+      // ...or be taken, as today.
+      const gone = decide(d.job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt, state: 'terminated' } }, at(720));
+      expect(gone.job.status).toBe('failed');
+      expect(jobReason(gone.job)).toMatch(/retries spent/);
+    }
+  });
+
+  test('the old attempt finishing after all ends the job once with its exit code, stops the replacement, sends one callback', () => {
+    for (const exitCode of [0, 3]) {
+      const job = replaced({ spec: { callbackUrl: 'https://example.com/cb' } as Job['spec'] });
+      const d = decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode, logTail: 'done\n' }, at(660));
+      expect(d.job).toMatchObject({ status: exitCode === 0 ? 'succeeded' : 'failed', exitCode, logTail: 'done\n', attempt: 2 });
+      expect(d.job.draining).toBeUndefined();
+      const acts = actions(d.effects);
+      expect(acts).toEqual(expect.arrayContaining([
+        { kind: 'terminateInstance', instanceId: 'i-1' },
+        { kind: 'cancelSpotRequest', requestId: 'sir-1' },
+        { kind: 'terminateInstance', instanceId: 'i-2' },
+        { kind: 'cancelSpotRequest', requestId: 'sir-2' },
+      ]));
+      expect(acts.filter((e) => e.kind === 'sendCallback')).toHaveLength(1);
+      expect(words(d.job, 'finished-after-all')).toEqual([`attempt 1 finished after all (exit ${exitCode}); replacement stopped`]);
+      // The replacement's later reports find the job ended: nothing more, no second callback.
+      for (const late of [{ status: 'started' }, { status: 'finished', exitCode: 0 }, { status: 'interrupting' }] as const) {
+        const again = decide(d.job, { kind: 'agent', attempt: 2, ...late }, at(700));
+        expect(again).toEqual({ job: d.job, effects: [] });
+      }
+      // A repeat of the old attempt's report is not acted on twice.
+      expect(actions(decide(d.job, { kind: 'agent', status: 'finished', attempt: 1, exitCode }, at(700)).effects)).toEqual([]);
+    }
+  });
+
+  test('the old attempt exiting with a --retry-exit code lets the replacement be that retry', () => {
+    const job = replaced({ spec: { retryExitCodes: [137] } as Job['spec'] });
+    const d = decide(job, { kind: 'agent', status: 'finished', attempt: 1, exitCode: 137 }, at(660));
+    expect(d.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
+    expect(d.job.draining).toBeUndefined();
+    expect(actions(d.effects)).toEqual([{ kind: 'cancelSpotRequest', requestId: 'sir-1' }, { kind: 'terminateInstance', instanceId: 'i-1' }]);
+    expect(words(d.job, 'drain-released')).toEqual(["attempt 1's instance i-1 terminated: its container exited with a --retry-exit code, and the replacement is that retry"]);
+  });
+
+  test("the draining attempt's time after the notice goes on its own attempt record", () => {
+    const d = decide(replaced(), { kind: 'agent', status: 'started', attempt: 2 }, at(660));
+    expect(d.job.attemptCosts).toEqual([expect.objectContaining({ attempt: 1, seconds: 600 + 60, costUsd: 0.66, pricePerHour: 3.6 })]);
+  });
+
+  test("the job's due timer fires at the drain deadline", () => {
+    const job = replaced();
+    expect(nextTimedDecisionMs(job, DEFAULT_TIMINGS)).toBe(at(600 + DEFAULT_TIMINGS.drainDeadlineSeconds).getTime());
+  });
+
+  test("the old attempt's other reports change nothing", () => {
+    const job = replaced();
+    for (const status of ['started', 'rebalance', 'interrupting'] as const) {
+      expect(decide(job, { kind: 'agent', status, attempt: 1 }, at(620)), status).toEqual({ job, effects: [] });
+    }
+  });
+
+  test("the replacement's `started` terminates the draining instance and pays its time since the notice", () => {
+    const job = replaced();
+    const d = decide(job, { kind: 'agent', status: 'started', attempt: 2 }, at(660));
+    expect(d.job).toMatchObject({ status: 'running', attempt: 2, costUsd: 0.66 });
+    expect(d.job.draining).toBeUndefined();
+    expect(actions(d.effects)).toEqual([{ kind: 'cancelSpotRequest', requestId: 'sir-1' }, { kind: 'terminateInstance', instanceId: 'i-1' }]);
+    expect(words(d.job, 'drain-released')).toEqual(["attempt 1's instance i-1 terminated: the replacement has started"]);
+  });
+
+  test('the draining instance seen gone is forgotten (nothing to terminate); seen stopped, it is terminated', () => {
+    const job = replaced();
+    for (const state of ['terminated', 'shutting-down', 'missing'] as const) {
+      const d = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state } }, at(700));
+      expect(d.job.draining, state).toBeUndefined();
+      expect(d.job.status).toBe('requested');
+      expect(actions(d.effects)).toEqual([{ kind: 'cancelSpotRequest', requestId: 'sir-1' }]);
+      expect(words(d.job, 'drain-released')).toEqual(["attempt 1's instance i-1 is gone (AWS took it)"]);
+    }
+    const stopped = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'stopped' } }, at(700));
+    expect(actions(stopped.effects)).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+    // Still running: nothing to do.
+    expect(decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'running' } }, at(700))).toEqual({ job, effects: [] });
+  });
+
+  test('150 s after the notice the draining instance is terminated as a backstop, its time paid up to then only', () => {
+    const job = replaced();
+    expect(decide(job, { kind: 'tick' }, at(600 + 149)).job.draining).toBeDefined();
+    const d = decide(job, { kind: 'tick' }, at(600 + DEFAULT_TIMINGS.drainDeadlineSeconds));
+    expect(d.job.draining).toBeUndefined();
+    expect(actions(d.effects)).toEqual([{ kind: 'cancelSpotRequest', requestId: 'sir-1' }, { kind: 'terminateInstance', instanceId: 'i-1' }]);
+    expect(words(d.job, 'drain-released')).toEqual(["attempt 1's instance i-1 terminated: AWS's two-minute deadline has passed"]);
+    // Seen gone much later: the time after the deadline is not charged.
+    const late = decide(job, { kind: 'instance', instance: { instanceId: 'i-1', jobId: job.id, attempt: 1, state: 'terminated' } }, at(2000));
+    expect(late.job.costUsd).toBeCloseTo(0.6 + 0.15, 6);
+  });
+
+  test('the job ending otherwise (cancel, the replacement finishing) also terminates the draining instance', () => {
+    const job = replaced();
+    for (const obs of [{ kind: 'cancel', by: 'U1' }, { kind: 'agent', status: 'finished', attempt: 2, exitCode: 0 }] as Observation[]) {
+      const d = decide(job, obs, at(700));
+      expect(d.job.draining).toBeUndefined();
+      expect(actions(d.effects)).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+    }
+  });
+
+  test('a replacement given the notice in turn is replaced too; the older draining instance is terminated', () => {
+    const job = replaced();
+    const d = decide(job, { kind: 'agent', status: 'interrupting', attempt: 2 }, at(700));
+    expect(d.job).toMatchObject({ attempt: 3, interruptions: 2, draining: { attempt: 2, instanceId: 'i-2' } });
+    expect(actions(d.effects)).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+    expect(actions(d.effects)).not.toContainEqual({ kind: 'terminateInstance', instanceId: 'i-2' });
+  });
+
+  test('--on-rebalance replace: a rebalance recommendation replaces too, without a deadline; the default only warns', () => {
+    const warn = decide(live(), { kind: 'agent', status: 'rebalance', attempt: 1 }, at(600));
+    expect(warn.job).toMatchObject({ status: 'running', attempt: 1 });
+    expect(actions(warn.effects)).toEqual([]);
+
+    const job = live({ spec: { onRebalance: 'replace' } as Job['spec'] });
+    const d = decide(job, { kind: 'agent', status: 'rebalance', attempt: 1 }, at(600));
+    expect(d.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1, draining: { attempt: 1, cause: 'rebalance', instanceId: 'i-1' } });
+    expect(d.job.draining?.deadlineAt).toBeUndefined();
+    expect(words(d.job, 'replacing')).toEqual([
+      "AWS recommends moving off attempt 1's instance (rebalance recommendation); launching a replacement now (attempt 2, interruption 1 of 3 tolerated) while attempt 1 works on",
+    ]);
+    // No deadline: still draining long after.
+    expect(decide(d.job, { kind: 'tick' }, at(6000)).job.draining).toBeDefined();
+    // Its notice, later, sets one.
+    const noticed = decide(d.job, notice, at(700)).job;
+    expect(noticed).toMatchObject({ attempt: 2, draining: { cause: 'rebalance', deadlineAt: at(850).toISOString() } });
+    // The replacement starting lets it go.
+    const started = decide(d.job, { kind: 'agent', status: 'started', attempt: 2 }, at(900));
+    expect(actions(started.effects)).toContainEqual({ kind: 'terminateInstance', instanceId: 'i-1' });
+    // With no retries left, only the warning.
+    const spent = decide(live({ spec: { onRebalance: 'replace', interruptionsTolerated: 0 } as Job['spec'] }), { kind: 'agent', status: 'rebalance', attempt: 1 }, at(600));
+    expect(spent.job).toMatchObject({ status: 'running', attempt: 1 });
+    expect(spent.job.events.at(-1)).toMatchObject({ kind: 'rebalance-recommended' });
   });
 });
 
@@ -422,9 +599,16 @@ const jobArb = fc
     timeout: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }),
     types: fc.integer({ min: 1, max: 3 }),
     fallback: fc.record({ onDemandAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), onDemandWaitSeconds: fc.option(fc.constantFrom(20, 600), { nil: undefined }), retryExitCodes: fc.option(fc.constant(137).map((code) => [code]), { nil: undefined }) }),
+    onRebalance: fc.constantFrom(undefined, 'replace' as const, 'warn' as const),
+    drain: fc.option(fc.constantFrom('notice' as const, 'rebalance' as const), { nil: undefined }),
   })
   .map((r) =>
     makeJob({
+      // A replaced attempt still at work, on active jobs past their first attempt (its instance
+      // id is its own: only instance observations name it).
+      ...(r.drain && r.attempt > 1 && !isTerminal(r.status) && r.status !== JobStatus.Scheduled && {
+        draining: { attempt: r.attempt - 1, instanceId: 'i-9', pricePerHour: 0.01, noticeAt: T0.toISOString(), cause: r.drain, ...(r.drain === 'notice' && { deadlineAt: at(150).toISOString() }) },
+      }),
       status: r.status,
       attempt: r.status === JobStatus.Scheduled ? 0 : r.attempt,
       interruptions: Math.min(r.interruptions, r.interruptionsTolerated),
@@ -440,6 +624,7 @@ const jobArb = fc
         timeoutSeconds: r.timeout,
         instanceTypes: ['t3.micro', 'm7g.large', 'c7g.large'].slice(0, r.types),
         ...r.fallback,
+        ...(r.onRebalance && { onRebalance: r.onRebalance }),
       },
     }),
   );
@@ -454,8 +639,9 @@ const obsArb: fc.Arbitrary<Observation> = fc.oneof(
     // it carries neither a status code nor an instance.
     .map((r): Observation => ({ kind: 'spot', request: r.state === 'missing' ? { requestId: r.requestId, attempt: r.attempt, state: 'missing' } : { ...r } })),
   fc
-    .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3', 'i-4'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
-    .map((r): Observation => ({ kind: 'instance', instance: r })),
+    .record({ instanceId: fc.constantFrom('i-1', 'i-2', 'i-3', 'i-4', 'i-9'), attempt: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), state: fc.constantFrom(...STATES) })
+    // i-9 is the draining attempt's instance of the jobs that have one; its tag names no other attempt.
+    .map((r): Observation => ({ kind: 'instance', instance: r.instanceId === 'i-9' ? { ...r, attempt: undefined } : r })),
   fc
     .record({ status: fc.constantFrom('started' as const, 'finished' as const, 'interrupting' as const, 'rebalance' as const), attempt: fc.integer({ min: 0, max: 5 }), exitCode: fc.option(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constant(137)), { nil: undefined }) })
     .map((r): Observation => ({ kind: 'agent', ...r })),
@@ -506,9 +692,15 @@ describe.each(propertySeeds())('decide: properties (seed %i)', (seed) => {
           expect(next.version).toBe(job.version);
           expect(next.events.length).toBeLessThanOrEqual(MAX_EVENTS);
           // The instance of an attempt that ends (job over, or a new attempt) is terminated.
+          // (A notice keeps it working as the draining attempt until it is let go.)
           if (job.instanceId && ((!isTerminal(job.status) && isTerminal(next.status)) || next.attempt > job.attempt)) {
-            expect(terminated.has(job.instanceId)).toBe(true);
+            expect(terminated.has(job.instanceId) || next.draining?.instanceId === job.instanceId).toBe(true);
           }
+          // A draining instance let go while still up is terminated (unless EC2 shows it gone).
+          if (job.draining?.instanceId && !next.draining && !(obs.kind === 'instance' && obs.instance.instanceId === job.draining.instanceId && !LIVE.has(obs.instance.state))) {
+            expect(terminated.has(job.draining.instanceId)).toBe(true);
+          }
+          if (isTerminal(next.status)) expect(next.draining).toBeUndefined();
           // A live instance of an ended job, whenever seen, is terminated.
           if (isTerminal(job.status) && obs.kind === 'instance' && obs.instance.instanceId === job.instanceId && LIVE.has(obs.instance.state)) {
             expect(terminated.has(obs.instance.instanceId)).toBe(true);

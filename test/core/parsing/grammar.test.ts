@@ -138,6 +138,8 @@ describe('parseCommand: run', () => {
     ['run --max-price $0.05 alpine', { maxPrice: '0.05' }],
     ['run --retries 0 alpine', { interruptionsTolerated: 0 }],
     ['run --retries=20 alpine', { interruptionsTolerated: 20 }],
+    ['run --on-rebalance replace alpine', { onRebalance: 'replace' }],
+    ['run --on-rebalance=warn alpine', { onRebalance: 'warn' }],
     ['run --timeout 90s alpine', { timeoutSeconds: 90 }],
     ['run --timeout 1h30m alpine', { timeoutSeconds: 5400 }],
     ['run --timeout 600 alpine', { timeoutSeconds: 600 }],
@@ -219,6 +221,7 @@ describe('parseCommand: run', () => {
     ['run "alpine latest"', /IMAGE: "alpine latest" is not a valid image reference/],
     ['run --retries x alpine', /--retries "x" is not a whole number/],
     ['run --retries 99 alpine', /--retries: must be an integer from 0 to 20/],
+    ['run --on-rebalance move alpine', /--on-rebalance: must be "replace" or "warn", got "move"/],
     ['run --timeout soon alpine', /--timeout: "soon" is not a positive number of seconds or a duration/],
     ['run --timeout 0s alpine', /--timeout: "0s"/],
     ['run --timeout 31d alpine', /--timeout: at most 30 days/],
@@ -412,7 +415,7 @@ describe('help', () => {
 
   it('documents every run option', () => {
     const text = helpText('run');
-    for (const option of ['--at', '--in', '--cron', '--tz', '-e, --env', '--callback', '--type', '--max-price', '--retries', '--timeout', '--name', '--']) {
+    for (const option of ['--at', '--in', '--cron', '--tz', '-e, --env', '--callback', '--type', '--max-price', '--retries', '--on-rebalance', '--timeout', '--name', '--']) {
       expect(text).toContain(option);
     }
   });

@@ -47,6 +47,7 @@ describe('parseJobRequest: accepted bodies', () => {
         retries: 0,
         timeout: '2h',
         name: '  nightly ETL ✨  ',
+        on_rebalance: 'replace',
       },
       spec: {
         command: ['python', 'run.py', '--flag=$(x)', ''],
@@ -55,6 +56,7 @@ describe('parseJobRequest: accepted bodies', () => {
         interruptionsTolerated: 0,
         timeoutSeconds: 7200,
         name: 'nightly ETL ✨',
+        onRebalance: 'replace',
       },
       runAt: NOW.toISOString(),
     },
@@ -229,15 +231,16 @@ describe('parseJobRequest: refused bodies', () => {
       retries: 99,
       timeout: 'soon',
       name: '',
+      on_rebalance: 'always',
       extra: true,
     });
     for (const prefix of [
       '"extra"', 'docker_image', 'datetime', 'callback', 'env_vars: name', 'env_vars.', 'command', 'instance_types',
-      'max_price', 'retries', 'timeout', 'name',
+      'max_price', 'retries', 'timeout', 'name', 'on_rebalance: must be "replace" or "warn", got "always"',
     ]) {
       expect(found.some((problem) => problem.startsWith(prefix)), prefix).toBe(true);
     }
-    expect(found).toHaveLength(12);
+    expect(found).toHaveLength(13);
   });
 
   it('never echoes control characters from the input', () => {
