@@ -252,6 +252,8 @@ function onSpot(t: Transition, request: SpotRequestView): void {
       if (job.status === JobStatus.Requested && job.instanceId) toLaunching(t);
       return;
     case SpotDecision.Notice:
+      // The notice seen on the request (`marked-for-termination`) before the agent said it: replace now.
+      if ((job.status === JobStatus.Launching || job.status === JobStatus.Running) && replaceEarly(t, 'notice')) return;
       if (!job.interruptionNoticeAt) {
         t.set({ interruptionNoticeAt: t.nowIso });
         t.event({ kind: 'interruption-notice', source: 'spot', statusCode: request.statusCode ?? request.state });

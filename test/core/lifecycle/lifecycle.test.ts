@@ -308,6 +308,15 @@ describe('decide: replacement on the two-minute notice', () => {
     expect(nextTimedDecisionMs(job, DEFAULT_TIMINGS)).toBe(at(600 + DEFAULT_TIMINGS.drainDeadlineSeconds).getTime());
   });
 
+  test('the notice seen on the spot request (marked-for-termination) replaces at once too', () => {
+    const job = live();
+    const d = decide(job, { kind: 'spot', request: { requestId: 'sir-1', jobId: job.id, attempt: 1, state: 'active', statusCode: 'marked-for-termination', instanceId: 'i-1' } }, at(600));
+    expect(d.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1, draining: { attempt: 1, instanceId: 'i-1', cause: 'notice' } });
+    expect(actions(d.effects).map((e) => e.kind)).toEqual(['launch']);
+    // The agent's report of the same notice then changes nothing more.
+    expect(actions(decide(d.job, notice, at(605)).effects)).toEqual([]);
+  });
+
   test("the old attempt's other reports change nothing", () => {
     const job = replaced();
     for (const status of ['started', 'rebalance', 'interrupting'] as const) {
