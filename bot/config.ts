@@ -20,7 +20,7 @@ import {
 import { formatDuration } from './core/duration.js';
 import { parseDuration } from './core/request/job-request-fields.js';
 import { parseOnDemandPrices } from './core/on-demand-prices.js';
-import type { GpuFacts } from './core/request/job-request-fields.js';
+import type { GpuFacts } from './core/request/gpu-fields.js';
 
 const csv = z
   .string()

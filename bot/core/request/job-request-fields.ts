@@ -1,12 +1,12 @@
 /**
  * The fields of a job request, one validator each: container payload (env, argv), placement
  * (instance types, price, retries), run limits (timeout, name), and the problem-wording helpers
- * they share with bot/core/request/job-request.ts, which assembles a request from them. Each validator
- * appends its problems, prefixed with the REST field name, and returns undefined on any.
+ * they share with bot/core/request/job-request.ts, which assembles a request from them. How a job
+ * recovers (on-demand, retry exits, rebalance) is in recovery-fields.ts, GPUs in gpu-fields.ts.
+ * Each validator appends its problems, prefixed with the REST field name, and returns undefined on any.
  */
 import { ENV_KEY_PATTERN } from '../agent-script.js';
-import { MAX_GPU_COUNT, MAX_INTERRUPTIONS_TOLERATED, SUGGESTED_GPU_TYPES, gpuRefusal, isInstanceType } from '../facts.js';
-import { REBALANCE_ACTIONS, type GpuRequest, type RebalanceAction } from '../job.js';
+import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from '../facts.js';
 
 /**
  * The env and argv travel inside the EC2 user data, which AWS caps at 16 KB before base64, and the
@@ -199,14 +199,6 @@ export function parseRetries(value: unknown, problems: string[]): number | undef
   return value;
 }
 
-/** `on_rebalance`: what AWS's rebalance recommendation does, `"replace"` or `"warn"` (the default). */
-export function parseOnRebalance(value: unknown, problems: string[]): RebalanceAction | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && (REBALANCE_ACTIONS as readonly string[]).includes(value)) return value as RebalanceAction;
-  problems.push(`on_rebalance: must be ${REBALANCE_ACTIONS.map((action) => `"${action}"`).join(' or ')}, got ${typeof value === 'string' ? quote(value) : typeName(value)}`);
-  return undefined;
-}
-
 export function parseTimeout(value: unknown, problems: string[]): number | undefined {
   if (value === undefined) return undefined;
   let seconds: number | undefined;
@@ -229,60 +221,6 @@ export function parseTimeout(value: unknown, problems: string[]): number | undef
   return seconds;
 }
 
-/** `on_demand_after`: interruptions before attempts go on-demand; at most the job's own retries (else it fails first). */
-export function parseOnDemandAfter(value: unknown, retries: number | undefined, problems: string[]): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > JOB_REQUEST_LIMITS.retries) {
-    problems.push(`on_demand_after: must be an integer from 0 to ${JOB_REQUEST_LIMITS.retries} (interruptions)`);
-    return undefined;
-  }
-  if (retries !== undefined && value > retries) {
-    problems.push(`on_demand_after: ${value} is more than retries (${retries}): the job would fail before it went on-demand; raise retries`);
-    return undefined;
-  }
-  return value;
-}
-
-/** `on_demand_wait`: a duration ("20s", "10m") or seconds. */
-export function parseOnDemandWait(value: unknown, problems: string[]): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = typeof value === 'string' ? parseDuration(value) : typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-  if (seconds === undefined) {
-    problems.push(`on_demand_wait: ${typeof value === 'string' ? quote(value) : typeName(value)} is not a duration such as "20s", "10m" (or seconds)`);
-    return undefined;
-  }
-  if (seconds > JOB_REQUEST_LIMITS.onDemandWaitSeconds) {
-    problems.push(`on_demand_wait: at most ${JOB_REQUEST_LIMITS.onDemandWaitSeconds / 60}m (a job no pool can place is given up after an hour)`);
-    return undefined;
-  }
-  return seconds;
-}
-
-/** `retry_exit_codes`: container exit codes (1 to 255) that start a new attempt. */
-export function parseRetryExitCodes(value: unknown, problems: string[]): number[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) {
-    problems.push(`retry_exit_codes: must be an array of exit codes, e.g. [137, 143], got ${typeName(value)}`);
-    return undefined;
-  }
-  if (value.length > JOB_REQUEST_LIMITS.retryExitCodes) {
-    problems.push(`retry_exit_codes: ${value.length} codes, at most ${JOB_REQUEST_LIMITS.retryExitCodes}`);
-    return undefined;
-  }
-  const before = problems.length;
-  const seen = new Set<number>();
-  for (const code of value as unknown[]) {
-    if (typeof code !== 'number' || !Number.isInteger(code) || code < 1 || code > 255) {
-      problems.push(`retry_exit_codes: ${typeof code === 'string' ? quote(code) : typeof code === 'number' ? String(code) : typeName(code)} is not an exit code from 1 to 255`);
-    } else if (seen.has(code)) {
-      problems.push(`retry_exit_codes: ${code} is listed twice`);
-    } else {
-      seen.add(code);
-    }
-  }
-  return problems.length === before ? [...seen] : undefined;
-}
-
 export function parseName(value: unknown, problems: string[]): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
@@ -299,56 +237,6 @@ export function parseName(value: unknown, problems: string[]): string | undefine
   }
   if (UNPRINTABLE_REGEX.test(name)) problems.push('name: must contain only printable characters');
   return problems.length === before ? name : undefined;
-}
-
-/**
- * What the deployment says about GPU jobs, from its configuration: whether a job's instance types
- * decide where it runs (EC2; on this machine they do not), and why it cannot run GPU jobs at all.
- */
-export interface GpuFacts {
-  checkInstanceTypes: boolean;
-  /** Why this deployment cannot run GPU jobs (no GPU image configured); absent: it can. */
-  unavailable?: string;
-}
-
-/** `gpus`: "all" or a whole number of GPUs. Never free text: it becomes a `docker run` argument. */
-export function parseGpus(value: unknown, problems: string[]): GpuRequest | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'all') return 'all';
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_GPU_COUNT) return value;
-  problems.push(
-    `gpus: must be "all" or a number of GPUs from 1 to ${MAX_GPU_COUNT}, got ${typeof value === 'string' || typeof value === 'number' ? quote(String(value)) : typeName(value)}`,
-  );
-  return undefined;
-}
-
-/**
- * A GPU job runs only where there are NVIDIA GPUs and an image with their runtime: every instance
- * type it may launch on must be of an NVIDIA GPU family (bot/core/facts.ts), and the deployment
- * must have a GPU image. `typesGiven`: the request named its types (else they are the defaults).
- */
-export function checkGpuPlacement(instanceTypes: string[], typesGiven: boolean, facts: GpuFacts | undefined, problems: string[]): void {
-  if (facts?.unavailable !== undefined) {
-    problems.push(`gpus: ${facts.unavailable}`);
-    return;
-  }
-  if (facts?.checkInstanceTypes === false) return;
-  const refused = instanceTypes.flatMap((type) => {
-    const why = gpuRefusal(type);
-    return why === undefined ? [] : [{ type, why }];
-  });
-  if (refused.length === 0) return;
-  const suggestion = `GPU types are e.g. ${SUGGESTED_GPU_TYPES.join(', ')}`;
-  if (!typesGiven) {
-    problems.push(
-      `instance_types: required for a GPU job here: the default types (${instanceTypes.join(', ')}) are not all GPU types ` +
-        `(${refused.map(({ type, why }) => `${type}: ${why}`).join('; ')}); ${suggestion}`,
-    );
-    return;
-  }
-  for (const { type, why } of refused) {
-    problems.push(`instance_types: ${quote(type)} cannot run a GPU job: ${why}; ${suggestion}`);
-  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

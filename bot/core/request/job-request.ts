@@ -10,28 +10,23 @@
 import { validateCallbackUrlSyntax } from '../callback.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from '../job.js';
+import { checkGpuPlacement, parseGpus, type GpuFacts } from './gpu-fields.js';
 import {
   JOB_REQUEST_LIMITS,
-  checkGpuPlacement,
   isPlainObject,
   listRepeated,
   parseCommand,
   parseEnv,
-  parseGpus,
   parseInstanceTypes,
   parseMaxPrice,
   parseName,
-  parseOnDemandAfter,
-  parseOnDemandWait,
-  parseOnRebalance,
   parseRetries,
-  parseRetryExitCodes,
   parseTimeout,
   quote,
   typeName,
   utf8Length,
-  type GpuFacts,
 } from './job-request-fields.js';
+import { parseOnDemandAfter, parseOnDemandWait, parseOnRebalance, parseRetryExitCodes } from './recovery-fields.js';
 
 /** The operator's defaults for what a job leaves out, on every surface (REST, Slack, terminal). */
 export interface JobDefaults {
