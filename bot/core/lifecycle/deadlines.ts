@@ -13,7 +13,7 @@
  */
 import { computeOf, JobStatus, type Job } from '../job.js';
 import { onDemandWaitEndsMs } from './fallback.js';
-import type { LifecycleTimings } from './lifecycle.js';
+import type { LifecycleTimings } from './timings.js';
 
 /** Seconds after `startedAt` at which the bot ends a running job for its timeout; undefined without one. */
 export function runDeadlineSeconds(job: Job, timings: LifecycleTimings): number | undefined {

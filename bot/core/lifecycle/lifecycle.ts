@@ -1,4 +1,3 @@
-// Just over 300 lines: `decide` and the handler of each observation for an active job read best as one table.
 /**
  * The job lifecycle as one pure function: `decide(job, observation, now)` returns the job's next
  * state and the effects the engine must run. Nothing here does I/O or reads the clock.
@@ -11,73 +10,29 @@
  * What happened is recorded as facts — events (bot/core/job-event.ts) and the job's `endReason` —
  * never as words: the view writes those (bot/core/view/event-words.ts).
  *
- * This file holds `decide` and the handler of each observation for an active job; the moves they
- * share (launch, interrupt, finish) are in lifecycle-attempts.ts, ended jobs in
- * lifecycle-ended.ts, and the `Transition` accumulator in lifecycle-transition.ts; replacement on
- * the two-minute notice (the old attempt `draining`) is in draining.ts.
+ * This file holds `decide` and the handler of each EC2 observation for an active job. The agent's
+ * reports are handled in agent-reports.ts; the moves the handlers share (launch, interrupt,
+ * finish) are in attempts.ts, ended jobs in ended.ts, the `Transition` accumulator in
+ * transition.ts, the timing rules in timings.ts; replacement on the two-minute notice (the old
+ * attempt `draining`) is in draining.ts, on-demand as a fallback in fallback.ts, and when time
+ * alone moves a job (its due timer) in deadlines.ts.
  */
 import { computeOf, isTerminal, JobStatus, type Job } from '../job.js';
 import type { PoolRef } from '../job-event.js';
 import type { Decision, InstanceView, LaunchPool, Observation, SpotRequestView } from './observation.js';
 import { SpotDecision, spotDecisionFor } from './spot-status.js';
 import { assertNever } from '../assert-never.js';
-import { isLegacyEvent } from '../job-event.js';
-import { finish, interrupt, issueRequest, releaseDraining, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
+import { finish, interrupt, issueRequest, remainingTypes, startAttempt, toLaunching, tryNextInstanceType } from './attempts.js';
+import { onAgent } from './agent-reports.js';
 import { decideTerminal } from './ended.js';
 import { applyOnDemandWait, runOnDemand } from './fallback.js';
-import { checkDrainDeadline, isDrainingResource, onDrainingAgent, onDrainingInstance, replaceEarly } from './draining.js';
+import { checkDrainDeadline, isDrainingResource, onDrainingInstance, replaceEarly } from './draining.js';
 import { currentType, REQUEST_OVER_STATES, Transition } from './transition.js';
 import { runDeadlineSeconds } from './deadlines.js';
 
-/** Timing rules of the lifecycle; the defaults suit EC2, tests shorten them. */
-export interface LifecycleTimings {
-  /** Re-issue a spot request whose call failed or whose id was never recorded. */
-  requestRetrySeconds: number;
-  /** A request EC2 no longer lists after this long is treated as lost. */
-  requestVisibilityGraceSeconds: number;
-  /**
-   * A spot request held open for capacity this long moves to the next instance type. (A launch
-   * tries every remaining type at once; only a request EC2 holds open, such as a legacy one, waits.)
-   */
-  capacityFallbackSeconds: number;
-  /** An instance whose agent has not said `started` after this long is given up on (SCHED_LAUNCH_TIMEOUT). */
-  launchTimeoutSeconds: number;
-  /**
-   * On EC2 the agent stops a container at its `--timeout` and reports `finished` with its output:
-   * the bot ends the job itself only this long after the deadline (local compute: at once).
-   */
-  timeoutGraceSeconds: number;
-  /** An instance EC2 no longer lists after this long since launch is gone. */
-  instanceVisibilityGraceSeconds: number;
-  /**
-   * A callback try in flight is not repeated for this long: longer than one try can take (the HTTP
-   * sender gives up after 10 s), and no longer, since a try cut short by a crash waits it out.
-   */
-  callbackInFlightSeconds: number;
-  /**
-   * EC2 refusing every pool of every remaining instance type for capacity this long (each launch
-   * failing: `InsufficientInstanceCapacity`, `VcpuLimitExceeded`…) fails the job rather than
-   * retrying forever.
-   */
-  capacityGiveUpSeconds: number;
-  /**
-   * After the two-minute notice the replaced attempt's instance is terminated (a backstop: AWS
-   * takes it at two minutes) this long after the notice, unless the replacement started first.
-   */
-  drainDeadlineSeconds: number;
-}
+import { DEFAULT_TIMINGS, type LifecycleTimings } from './timings.js';
 
-export const DEFAULT_TIMINGS: LifecycleTimings = {
-  requestRetrySeconds: 30,
-  requestVisibilityGraceSeconds: 120,
-  capacityFallbackSeconds: 300,
-  launchTimeoutSeconds: 600,
-  timeoutGraceSeconds: 15,
-  instanceVisibilityGraceSeconds: 120,
-  callbackInFlightSeconds: 20,
-  capacityGiveUpSeconds: 3600,
-  drainDeadlineSeconds: 150,
-};
+export { DEFAULT_TIMINGS, type LifecycleTimings };
 
 export function decide(job: Job, observation: Observation, now: Date, timings: LifecycleTimings = DEFAULT_TIMINGS): Decision {
   const ctx = new Transition(job, now, timings);
@@ -310,59 +265,4 @@ function onInstance(t: Transition, instance: InstanceView): void {
     default:
       return assertNever(instance.state);
   }
-}
-
-function onAgent(t: Transition, obs: Extract<Observation, { kind: 'agent' }>): void {
-  const job = t.job;
-  if (job.draining && obs.attempt === job.draining.attempt) return onDrainingAgent(t, obs);
-  if (obs.attempt !== job.attempt || job.status === JobStatus.Scheduled) return;
-  switch (obs.status) {
-    case 'started':
-      if (job.status === JobStatus.Running) return;
-      if (job.status === JobStatus.Requested) t.set({ launchedAt: t.nowIso });
-      // The agent's own clock: a report delayed (the bot was down) does not count the delay.
-      t.set({ status: JobStatus.Running, startedAt: agentStartIso(t, obs.ranSeconds) });
-      t.event({ kind: 'started', attempt: job.attempt });
-      releaseDraining(t, 'replacement-started');
-      return;
-    case 'interrupting':
-      if (replaceEarly(t, 'notice')) return;
-      if (!job.interruptionNoticeAt) {
-        t.set({ interruptionNoticeAt: t.nowIso });
-        t.event({ kind: 'interruption-notice', source: 'agent' });
-      }
-      return;
-    case 'rebalance':
-      if (job.spec.onRebalance === 'replace' && replaceEarly(t, 'rebalance')) return;
-      // An early warning for the thread, once per attempt; nothing else changes.
-      if (!job.events.some((e) => !isLegacyEvent(e) && e.kind === 'rebalance-recommended' && e.attempt === job.attempt)) {
-        t.event({ kind: 'rebalance-recommended', attempt: job.attempt });
-      }
-      return;
-    case 'finished': {
-      const exitCode = obs.exitCode ?? 255;
-      // --retry-exit: a transient exit code is an interruption of its own, within the same retries.
-      if (exitCode !== 0 && job.spec.retryExitCodes?.includes(exitCode) && job.interruptions < job.spec.interruptionsTolerated) {
-        t.set({ logTail: obs.logTail });
-        interrupt(t, { cause: 'retry-exit', exitCode });
-        return;
-      }
-      t.set({ exitCode, logTail: obs.logTail });
-      // The run time is the container's as the agent measured it, not the time until this report.
-      if (obs.ranSeconds !== undefined) t.set({ startedAt: agentStartIso(t, obs.ranSeconds) });
-      else if (!job.startedAt) t.set({ startedAt: t.nowIso });
-      if (obs.timedOut) finish(t, JobStatus.Failed, { reason: 'timeout', seconds: job.spec.timeoutSeconds ?? obs.ranSeconds ?? 0 });
-      else if (exitCode === 0) finish(t, JobStatus.Succeeded);
-      else finish(t, JobStatus.Failed, { reason: 'exit-code', exitCode });
-      return;
-    }
-    default:
-      return assertNever(obs.status);
-  }
-}
-
-
-/** When the agent started the job, by its own count of seconds since: now less `ranSeconds`. */
-function agentStartIso(t: Transition, ranSeconds: number | undefined): string {
-  return new Date(t.now.getTime() - Math.max(0, ranSeconds ?? 0) * 1000).toISOString();
 }

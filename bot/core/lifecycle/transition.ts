@@ -5,7 +5,7 @@
  */
 import { MAX_EVENTS, type Job } from '../job.js';
 import type { JobEventFacts, RecordedJobEvent } from '../job-event.js';
-import type { LifecycleTimings } from './lifecycle.js';
+import type { LifecycleTimings } from './timings.js';
 import type { Decision, Effect } from './observation.js';
 
 /** A request in one of these states can launch nothing more. */
