@@ -1,3 +1,4 @@
+// Over 300 lines: every variable's schema and the checks between them, one contract read in one place.
 /**
  * The bot's one configuration: read from environment variables in one place, validated with
  * every problem reported at once. The variable names are a contract with the Pulumi program, the

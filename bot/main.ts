@@ -1,3 +1,4 @@
+// Over 300 lines: the one composition root, where each adapter is chosen and wired; its helpers open one thing each.
 /**
  * The composition root: configuration → stores → fleet → engine → HTTP and chat surfaces, each
  * step a function here. The only place that reads process.env or constructs SDK clients.
