@@ -132,7 +132,9 @@ describe('EC2 spot states from recorded responses', () => {
     expect(outcome('j-pending', { status: 'requested', spotRequestId: 'sir-pnd00001' }).effects).toEqual([]);
 
     const notice = outcome('j-notice', { status: 'running', spotRequestId: 'sir-ntc00001', instanceId: 'i-0notice000000001', startedAt: '2026-11-27T10:00:00.000Z' });
-    expect(notice.job).toMatchObject({ status: 'running', interruptionNoticeAt: now.toISOString() });
+    // The notice on the request: the replacement is launched now, the old instance drains.
+    expect(notice.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1, draining: { attempt: 1, instanceId: 'i-0notice000000001', cause: 'notice' } });
+    expect(notice.effects.filter((kind) => kind !== 'notify')).toEqual(['launch']);
 
     const reclaimed = outcome('j-reclaimed', { status: 'running', spotRequestId: 'sir-rcl00001', instanceId: 'i-0reclaim00000001', startedAt: '2026-11-27T10:00:00.000Z' });
     expect(reclaimed.job).toMatchObject({ status: 'requested', attempt: 2, interruptions: 1 });
