@@ -87,6 +87,7 @@ const envSchema = z.object({
   SCHED_AMI: optional,
   SCHED_GPU_AMI: optional,
   SCHED_INSTANCE_TYPES: csv,
+  SCHED_ALLOWED_INSTANCE_TYPES: csv,
   SCHED_MAX_PRICE: optional,
   SCHED_SUBNET_IDS: csv,
   SCHED_SECURITY_GROUP_IDS: csv,
@@ -144,6 +145,8 @@ export interface Config {
     /** The image of `--gpus` jobs (NVIDIA driver and container runtime); unset: EC2 refuses GPU jobs. */
     gpuAmi?: string;
     instanceTypes: string[];
+    /** The operator's guard rail on cost: the only types a job may name (default: `instanceTypes`). */
+    allowedInstanceTypes: string[];
     maxPrice?: string;
     subnetIds: string[];
     securityGroupIds: string[];
@@ -223,6 +226,14 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   for (const type of instanceTypes) {
     if (!isInstanceType(type)) problems.push(`SCHED_INSTANCE_TYPES: "${type}" is not an instance type`);
   }
+  const allowedInstanceTypes = e.SCHED_ALLOWED_INSTANCE_TYPES.length > 0 ? e.SCHED_ALLOWED_INSTANCE_TYPES : [...instanceTypes];
+  for (const type of e.SCHED_ALLOWED_INSTANCE_TYPES) {
+    if (!isInstanceType(type)) problems.push(`SCHED_ALLOWED_INSTANCE_TYPES: "${type}" is not an instance type`);
+  }
+  const outsideAllowed = instanceTypes.filter((type) => !allowedInstanceTypes.includes(type));
+  if (outsideAllowed.length > 0) {
+    problems.push(`SCHED_ALLOWED_INSTANCE_TYPES: must include every default type (SCHED_INSTANCE_TYPES); missing: ${outsideAllowed.join(', ')}`);
+  }
   if (e.SCHED_MAX_PRICE !== undefined && !isPositivePrice(e.SCHED_MAX_PRICE)) {
     problems.push(`SCHED_MAX_PRICE: must be a positive number of USD per hour, got "${e.SCHED_MAX_PRICE}"`);
   }
@@ -275,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
         ami: e.SCHED_AMI,
         gpuAmi: e.SCHED_GPU_AMI,
         instanceTypes,
+        allowedInstanceTypes,
         maxPrice: e.SCHED_MAX_PRICE,
         subnetIds: e.SCHED_SUBNET_IDS,
         securityGroupIds: e.SCHED_SECURITY_GROUP_IDS,
@@ -298,6 +310,14 @@ export function gpuFacts(config: Config): GpuFacts {
   return config.spot.gpuAmi
     ? { checkInstanceTypes: true }
     : { checkInstanceTypes: true, unavailable: 'this deployment has no GPU image (SCHED_GPU_AMI is not set), so it cannot run GPU jobs; the Pulumi stack sets it by default' };
+}
+
+/**
+ * The allow-list the request validator enforces: on EC2, `SCHED_ALLOWED_INSTANCE_TYPES`; on this
+ * machine, none (instance types do not decide where a local job runs, as with `--gpus`).
+ */
+export function allowedInstanceTypes(config: Config): string[] | undefined {
+  return config.compute === 'local' ? undefined : config.spot.allowedInstanceTypes;
 }
 
 const SECRET_KEYS = new Set(['secret', 'apiToken', 'botToken', 'appToken', 'signingSecret']);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
+import { allowedInstanceTypes, gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
   const computeChecked = checkCompute(config, logger);
   const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config) };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config) };
 
   const stores = await openStores(config, closers);
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes
@@ -86,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
       pollSeconds: config.pollSeconds,
       timings: { ...DEFAULT_TIMINGS, launchTimeoutSeconds: config.launchTimeoutSeconds },
       compute: config.compute,
+      allowedInstanceTypes: defaults.allowedInstanceTypes,
       holderId: leaseHolder(config),
     }),
   );

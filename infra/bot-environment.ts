@@ -27,6 +27,8 @@ export interface BotEnvironmentInput {
   /** The GPU jobs' image (SCHED_GPU_AMI); absent: the bot refuses GPU jobs. */
   workerGpuImageId?: string;
   workerInstanceTypes: readonly string[];
+  /** SCHED_ALLOWED_INSTANCE_TYPES; absent: the bot's default, `workerInstanceTypes`. */
+  allowedInstanceTypes?: readonly string[];
   workerMaxPrice?: string;
   subnetIds: readonly string[];
   workerSecurityGroupId: string;
@@ -58,6 +60,7 @@ export function botEnvironment(input: BotEnvironmentInput): Record<string, strin
     SCHED_AMI: input.workerImageId,
     ...(input.workerGpuImageId !== undefined && { SCHED_GPU_AMI: input.workerGpuImageId }),
     SCHED_INSTANCE_TYPES: input.workerInstanceTypes.join(','),
+    ...(input.allowedInstanceTypes !== undefined && { SCHED_ALLOWED_INSTANCE_TYPES: input.allowedInstanceTypes.join(',') }),
     ...(input.workerMaxPrice !== undefined && { SCHED_MAX_PRICE: input.workerMaxPrice }),
     SCHED_SUBNET_IDS: input.subnetIds.join(','),
     SCHED_SECURITY_GROUP_IDS: input.workerSecurityGroupId,

@@ -12,7 +12,7 @@
  *   if they run with the worker profile: tagging someone else's instance to then terminate it is
  *   refused at the first step;
  * - it may launch only the worker image, into the configured subnets, with the worker security
- *   group and profile, as spot or on-demand (the fallback; never a Capacity Block or any market
+ *   group and profile, of the operator's allowed instance types, as spot or on-demand (the fallback; never a Capacity Block or any market
  *   EC2 adds later), requiring IMDSv2: the bot cannot start an instance with any other role, nor
  *   one whose containers could read the instance's user data.
  */
@@ -68,6 +68,8 @@ export interface BotPolicyInput {
   workerImageId: string;
   /** The GPU jobs' image, which a launch may use too; absent: none. */
   workerGpuImageId?: string;
+  /** The only instance types a launch may use (the bot's SCHED_ALLOWED_INSTANCE_TYPES). */
+  allowedInstanceTypes: readonly string[];
   subnetIds: readonly string[];
   /** The SecureString parameters the bot reads at start. */
   secretParameterArns: readonly string[];
@@ -103,7 +105,8 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         ],
       },
       {
-        // The instance: a worker with the worker profile, IMDSv2 only, tagged for this deployment;
+        // The instance: a worker with the worker profile, IMDSv2 only, tagged for this deployment,
+        // of an allowed type (ec2:InstanceType, a condition key of the instance resource);
         // spot, or on-demand as a job's deliberate fallback. EC2 sets ec2:InstanceMarketType on every
         // launch (on-demand when there are no market options), so there is no IfExists.
         Sid: 'LaunchOnlyWorkersTaggedForThisDeployment',
@@ -111,7 +114,13 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         Action: ['ec2:RunInstances'],
         Resource: [instances],
         Condition: {
-          StringEquals: { ...runsAsWorker, 'ec2:InstanceMarketType': ['spot', 'on-demand'], 'ec2:MetadataHttpTokens': 'required', ...thisDeployment },
+          StringEquals: {
+            ...runsAsWorker,
+            'ec2:InstanceMarketType': ['spot', 'on-demand'],
+            'ec2:MetadataHttpTokens': 'required',
+            'ec2:InstanceType': [...input.allowedInstanceTypes],
+            ...thisDeployment,
+          },
           'ForAllValues:StringEquals': onlyJobTagKeys,
         },
       },

@@ -13,8 +13,11 @@ export interface Settings {
   deployment: string;
   port: number;
   bot: { instanceType: string; ami?: string; publicIp: boolean };
-  /** `gpuAmi`: the GPU jobs' image when the operator names one; `gpuJobs` false: no GPU jobs at all. */
-  workers: { instanceTypes: string[]; maxPrice?: string; ami?: string; gpuAmi?: string; gpuJobs: boolean };
+  /**
+   * `gpuAmi`: the GPU jobs' image when the operator names one; `gpuJobs` false: no GPU jobs at all.
+   * `allowedInstanceTypes`: the only types a job may name (bot and IAM); it includes `instanceTypes`.
+   */
+  workers: { instanceTypes: string[]; allowedInstanceTypes: string[]; maxPrice?: string; ami?: string; gpuAmi?: string; gpuJobs: boolean };
   network: { vpcId?: string; subnetIds: string[] };
   slackAccess: { allowedUsers: string[]; allowedChannels: string[]; admins: string[] };
   retentionDays: number;
@@ -69,6 +72,11 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
   for (const type of workerInstanceTypes) check(isInstanceType(type), `workerInstanceTypes: "${type}" is not an instance type`);
   const architectures = new Set(workerInstanceTypes.map(architectureOf));
   check(architectures.size <= 1, `workerInstanceTypes: ${workerInstanceTypes.join(', ')} mix arm64 and x86_64; one worker image cannot run on both`);
+  const allowedListed = list('allowedInstanceTypes');
+  for (const type of allowedListed) check(isInstanceType(type), `allowedInstanceTypes: "${type}" is not an instance type`);
+  const allowedInstanceTypes = allowedListed.length > 0 ? allowedListed : [...workerInstanceTypes];
+  const notAllowed = workerInstanceTypes.filter((type) => !allowedInstanceTypes.includes(type));
+  check(notAllowed.length === 0, `allowedInstanceTypes: must include every workerInstanceTypes entry; missing: ${notAllowed.join(', ')}`);
   const workerMaxPrice = optional('workerMaxPrice');
   check(workerMaxPrice === undefined || isPositivePrice(workerMaxPrice), `workerMaxPrice: "${workerMaxPrice}" must be a positive number of USD per hour`);
   const workerAmi = optional('workerAmi');
@@ -109,7 +117,7 @@ export function readSettings(config: pulumi.Config, stack: string): Settings {
     deployment,
     port,
     bot: { instanceType: botInstanceType, ami: botAmi, publicIp: config.requireBoolean('botPublicIp') },
-    workers: { instanceTypes: workerInstanceTypes, maxPrice: workerMaxPrice, ami: workerAmi, ...(gpuJobs && workerGpuAmi !== undefined && { gpuAmi: workerGpuAmi }), gpuJobs },
+    workers: { instanceTypes: workerInstanceTypes, allowedInstanceTypes, maxPrice: workerMaxPrice, ami: workerAmi, ...(gpuJobs && workerGpuAmi !== undefined && { gpuAmi: workerGpuAmi }), gpuJobs },
     network: { vpcId, subnetIds },
     slackAccess,
     retentionDays,

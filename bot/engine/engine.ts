@@ -11,6 +11,7 @@ import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle/lifecy
 import { waitingOnSpotCapacity } from '../core/lifecycle/fallback.js';
 import type { Observation } from '../core/lifecycle/observation.js';
 import { newJob } from '../core/request/new-job.js';
+import { checkAllowedInstanceTypes } from '../core/request/allowed-types.js';
 import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier } from '../ports.js';
 import { DueTimers } from './due-timers.js';
 import { EffectRunner } from './effect-runner.js';
@@ -38,6 +39,8 @@ export interface EngineDeps {
   timings?: LifecycleTimings;
   /** Where `fleet` runs jobs; recorded on each new job (default `ec2`). */
   compute?: Compute;
+  /** The operator's allow-list, checked again when an ended job is retried; absent: not enforced. */
+  allowedInstanceTypes?: readonly string[];
   /** Identifies this process as a lease holder. */
   holderId?: string;
   /** Cron schedules to fire on each pass (under the same lease). */
@@ -177,6 +180,10 @@ export class Engine implements JobService {
     const job = await this.deps.store.get(id);
     if (!job) throw new NotFoundError(`no job ${id}`);
     if (!isTerminal(job.status)) throw new ValidationError([`job ${id} has not ended (${job.status}); cancel it first or wait`]);
+    // A job created before the operator narrowed the list would only be refused by IAM at launch.
+    const refused: string[] = [];
+    checkAllowedInstanceTypes(job.spec.instanceTypes, this.deps.allowedInstanceTypes, refused);
+    if (refused.length > 0) throw new ValidationError(refused.map((problem) => `job ${id} cannot be retried as it was: ${problem.replace(/^instance_types: /, '')}; run it again with --type`));
     return this.createJob({ spec: job.spec, runAt: this.deps.clock.now().toISOString(), owner, origin: origin ?? job.origin });
   }
 

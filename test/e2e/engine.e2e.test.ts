@@ -38,6 +38,7 @@ beforeAll(async () => {
     SCHED_POLL_SECONDS: '1',
     SCHED_CALLBACK_ALLOW_PRIVATE: 'true',
     SCHED_INSTANCE_TYPES: 't3.micro,t3.small',
+    SCHED_ALLOWED_INSTANCE_TYPES: 't3.micro,t3.small,g6.xlarge',
   });
 }, 60_000);
 
@@ -228,6 +229,17 @@ describe('a job through its whole life on EC2 spot (moto)', () => {
     expect(after.Reservations?.length).toBe(before.Reservations?.length);
     expect((await api('GET', '/v1/jobs')).json.jobs.length).toBe(listBefore + 1);
     expect((await api('DELETE', `/v1/jobs/${id}`)).status).toBe(200);
+  });
+
+  test('an instance type outside SCHED_ALLOWED_INSTANCE_TYPES is refused at creation and launches nothing', async () => {
+    const before = await ec2.send(new DescribeInstancesCommand({}));
+    const res = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', instance_types: ['t3.micro', 'p5.48xlarge'] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.problems).toEqual([
+      'instance_types: "p5.48xlarge" is not allowed here; allowed: t3.micro, t3.small, g6.xlarge (the operator\'s SCHED_ALLOWED_INSTANCE_TYPES)',
+    ]);
+    const after = await ec2.send(new DescribeInstancesCommand({}));
+    expect(after.Reservations?.length).toBe(before.Reservations?.length);
   });
 
   test('a GPU job, on a bot without SCHED_GPU_AMI, is refused at creation and launches nothing', async () => {

@@ -476,6 +476,21 @@ describe('REST API v1: refused input', () => {
     expect(jobs.mutatingCalls()).toEqual([]);
   });
 
+  it('refuses an instance type outside the operator\u2019s allow-list, a dry run too, naming the allowed ones', async () => {
+    await app.close();
+    app = build({ defaults: { instanceTypes: ['t3.micro'], interruptionsTolerated: 3, allowedInstanceTypes: ['t3.micro', 't3.small'] } });
+    for (const dryRun of [false, true]) {
+      const res = await api({ method: 'POST', url: '/v1/jobs', payload: { docker_image: 'busybox', instance_types: ['t3.small', 'p5.48xlarge'], dry_run: dryRun } });
+      expect(res.statusCode).toBe(400);
+      expect(expectErrorShape(res.body, 'invalid').problems).toEqual([
+        'instance_types: "p5.48xlarge" is not allowed here; allowed: t3.micro, t3.small (the operator\'s SCHED_ALLOWED_INSTANCE_TYPES)',
+      ]);
+    }
+    expect(jobs.mutatingCalls()).toEqual([]);
+    const allowed = await api({ method: 'POST', url: '/v1/jobs', payload: { docker_image: 'busybox', instance_types: ['t3.small'] } });
+    expect(allowed.statusCode).toBe(201);
+  });
+
   it('lists every problem of a body at once', async () => {
     const res = await api({
       method: 'POST',

@@ -27,6 +27,7 @@ const INPUT: BotPolicyInput = {
   workerInstanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-workers-profile`,
   workerSecurityGroupId: 'sg-0123456789abcdef0',
   workerImageId: 'ami-0fedcba9876543210',
+  allowedInstanceTypes: ['m7g.medium', 'g6.xlarge'],
   subnetIds: ['subnet-0aaa1111'],
   secretParameterArns: [],
   botBundleObjectArn: 'arn:aws:s3:::sched-prod-artifact/bot/sched.cjs',

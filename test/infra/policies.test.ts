@@ -38,6 +38,7 @@ const INPUT: BotPolicyInput = {
   workerInstanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-workers-profile-9a8b7c6`,
   workerSecurityGroupId: 'sg-0123456789abcdef0',
   workerImageId: 'ami-0fedcba9876543210',
+  allowedInstanceTypes: ['m7g.medium', 'm6g.medium'],
   subnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'],
   secretParameterArns: ['SCHED_SECRET', 'SCHED_API_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'].map(
     (name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/sched/sched-prod/${name}`,
@@ -50,6 +51,7 @@ const withAction = (action: string) => statements.filter((s) => s.Action.include
 
 const THIS_DEPLOYMENT = { [SCHED_TAG_KEYS.deployment]: INPUT.deployment };
 const WORKER = { 'ec2:InstanceProfile': INPUT.workerInstanceProfileArn };
+const ALLOWED_TYPE = { 'ec2:InstanceType': 'm7g.medium' };
 const BOT_HOST_PROFILE = { 'ec2:InstanceProfile': `arn:aws:iam::${ACCOUNT}:instance-profile/sched-prod-bot-profile-1111111` };
 
 describe('every statement of the bot policy', () => {
@@ -173,7 +175,7 @@ describe('what the bot role can and cannot do', () => {
   });
 
   test('it cannot launch anything without its deployment tag, or with tag keys of its own choosing', () => {
-    const launch = { ...WORKER, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
+    const launch = { ...WORKER, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required', ...ALLOWED_TYPE };
     for (const resource of [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('spot-instances-request/*')]) {
       expect(can('ec2:RunInstances', resource, launch), resource).toBe(false);
       expect(can('ec2:RunInstances', resource, { ...launch, ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: 'other' }]) }), resource).toBe(false);
@@ -194,7 +196,7 @@ describe('what the bot role can and cannot do', () => {
 
   test('it cannot launch another image, into another subnet or group, with another profile, in another market, or with IMDSv1', () => {
     const tags = requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]);
-    const spot = { ...tags, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
+    const spot = { ...tags, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required', ...ALLOWED_TYPE };
     expect(can('ec2:RunInstances', `arn:aws:ec2:${REGION}::image/ami-0000000000000bad0`)).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('subnet/subnet-0ccc3333'))).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('security-group/sg-0bad0bad0bad0bad0'))).toBe(false);
@@ -206,6 +208,18 @@ describe('what the bot role can and cannot do', () => {
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:InstanceMarketType': 'on-demand' })).toBe(true);
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER, 'ec2:MetadataHttpTokens': 'optional' })).toBe(false);
     expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...spot, ...WORKER })).toBe(true);
+  });
+
+  test('it cannot launch an instance type outside the operator\u2019s allow-list (ec2:InstanceType)', () => {
+    const [launchInstance] = withAction('ec2:RunInstances').filter((s) => s.Resource.includes(ec2Arn('instance/*')));
+    expect(launchInstance?.Condition?.StringEquals?.['ec2:InstanceType']).toEqual(['m7g.medium', 'm6g.medium']);
+    const launch = { ...requestTagContext([{ Key: SCHED_TAG_KEYS.deployment, Value: INPUT.deployment }]), ...WORKER, 'ec2:InstanceMarketType': 'spot', 'ec2:MetadataHttpTokens': 'required' };
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...launch, 'ec2:InstanceType': 'm6g.medium' })).toBe(true);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...launch, 'ec2:InstanceType': 'p5.48xlarge' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...launch, 'ec2:InstanceMarketType': 'on-demand', 'ec2:InstanceType': 'p5.48xlarge' })).toBe(false);
+    // A GPU job's type must be listed too.
+    expect(can('ec2:RunInstances', ec2Arn('instance/*'), { ...launch, 'ec2:InstanceType': 'g6.xlarge' })).toBe(false);
+    expect(isAllowed(botPolicy({ ...INPUT, allowedInstanceTypes: ['m7g.medium', 'g6.xlarge'] }), { action: 'ec2:RunInstances', resource: ec2Arn('instance/*'), context: { ...launch, 'ec2:InstanceType': 'g6.xlarge' } })).toBe(true);
   });
 
   test('it cannot pass any role but the worker role, nor to any service but EC2', () => {
@@ -296,6 +310,7 @@ describe("replaying bot/adapters/ec2-fleet.ts's own calls against the policy", (
       'ec2:InstanceProfile': run.IamInstanceProfile?.Arn ?? '',
       'ec2:InstanceMarketType': run.InstanceMarketOptions?.MarketType ?? 'on-demand',
       'ec2:MetadataHttpTokens': run.MetadataOptions?.HttpTokens ?? 'optional',
+      'ec2:InstanceType': run.InstanceType ?? '',
     };
     for (const spec of specs) {
       const tags = requestTagContext(spec.Tags ?? []);

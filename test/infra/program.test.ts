@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ACTIVE_INDEX, BY_DAY_INDEX, KEY_ATTRIBUTE, TTL_ATTRIBUTE, createTableInput } from '../../bot/adapters/dynamo-schema.js';
 import { loadConfig } from '../../bot/config.js';
+import { DEFAULT_WORKER_INSTANCE_TYPES } from '../../bot/core/facts.js';
 import { DEFAULT_BUNDLE_PATH } from '../../infra/bot-bundle.js';
 import { ENV_FILE_PATH, START_SCRIPT_PATH } from '../../infra/boot-script.js';
 import { SECRET_VARIABLES } from '../../infra/bot-environment.js';
@@ -222,6 +223,7 @@ describe('IAM as deployed', () => {
       workerSecurityGroupId: named(run.ofType(T.securityGroup), '-workers-sg').id,
       workerImageId: PUBLIC_PARAMETERS['/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id']!,
       workerGpuImageId: PUBLIC_PARAMETERS['/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id']!,
+      allowedInstanceTypes: [...DEFAULT_WORKER_INSTANCE_TYPES],
       subnetIds: [...DEFAULT_SUBNET_IDS].sort(),
       secretParameterArns: SECRET_VARIABLES.map((v) => `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/sched/${DEPLOYMENT}/${v}`),
       botBundleObjectArn: String(run.one(T.bucketObject).state.arn),

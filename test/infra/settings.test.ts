@@ -7,6 +7,8 @@ import { describe, expect, test } from 'vitest';
 import { DEFAULT_PORT, DEFAULT_WORKER_INSTANCE_TYPES, RETENTION_DAYS } from '../../bot/core/facts.js';
 import { amazonLinuxParameter, architectureOf, ecsOptimizedParameter } from '../../infra/images.js';
 import { deploymentForStack, readSettings } from '../../infra/settings.js';
+import { botEnvironment } from '../../infra/bot-environment.js';
+import { loadConfig } from '../../bot/config.js';
 import { readProjectFile, stackConfig } from './pulumi-program.js';
 
 const project = readProjectFile();
@@ -72,6 +74,28 @@ describe('readSettings', () => {
     const settings = settingsFrom({ botInstanceType: 'm7i.metal-24xl', workerInstanceTypes: ['m7i.metal-24xl', 'c6i.metal-32xl'] });
     expect(settings.bot.instanceType).toBe('m7i.metal-24xl');
     expect(settings.workers.instanceTypes).toEqual(['m7i.metal-24xl', 'c6i.metal-32xl']);
+  });
+
+  test('allowedInstanceTypes: empty means workerInstanceTypes; a list must include them; each must be a type', () => {
+    expect(settingsFrom({}).workers.allowedInstanceTypes).toEqual([...DEFAULT_WORKER_INSTANCE_TYPES]);
+    expect(settingsFrom({ workerInstanceTypes: ['m7g.large'] }).workers.allowedInstanceTypes).toEqual(['m7g.large']);
+    expect(settingsFrom({ workerInstanceTypes: ['m7g.large'], allowedInstanceTypes: ['m7g.large', 'g6.xlarge'] }).workers.allowedInstanceTypes).toEqual(['m7g.large', 'g6.xlarge']);
+    expect(() => settingsFrom({ workerInstanceTypes: ['m7g.large', 'm6g.large'], allowedInstanceTypes: ['m7g.large'] })).toThrow(
+      'allowedInstanceTypes: must include every workerInstanceTypes entry; missing: m6g.large',
+    );
+    expect(() => settingsFrom({ workerInstanceTypes: ['m7g.large'], allowedInstanceTypes: ['m7g.large', 'P5'] })).toThrow('allowedInstanceTypes: "P5" is not an instance type');
+  });
+
+  test('allowedInstanceTypes reaches the bot as SCHED_ALLOWED_INSTANCE_TYPES, which the bot accepts', () => {
+    const settings = settingsFrom({ workerInstanceTypes: ['m7g.large'], allowedInstanceTypes: ['m7g.large', 'g6.xlarge'] });
+    const env = botEnvironment({
+      region: settings.region, deployment: settings.deployment, port: settings.port, publicUrl: 'http://10.0.0.1:8080', tableName: 'sched-dev-jobs', retentionDays: 30,
+      workerImageId: 'ami-0fedcba9876543210', workerInstanceTypes: settings.workers.instanceTypes, allowedInstanceTypes: settings.workers.allowedInstanceTypes,
+      subnetIds: [], workerSecurityGroupId: 'sg-1', workerInstanceProfileArn: 'arn', allowedUsers: [], allowedChannels: [], admins: [],
+    });
+    expect(env.SCHED_ALLOWED_INSTANCE_TYPES).toBe('m7g.large,g6.xlarge');
+    const loaded = loadConfig({ ...env, SCHED_SECRET: 's'.repeat(40), SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }, { stdinIsTTY: false });
+    expect(loaded.ok && loaded.config.spot.allowedInstanceTypes).toEqual(['m7g.large', 'g6.xlarge']);
   });
 
   test('a stack name becomes a deployment name the bot accepts', () => {

@@ -11,6 +11,7 @@ import { validateCallbackUrlSyntax } from '../callback.js';
 import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from '../job.js';
 import { checkGpuPlacement, parseGpus, type GpuFacts } from './gpu-fields.js';
+import { checkAllowedInstanceTypes } from './allowed-types.js';
 import {
   JOB_REQUEST_LIMITS,
   isPlainObject,
@@ -36,6 +37,8 @@ export interface JobDefaults {
   maxPrice?: string;
   /** What the deployment allows GPU jobs; absent: instance types are checked, no image is required. */
   gpus?: GpuFacts;
+  /** The operator's allow-list (`SCHED_ALLOWED_INSTANCE_TYPES`); absent: not enforced (local compute). */
+  allowedInstanceTypes?: string[];
 }
 
 export interface JobRequestContext {
@@ -95,6 +98,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const env = parseEnv(field('env_vars'), problems);
   const command = parseCommand(field('command'), problems);
   const instanceTypes = parseInstanceTypes(field('instance_types'), ctx.defaults.instanceTypes, problems);
+  if (instanceTypes) checkAllowedInstanceTypes(instanceTypes, ctx.defaults.allowedInstanceTypes, problems);
   const maxPrice = parseMaxPrice(field('max_price'), problems) ?? ctx.defaults.maxPrice;
   const retries = parseRetries(field('retries'), problems);
   const interruptionsTolerated = retries ?? ctx.defaults.interruptionsTolerated;
