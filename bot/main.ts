@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
   const scheduler = new Scheduler({
     store: stores.schedules,
     createJob: (input, id) => engineRef.get().createJob(input, id),
+    checkCallback: (url) => engineRef.get().checkCallback(url),
     clock: systemClock,
     logger: logger.child({ component: 'scheduler' }),
   });

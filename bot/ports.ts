@@ -120,6 +120,11 @@ export type CallbackOutcome =
 
 export interface CallbackSender {
   send(url: string, payload: CallbackPayload, idempotencyKey: string): Promise<CallbackOutcome>;
+  /**
+   * Why `send` would refuse this URL for good (a loopback or private target), checked before any
+   * job takes it; undefined when it would not, or cannot tell yet (DNS failing for now).
+   */
+  refusal?(url: string): Promise<string | undefined>;
 }
 
 /** Chat: tells people what happened to a job. */

@@ -56,6 +56,9 @@ function outcomeForStatus(statusCode: number): CallbackOutcome {
 
 class DeadlineExceeded extends Error {}
 
+/** How long a job's creation waits for the callback host's resolution before accepting it unchecked. */
+const REFUSAL_CHECK_TIMEOUT_MS = 3000;
+
 export class HttpCallbackSender implements CallbackSender {
   // Private fields: a sender that ends up in a log or JSON.stringify must not carry the secret.
   readonly #secret: string;
@@ -73,6 +76,18 @@ export class HttpCallbackSender implements CallbackSender {
     this.#clock = options.clock ?? systemClock;
     this.#userAgent = options.userAgent ?? DEFAULT_CALLBACK_USER_AGENT;
     this.#resolve = options.resolve ?? systemResolve;
+  }
+
+  /** The SSRF guard's permanent refusals, before a job takes the URL; a slow or failing DNS answers undefined. */
+  async refusal(url: string): Promise<string | undefined> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DeadlineExceeded()), Math.min(this.#timeoutMs, REFUSAL_CHECK_TIMEOUT_MS));
+    try {
+      const target = await checkCallbackTarget(url, { allowPrivate: this.#allowPrivate, resolve: (host) => untilAborted(this.#resolve(host), controller.signal) });
+      return !target.allowed && target.permanent ? target.reason : undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async send(url: string, payload: CallbackPayload, idempotencyKey: string): Promise<CallbackOutcome> {

@@ -152,8 +152,9 @@ export async function checkCallbackTarget(
     for (const { address } of addresses) {
       const range = nonPublicRange(address);
       if (range === undefined) continue;
-      const where = literal !== 0 ? `callback address ${address} is` : `callback host ${hostname} resolves to ${address},`;
-      return { allowed: false, reason: `${where} ${range}; ${ALLOW_PRIVATE_HINT}`, permanent: true };
+      // The address a name resolves to is not said: it would map the bot's network for whoever asks.
+      const where = literal !== 0 ? `callback address ${address} is ${range}` : `callback host ${hostname} resolves to a ${range} address`;
+      return { allowed: false, reason: `${where}; ${ALLOW_PRIVATE_HINT}`, permanent: true };
     }
   }
   return {

@@ -125,6 +125,8 @@ export class Engine implements JobService {
   // ---- JobService ----
 
   async createJob(input: NewJob, id: string = newJobId()): Promise<Job> {
+    // A schedule's firing was checked when the schedule was made; a DNS change must not stop it.
+    if (!input.scheduleId) await this.checkCallback(input.spec.callbackUrl);
     const now = this.deps.clock.now();
     const job = newJob(input, id, now, this.deps.publicUrl, this.deps.compute ?? 'ec2');
     await this.deps.store.create(job);
@@ -146,7 +148,18 @@ export class Engine implements JobService {
     return this.deps.store.listCreatedSince(since, 1000);
   }
 
-  updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {
+  /**
+   * Refuses, as a `ValidationError`, a callback URL the sender would refuse for good, so a job
+   * never takes one it cannot call (loopback, private, the metadata service).
+   */
+  async checkCallback(url: string | undefined): Promise<void> {
+    if (url === undefined || !this.deps.callbacks.refusal) return;
+    const refusal = await this.deps.callbacks.refusal(url);
+    if (refusal !== undefined) throw new ValidationError([`callback: ${refusal}`]);
+  }
+
+  async updateCallback(id: string, callbackUrl: string | undefined): Promise<Job> {
+    await this.checkCallback(callbackUrl);
     return this.edit(id, (job) => {
       if (isTerminal(job.status)) throw new ValidationError([`job ${id} has already ended (${job.status}); its callback can no longer change`]);
       return { ...job, spec: { ...job.spec, callbackUrl } };

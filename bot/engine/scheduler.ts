@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   store: ScheduleStore;
   /** Creates a job with a given id; throws ConflictError when it exists. */
   createJob(input: NewJob, id: string): Promise<Job>;
+  /** Refuses (`ValidationError`) a callback URL no firing could call; see `Engine.checkCallback`. */
+  checkCallback?(url: string | undefined): Promise<void>;
   clock: Clock;
   logger: Logger;
 }
@@ -41,6 +43,7 @@ export class Scheduler implements ScheduleService {
   }
 
   async createSchedule(input: NewSchedule): Promise<Schedule> {
+    await this.deps.checkCallback?.(input.spec.callbackUrl);
     const now = this.deps.clock.now();
     let next: Date | undefined;
     try {

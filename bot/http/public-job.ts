@@ -4,6 +4,7 @@
  * original service's "YYYY-MM-DD HH:MM:SS" so that what a client sent is what it reads back.
  */
 import { jobReason } from '../core/view/event-words.js';
+import { printable } from '../core/view/view-text.js';
 import { formatUtc } from '../core/request/job-request.js';
 import { knownCost, type Job, type JobStatus, type RebalanceAction } from '../core/job.js';
 import { knownSaving } from '../core/cost.js';
@@ -50,6 +51,8 @@ export interface PublicJob {
   saved_usd: number | null;
   reason: string | null;
   callback_state: string | null;
+  /** Why the last callback try failed (`HTTP 503`, a refusal, a connection error), while it matters. */
+  callback_error: string | null;
   log_tail: string | null;
 }
 
@@ -97,6 +100,7 @@ export function toPublicJob(job: Job): PublicJob {
     saved_usd: knownSaving(job),
     reason: jobReason(job) ?? null,
     callback_state: job.callback?.state ?? null,
+    callback_error: callbackError(job),
     log_tail: job.logTail ?? null,
   };
 }
@@ -169,4 +173,12 @@ export function toPublicPlan(plan: RunPlan): PublicRunPlan {
 
 function finiteOrNull(value: number | undefined): number | null {
   return value !== undefined && Number.isFinite(value) ? value : null;
+}
+
+/** The last try's failure, for a callback not delivered: its error, else its HTTP status. */
+function callbackError(job: Job): string | null {
+  const progress = job.callback;
+  if (!progress || progress.state === 'delivered' || progress.attempts === 0) return null;
+  if (progress.lastError) return printable(progress.lastError);
+  return progress.lastStatusCode !== undefined ? `HTTP ${progress.lastStatusCode}` : null;
 }

@@ -376,10 +376,10 @@ describe('SSRF guard (allowPrivate false): refused before any connection', () =>
   });
 
   it.each<[string, string[], RegExp]>([
-    ['a name that resolves to a private address', ['10.0.0.5'], /internal\.example\.test resolves to 10\.0\.0\.5, private network/],
-    ['a name that resolves to loopback', ['127.0.0.1'], /resolves to 127\.0\.0\.1, loopback/],
-    ['a name with one public and one private address', ['93.184.216.34', '192.168.0.10'], /resolves to 192\.168\.0\.10, private network/],
-    ['a name with a public IPv4 and a link-local IPv6', ['93.184.216.34', 'fe80::1'], /resolves to fe80::1, link-local/],
+    ['a name that resolves to a private address', ['10.0.0.5'], /internal\.example\.test resolves to a private network address/],
+    ['a name that resolves to loopback', ['127.0.0.1'], /resolves to a loopback address/],
+    ['a name with one public and one private address', ['93.184.216.34', '192.168.0.10'], /resolves to a private network address/],
+    ['a name with a public IPv4 and a link-local IPv6', ['93.184.216.34', 'fe80::1'], /resolves to a link-local address/],
     ['a name that resolves to the metadata service', ['169.254.169.254'], /instance metadata service/],
   ])('%s', async (_label, addresses, reason) => {
     const receiver = await startReceiver();
@@ -388,10 +388,24 @@ describe('SSRF guard (allowPrivate false): refused before any connection', () =>
 
     expect(outcome).toMatchObject({ ok: false, permanent: true });
     expect(outcome.ok === false && outcome.error).toMatch(reason);
+    // What the name resolves to is not told: it would map the bot's network for whoever asks.
+    for (const address of addresses.filter((a) => a !== '93.184.216.34')) expect(outcome.ok === false && outcome.error).not.toContain(address);
     expect(resolve.calls).toStrictEqual(['internal.example.test']);
     expect(connects).toHaveLength(0);
     expect(systemDnsCalls).toBe(0);
     expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('tells its refusal before any job takes the URL: permanent ones only, no connection made', async () => {
+    const privateName = await sender({ allowPrivate: false, resolve: fixedResolver('10.0.0.5') }).refusal('http://internal.example.test/cb');
+    expect(privateName).toBe('callback host internal.example.test resolves to a private network address; private callback targets are refused unless SCHED_CALLBACK_ALLOW_PRIVATE is set');
+    expect(await sender({ allowPrivate: false, resolve: fixedResolver() }).refusal('http://127.0.0.1:9/cb')).toMatch(/callback address 127\.0\.0\.1 is loopback/);
+    expect(await sender({ allowPrivate: true, resolve: fixedResolver() }).refusal('http://127.0.0.1:9/cb')).toBeUndefined();
+    expect(await sender({ allowPrivate: false, resolve: fixedResolver('93.184.216.34') }).refusal('https://example.test/cb')).toBeUndefined();
+    // DNS failing for now is not a refusal: delivery retries it.
+    const failing = Object.assign(async () => Promise.reject(Object.assign(new Error('nope'), { code: 'EAI_AGAIN' })), { calls: [] as string[] });
+    expect(await sender({ allowPrivate: false, resolve: failing }).refusal('https://flaky.example.test/cb')).toBeUndefined();
+    expect(connects).toHaveLength(0);
   });
 
   it('refuses a resolver answer that is not an IP address', async () => {

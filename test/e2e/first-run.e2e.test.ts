@@ -43,3 +43,15 @@ test('with nothing configured, a job runs to success and the state lives in ./.s
     expect((await stat(join(scratch, path))).isDirectory() || (await stat(join(scratch, path))).isFile(), path).toBe(true);
   }
 });
+
+test('a callback Sched would refuse is refused when the job is created, with the reason, and nothing is stored', async () => {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const before = ((await (await fetch(`${bot.url}/v1/jobs`, { headers })).json()) as { jobs: unknown[] }).jobs.length;
+  const refused = await fetch(`${bot.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ docker_image: 'alpine:3.20', callback: 'http://127.0.0.1:9/hook' }) });
+  expect(refused.status).toBe(400);
+  const body = (await refused.json()) as { error: { problems: string[] } };
+  expect(body.error.problems).toEqual(['callback: callback address 127.0.0.1 is loopback; private callback targets are refused unless SCHED_CALLBACK_ALLOW_PRIVATE is set']);
+  const localhost = await fetch(`${bot.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ docker_image: 'alpine:3.20', callback: 'http://localhost:9/hook' }) });
+  expect(localhost.status).toBe(400);
+  expect(((await (await fetch(`${bot.url}/v1/jobs`, { headers })).json()) as { jobs: unknown[] }).jobs).toHaveLength(before);
+});

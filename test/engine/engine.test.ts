@@ -18,6 +18,11 @@ const SECRET = 'engine-test-secret-0123456789abcdefghijkl';
 class FakeCallbacks implements CallbackSender {
   sent: { url: string; payload: CallbackPayload; key: string }[] = [];
   outcomes: CallbackOutcome[] = [];
+  /** URLs the sender would refuse for good, with the reason. */
+  refused = new Map<string, string>();
+  async refusal(url: string): Promise<string | undefined> {
+    return this.refused.get(url);
+  }
   async send(url: string, payload: CallbackPayload, key: string): Promise<CallbackOutcome> {
     this.sent.push({ url, payload, key });
     return this.outcomes.shift() ?? { ok: true, statusCode: 200 };
@@ -357,6 +362,20 @@ describe('engine', () => {
     expect(restarted.callbacks.sent.map((c) => c.payload.job_id)).toEqual([job.id]);
     expect(waited).toBeLessThanOrEqual(30);
     expect((await store.get(job.id))!.callback).toMatchObject({ state: 'delivered' });
+  });
+
+  test('a callback the sender would refuse is refused at creation, on a schedule\'s firing it is not re-judged, and a PUT is refused too', async () => {
+    const w = world();
+    w.callbacks.refused.set('http://127.0.0.1:9/cb', 'callback address 127.0.0.1 is loopback');
+    const refused = newJob({ spec: { ...newJob().spec, callbackUrl: 'http://127.0.0.1:9/cb' } });
+    await expect(w.engine.createJob(refused)).rejects.toMatchObject({ problems: ['callback: callback address 127.0.0.1 is loopback'] });
+    expect(await w.store.listActive()).toEqual([]);
+    // A firing of a schedule made while the URL was accepted still starts its job.
+    const fired = await w.engine.createJob({ ...refused, scheduleId: 's-abc' });
+    expect(fired.spec.callbackUrl).toBe('http://127.0.0.1:9/cb');
+    const job = await w.engine.createJob(newJob());
+    await expect(w.engine.updateCallback(job.id, 'http://127.0.0.1:9/cb')).rejects.toMatchObject({ problems: ['callback: callback address 127.0.0.1 is loopback'] });
+    expect((await w.store.get(job.id))!.spec.callbackUrl).toBe('https://example.com/cb');
   });
 
   test('cancel: refused once ended; retry: a new job with the same spec', async () => {

@@ -10,6 +10,9 @@ import type { NewSchedule } from '../../bot/core/schedule.js';
 import type { JobStore, ScheduleStore } from '../../bot/ports.js';
 import { startDynalite, type Dynalite } from '../harness/dynalite.js';
 import { memoryReplica } from '../harness/memory-engine.js';
+import { Scheduler } from '../../bot/engine/scheduler.js';
+import { ValidationError } from '../../bot/core/errors.js';
+import { pino } from 'pino';
 
 /** Every replica a test built: stopped after it, so no timer outlives its test. */
 const replicas: ReturnType<typeof memoryReplica>[] = [];
@@ -161,4 +164,22 @@ describe('schedules in DynamoDB (dynalite)', () => {
     await scheduler.cancelSchedule(created.id, 'U1');
     expect(await schedules.listActiveSchedules()).toEqual([]);
   });
+});
+
+test('a schedule whose callback no firing could call is refused when it is made, and not stored', async () => {
+  const store = new MemoryScheduleStore();
+  const scheduler = new Scheduler({
+    store,
+    createJob: async () => {
+      throw new Error('no job should be created');
+    },
+    checkCallback: async (url) => {
+      if (url === 'http://127.0.0.1:9/cb') throw new ValidationError(['callback: callback address 127.0.0.1 is loopback']);
+    },
+    clock: new FakeClock(START),
+    logger: pino({ level: 'silent' }),
+  });
+  const input: NewSchedule = { expression: '0 9 * * *', timezone: 'UTC', spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 1, callbackUrl: 'http://127.0.0.1:9/cb' }, owner: { kind: 'api', id: 'api' } };
+  await expect(scheduler.createSchedule(input)).rejects.toMatchObject({ problems: ['callback: callback address 127.0.0.1 is loopback'] });
+  expect(await store.listActiveSchedules()).toEqual([]);
 });

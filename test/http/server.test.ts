@@ -125,6 +125,7 @@ const SCHEDULED_BODY = {
   saved_usd: null,
   reason: null,
   callback_state: null,
+  callback_error: null,
   log_tail: null,
 };
 const FAILED_BODY = {
@@ -161,6 +162,7 @@ const FAILED_BODY = {
   saved_usd: 0.002787,
   reason: 'the container exited with code 1',
   callback_state: 'delivered',
+  callback_error: null,
   log_tail: 'Traceback (most recent call last):\n',
 };
 
@@ -353,6 +355,13 @@ describe('REST API v1: happy paths', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(FAILED_BODY);
     expect(res.body).not.toContain('hunter2');
+  });
+
+  it('GET /v1/jobs/:id says why a callback was not delivered', async () => {
+    jobs.jobs.set(FAILED_ID, { ...failedJob, callback: { state: 'failed', attempts: 7, lastStatusCode: 503 } });
+    expect((await api({ method: 'GET', url: `/v1/jobs/${FAILED_ID}` })).json()).toMatchObject({ callback_state: 'failed', callback_error: 'HTTP 503' });
+    jobs.jobs.set(FAILED_ID, { ...failedJob, callback: { state: 'pending', attempts: 1, lastError: 'callback request failed: ECONNREFUSED' } });
+    expect((await api({ method: 'GET', url: `/v1/jobs/${FAILED_ID}` })).json()).toMatchObject({ callback_state: 'pending', callback_error: 'callback request failed: ECONNREFUSED' });
   });
 
   it('PUT /v1/jobs/:id changes the callback', async () => {
