@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
   const computeChecked = checkCompute(config, logger);
   const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config) };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute };
 
   const stores = await openStores(config, closers);
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes

@@ -176,7 +176,7 @@ export class TerminalSurface implements ChatSurface {
       ...options,
       now: this.options.clock.now(),
       ...(command.kind === 'run' && { when: command.when }),
-      help: this.options.defaults,
+      help: { ...this.options.defaults, zoneFrom: { kind: 'machine', zone: this.timezone } },
       usage: usageOf(command),
     });
   }

@@ -111,7 +111,7 @@ describe('Slack, HTTP mode', () => {
     const run = await sched('run --name hello alpine:3.20 echo hello');
     expect(run.ack.status).toBe(200);
     const reply = await run.reply();
-    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: hello \((requested|launching)\)\. Its updates follow in this channel\.$/);
+    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: hello, (launching a spot instance|its instance is starting)\. Its updates follow in this channel\.$/);
     const jobId = jobIdIn(reply.text)!;
 
     const instance = await runInstance(ec2, imds.url, jobId, 1, { dockerOutput: 'hello\n' });
@@ -168,7 +168,7 @@ describe('Slack, HTTP mode', () => {
 
   test('Cancel and Retry buttons: owner and admin may, someone else may not', async () => {
     const reply = await (await sched('run alpine sleep 600')).reply();
-    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: alpine /);
+    expect(reply.text).toMatch(/^Job j-[a-z2-7]{12} started: alpine, /);
     const jobId = jobIdIn(reply.text)!;
     const instances = await instancesOf(ec2, jobId);
     expect(instances).toHaveLength(1);

@@ -120,7 +120,7 @@ describe('the terminal surface, piped (not a terminal)', () => {
     await start();
     input.write('run --name greet alpine echo hello\n');
     await shown(screen, 'Its updates follow here.');
-    expect(screen.text).toMatch(/Job j-[a-z2-7]{12} started: greet \(requested\)\./);
+    expect(screen.text).toMatch(/Job j-[a-z2-7]{12} started: greet, launching a spot instance\./);
     const id = /Job (j-[a-z2-7]{12}) started/.exec(screen.text)?.[1];
     await shown(screen, 'spot request issued');
     expect(screen.text.indexOf('Its updates follow here.')).toBeLessThan(screen.text.indexOf('spot request issued'));

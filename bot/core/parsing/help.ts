@@ -29,8 +29,41 @@ export const USAGE: { readonly [K in Subcommand]: string } = {
 export const SCHED_USAGE =
   '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]';
 
-/** Defaults the operator configured; help shows them when the surface knows them. */
-export type HelpDefaults = Partial<JobDefaults>;
+/**
+ * Defaults the operator configured, and where help is read: it shows them when the surface knows
+ * them, and speaks of what this deployment does (EC2 spot instances or this machine; the Slack
+ * profile's time zone or this machine's).
+ */
+export type HelpDefaults = Partial<JobDefaults> & {
+  /** Whose time zone `--at` and `--cron` default to; absent: the Slack profile's. */
+  zoneFrom?: { kind: 'slack' } | { kind: 'machine'; zone: string };
+};
+
+/** The words that differ between deployments and surfaces. */
+interface ModeWords {
+  /** "on EC2 spot instances" / "on this machine". */
+  where: string;
+  /** "on an EC2 spot instance" / "on this machine". */
+  whereOne: string;
+  /** "your Slack time zone" / "this machine's time zone (Europe/Paris)". */
+  zone: string;
+  /** What cancelling stops. */
+  cancelled: string;
+  /** Where each firing of a schedule runs. */
+  firing: string;
+}
+
+function modeWords(defaults: HelpDefaults): ModeWords {
+  const local = defaults.compute === 'local';
+  const from = defaults.zoneFrom;
+  return {
+    where: local ? 'on this machine (with docker or podman)' : 'on EC2 spot instances',
+    whereOne: local ? 'on this machine' : 'on an EC2 spot instance',
+    zone: from?.kind === 'machine' ? `this machine's time zone (${from.zone})` : 'your Slack time zone',
+    cancelled: local ? 'its container is\nstopped' : 'its spot request is withdrawn and its\ninstance terminated',
+    firing: local ? 'its own job on this machine' : 'its own job on a new spot instance',
+  };
+}
 
 export function isHelpTopic(topic: string): topic is HelpTopic {
   return (SUBCOMMANDS as readonly string[]).includes(topic) || (HELP_TOPICS as readonly string[]).includes(topic);
@@ -47,16 +80,17 @@ export function suggestHelpTopic(topic: string): string | undefined {
  */
 export function helpText(topic?: string, defaults: HelpDefaults = {}): string {
   const key = topic?.toLowerCase();
-  if (key === undefined || !isHelpTopic(key)) return OVERVIEW;
+  const words = modeWords(defaults);
+  if (key === undefined || !isHelpTopic(key)) return overview(words);
   switch (key) {
     case 'run':
-      return runHelp(defaults);
+      return runHelp(defaults, words);
     case 'list':
       return LIST_HELP;
     case 'status':
       return STATUS_HELP;
     case 'cancel':
-      return CANCEL_HELP;
+      return cancelHelp(words);
     case 'logs':
       return LOGS_HELP;
     case 'retry':
@@ -64,15 +98,15 @@ export function helpText(topic?: string, defaults: HelpDefaults = {}): string {
     case 'help':
       return HELP_HELP;
     case 'times':
-      return TIMES_HELP;
+      return timesHelp(words);
     case 'cron':
-      return CRON_HELP;
+      return cronHelp(words);
     default:
       return assertNever(key, 'help topic');
   }
 }
 
-const OVERVIEW = `Sched runs Docker containers on EC2 spot instances: now, later, or on a schedule.
+const overview = (words: ModeWords): string => `Sched runs Docker containers ${words.where}: now, later, or on a schedule.
 
   ${USAGE.run}
                           start a container job, like docker run
@@ -89,13 +123,13 @@ Examples
   /sched run --cron "0 9 * * 1-5" --tz Europe/Paris acme/report
   /sched status j-4fq2k7x9abcd`;
 
-function runHelp(defaults: HelpDefaults): string {
+function runHelp(defaults: HelpDefaults, words: ModeWords): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
   const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
   return `${USAGE.run}
 
-Runs IMAGE on an EC2 spot instance, like docker run. Everything after IMAGE
+Runs IMAGE ${words.whereOne}, like docker run. Everything after IMAGE
 is the container's command and arguments, passed exactly as written — even
 words that look like options (they belong to the container). Quote words
 with spaces as in a shell. There is no shell: $VAR, *, ~ reach the container
@@ -109,7 +143,7 @@ When (at most one; default: now)
   --cron "EXPR"       on a schedule, one job per firing, at most every
                       5 minutes (see: /sched help cron)
   --tz ZONE           IANA time zone for --at and --cron, e.g. Europe/Paris
-                      (default: your Slack time zone, else UTC)
+                      (default: ${words.zone}, else UTC)
 
 Container
   -e, --env K=V       environment variable; repeat for more
@@ -172,10 +206,9 @@ JOB is a job id (j-…) or a schedule id, as shown by /sched list.
 Example
   /sched status j-4fq2k7x9abcd`;
 
-const CANCEL_HELP = `${USAGE.cancel}
+const cancelHelp = (words: ModeWords): string => `${USAGE.cancel}
 
-Cancels a job that has not ended: its spot request is withdrawn and its
-instance terminated. Given a schedule id, stops the schedule's future
+Cancels a job that has not ended: ${words.cancelled}. Given a schedule id, stops the schedule's future
 firings; jobs it already started keep running (cancel them by their own id).
 Only the job's owner or an admin may cancel it.
 
@@ -207,9 +240,9 @@ topic: times (--at, --in, --timeout), cron (--cron).
 Example
   /sched help run`;
 
-const TIMES_HELP = `Times and durations
+const timesHelp = (words: ModeWords): string => `Times and durations
 
---at TIME is read in --tz, else your Slack time zone, else UTC:
+--at TIME is read in --tz, else ${words.zone}, else UTC:
   2026-12-01 09:00           a date and a time
   2026-12-01T09:00:00Z       ISO 8601: its Z or +02:00 overrides --tz
   tomorrow 9am               tomorrow at 09:00
@@ -228,9 +261,9 @@ Examples
   /sched run --at "2026-12-01 09:00" --tz Asia/Tokyo alpine date
   /sched run --in 1h30m acme/etl`;
 
-const CRON_HELP = `Schedules: --cron "EXPR"
+const cronHelp = (words: ModeWords): string => `Schedules: --cron "EXPR"
 
-Five fields, read in --tz (else your Slack time zone, else UTC), so 09:00
+Five fields, read in --tz (else ${words.zone}, else UTC), so 09:00
 stays 09:00 across daylight saving changes:
   minute  hour  day-of-month  month  day-of-week
   0-59    0-23  1-31          1-12   0-7 (0 and 7: Sunday), or JAN, MON…
@@ -241,7 +274,7 @@ stays 09:00 across daylight saving changes:
   "30 2 1 * *"      02:30 on the 1st of each month
   "0 18 * * FRI"    18:00 on Fridays
 
-Each firing starts its own job on a new spot instance, so a schedule may fire
+Each firing starts ${words.firing}, so a schedule may fire
 at most every 5 minutes. The reply shows the next three firings in UTC.
 /sched list shows schedules and their next firing; /sched cancel SCHEDULE
 stops future firings.

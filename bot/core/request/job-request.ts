@@ -39,6 +39,8 @@ export interface JobDefaults {
   gpus?: GpuFacts;
   /** The operator's allow-list (`SCHED_ALLOWED_INSTANCE_TYPES`); absent: not enforced (local compute). */
   allowedInstanceTypes?: string[];
+  /** Where jobs run, so help and replies speak of it; absent: EC2. */
+  compute?: 'ec2' | 'local';
 }
 
 export interface JobRequestContext {
