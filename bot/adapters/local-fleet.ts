@@ -33,7 +33,7 @@ import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifec
 import type { PoolQuote } from '../core/plan.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
-import { detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
+import { checkContainerEngine, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup, waitUntilGone } from './local-process.js';
 import { localRunIds, readRecord, writeRecord, type EndReason, type RunRecord } from './local-runs.js';
 
@@ -62,6 +62,11 @@ export interface LocalFleetOptions {
   forgetAfterMs?: number;
   /** Stamps `startedAt`/`endedAt` and ages ended runs; default: the system clock. */
   clock?: Clock;
+  /**
+   * Why the CLI's engine does not answer (undefined: it does); default `<cli> version` through
+   * `checkContainerEngine`. Asked before each run starts, so a job that cannot run says why.
+   */
+  checkEngine?: (cli: ContainerCli) => Promise<string | undefined>;
 }
 
 interface Run {
@@ -83,6 +88,15 @@ const CONTAINER_RM_TIMEOUT_MS = 30_000;
 // Job ids become folder names: nothing that could climb out of workDir.
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/** How long an engine that answered `version` is trusted before it is asked again. */
+const ENGINE_TRUSTED_MS = 60_000;
+
+/** What a user reads when the container engine does not answer: why, and how to start it. */
+export function engineDownMessage(cli: ContainerCli, problem: string): string {
+  const start = cli === 'docker' ? 'start Docker (Docker Desktop, or `sudo systemctl start docker`)' : 'start Podman (`podman machine start` on macOS and Windows)';
+  return `${cli} does not answer (${problem}): ${start}, then retry the job`;
+}
+
 const silentLogger: LocalFleetLogger = { info: () => {}, warn: () => {} };
 
 /** Job attempts as detached bash processes on this machine. */
@@ -95,6 +109,9 @@ export class LocalFleet implements Fleet {
   private readonly terminateGraceMs: number;
   private readonly forgetAfterMs: number;
   private readonly clock: Clock;
+  private readonly checkEngine: (cli: ContainerCli) => Promise<string | undefined>;
+  /** When each CLI's engine last answered (ms): it is not asked again for a while. */
+  private readonly engineAnsweredAt = new Map<ContainerCli, number>();
   /** By instance id. Ended runs stay until `forgetAfterMs` has passed. */
   private readonly runs = new Map<string, Run>();
   /** Launches in progress by instance id, so two at once for one attempt start one process. */
@@ -113,6 +130,7 @@ export class LocalFleet implements Fleet {
     this.terminateGraceMs = opts.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
     this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
     this.clock = opts.clock ?? systemClock;
+    this.checkEngine = opts.checkEngine ?? ((cli) => checkContainerEngine(cli, this.pathEnv, this.spawnEnv));
   }
 
   /**
@@ -224,10 +242,30 @@ export class LocalFleet implements Fleet {
 
   // ---- runs ----
 
+  /**
+   * A CLI whose engine is down (docker installed, its daemon stopped) would start the run and fail
+   * it with exit code 125, the reason buried in the output: the job is refused instead, saying why
+   * and what to do. An engine that answered is trusted for a minute; one that did not is asked
+   * again at the next job, so starting Docker is all it takes.
+   */
+  private async ensureEngineAnswers(cli: ContainerCli): Promise<void> {
+    const now = this.clock.now().getTime();
+    const answered = this.engineAnsweredAt.get(cli);
+    if (answered !== undefined && now - answered < ENGINE_TRUSTED_MS) return;
+    const problem = await this.checkEngine(cli);
+    if (problem === undefined) {
+      this.engineAnsweredAt.set(cli, now);
+      return;
+    }
+    this.engineAnsweredAt.delete(cli);
+    throw new LaunchError('ContainerEngineDown', engineDownMessage(cli, problem), true);
+  }
+
   private async start(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
     const ids = localRunIds(launch.jobId, launch.attempt);
     const cli = this.containerCli ?? detectContainerCli(this.pathEnv);
     if (!cli) throw new LaunchError('ContainerCliMissing', NO_CONTAINER_CLI_MESSAGE, true);
+    await this.ensureEngineAnswers(cli);
 
     const dir = join(this.workDir, launch.jobId, String(launch.attempt));
     await mkdir(join(this.workDir, launch.jobId), { recursive: true, mode: 0o700 });

@@ -17,6 +17,7 @@ import { renderAgentScript } from '../../bot/core/agent-script.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
 import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { groupMembers, processesIn } from '../harness/processes.js';
+import { FakeClock } from '../harness/clock.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'dG9rZW4.c2lnbmF0dXJl_-';
@@ -391,6 +392,41 @@ setInterval(() => {}, 1000);
     expect(NO_CONTAINER_CLI_MESSAGE).toBe('neither docker nor podman is installed; install one to run jobs locally');
     expect(await readdir(workDir)).toEqual([]);
     expect(await fleet.observe()).toEqual({ requests: [], instances: [] });
+  });
+
+  test('a docker whose daemon does not answer: the job is refused saying why and how to start it, and nothing started', async () => {
+    const down = await makeStubBin({ engineDown: true });
+    try {
+      const workDir = await newWorkDir();
+      const fleet = fleetOn(workDir, down);
+      const err = await fleet.launch(launchOf('job-down')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LaunchError);
+      expect(err).toMatchObject({
+        code: 'ContainerEngineDown',
+        permanent: true,
+        message:
+          'docker does not answer (Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?): start Docker (Docker Desktop, or `sudo systemctl start docker`), then retry the job',
+      });
+      expect(await readdir(workDir)).toEqual([]);
+      expect((await down.calls('docker')).map((argv) => argv[0])).toEqual(['version']);
+    } finally {
+      await down.cleanup();
+    }
+  });
+
+  test('an engine that answered is trusted for a minute; one that did not is asked again at the next job', async () => {
+    const clock = new FakeClock();
+    const answers: (string | undefined)[] = ['daemon stopped', undefined];
+    let asked = 0;
+    const fleet = fleetOn(await newWorkDir(), quick, { clock, checkEngine: async () => (asked++, answers.shift()) });
+    await expect(fleet.launch(launchOf('job-a'))).rejects.toMatchObject({ code: 'ContainerEngineDown', message: 'docker does not answer (daemon stopped): start Docker (Docker Desktop, or `sudo systemctl start docker`), then retry the job' });
+    await fleet.launch(launchOf('job-b'));
+    await fleet.launch(launchOf('job-c'));
+    expect(asked).toBe(2);
+    clock.advance(60);
+    await fleet.launch(launchOf('job-d'));
+    expect(asked).toBe(3);
+    await fleet.close();
   });
 
   test('job ids that could leave the work folder are refused', async () => {

@@ -58,6 +58,8 @@ export interface StubBinOptions {
   pullLastsUntilStop?: boolean;
   /** Exit code of a fake `run` that gets SIGTERM (from a fake `stop`); default 143. */
   dockerTermExitCode?: number;
+  /** The engine does not answer, as a docker CLI whose daemon is stopped: `version` and `run` fail. */
+  engineDown?: boolean;
 }
 
 export interface ContainerRun {
@@ -131,7 +133,11 @@ function containerStub(recordDir: string, name: string, dir: string, opts: StubB
     ? `until compgen -G ${shellQuote(join(recordDir, opts.dockerRunsUntilCalled))}'/*.argv' >/dev/null || ((SECONDS >= 30)); do nap 0.05; done`
     : '';
   const recordTmpdir = opts.recordTmpdir ? `if [ -n "\${TMPDIR:-}" ]; then find "$TMPDIR" -mindepth 1 -printf '%m %P\\0' >"$call.tmpdir"; fi` : '';
+  const engineDown = opts.engineDown
+    ? `case "\${1:-}" in version | run | pull) echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; [ "$1" = run ] && exit 125; exit 1 ;; esac`
+    : '';
   return `${recorderPrelude(recordDir, name)}
+${engineDown}
 case "\${1:-}" in
   pull)
     ${opts.pullLastsUntilStop ? `until [ -e ${containers}/.stop-called ] || ((SECONDS >= 30)); do ${sleep} 0.05; done` : ''}
