@@ -80,7 +80,7 @@ export type JobEventFacts =
   | { kind: 'requested'; attempt: number; compute: Compute; market: Market; pool: { instanceType: string }; instanceTypes?: string[] }
 
   /** The launch call failed and will be retried (`code` and `message` are the fleet's). */
-  | { kind: 'waiting'; wait: 'launch-retry'; code: string; message: string }
+  | { kind: 'waiting'; wait: 'launch-retry'; code: string; message: string; compute?: Compute }
   /** The spot request waits for capacity (its status code and message, as EC2 gave them). */
   | { kind: 'waiting'; wait: 'capacity'; statusCode?: string; statusMessage?: string }
   /**

@@ -147,7 +147,7 @@ function onSpotRequestFailed(t: Transition, obs: Extract<Observation, { kind: 's
     if (obs.capacity && obs.refused?.length) {
       t.event({ kind: 'waiting', wait: 'pools-refused', pools: obs.refused.map(poolRef), retryInSeconds: t.timings.requestRetrySeconds });
     } else {
-      t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message });
+      t.event({ kind: 'waiting', wait: 'launch-retry', code: obs.code, message: obs.message, compute: computeOf(t.job) });
     }
   }
   t.set({ requestedAt: t.nowIso });

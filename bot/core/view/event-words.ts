@@ -27,7 +27,10 @@ export function describeEvent(event: JobEvent): string {
         case 'capacity':
           return `waiting for spot capacity: ${describeSpotWait(event.statusCode, event.statusMessage)}`;
         case 'launch-retry':
-          return `spot request not placed yet: ${event.code} (${event.message}); retrying`;
+          // Events stored before `compute` was recorded were all EC2's.
+          return event.compute === 'local'
+            ? `could not start on this machine yet: ${event.code} (${event.message}); retrying`
+            : `instance not launched yet: ${event.code} (${event.message}); retrying`;
         case 'pools-refused': {
           const none = `no spot capacity in ${event.pools.map(describePool).join(', ')}`;
           if (event.launchedIn) return `${none}; launched in ${describePool(event.launchedIn)} instead`;

@@ -74,7 +74,8 @@ export function jobStatusLabel(job: Job, now: Date): string {
     }
     case JobStatus.Requested: {
       const waiting = job.spotStatusCode && !job.spotStatusCode.startsWith('pending-') ? `: ${job.spotStatusCode}` : '';
-      return local ? `Starting on this machine${attempt}` : `Waiting for a spot instance (${type})${attempt}${waiting}`;
+      const market = job.market === 'on-demand' ? 'an on-demand' : 'a spot';
+      return local ? `Starting on this machine${attempt}` : `Waiting for ${market} instance (${type})${attempt}${waiting}`;
     }
     case JobStatus.Launching:
       return `Starting on ${instance}${attempt}`;

@@ -36,6 +36,11 @@ describe('jobView', () => {
     expect(view.summary).toBe(`nightly-etl (j-${status}): ${label}`);
   });
 
+  it('a requested job on-demand waits for an on-demand instance, and says so', () => {
+    const job = { ...jobInStatus(JobStatus.Requested), market: 'on-demand' as const, spotStatusCode: undefined };
+    expect(jobView(job, NOW).statusLabel).toBe('Waiting for an on-demand instance (t3.micro)');
+  });
+
   it('covers every status', () => {
     for (const status of ALL_STATUSES) expect(() => jobView(jobInStatus(status), NOW)).not.toThrow();
   });
