@@ -142,22 +142,37 @@ export function parseInstanceTypes(value: unknown, defaults: string[], problems:
     problems.push('instance_types: must name at least one instance type');
     return undefined;
   }
-  if (types.length > JOB_REQUEST_LIMITS.instanceTypes) {
-    problems.push(`instance_types: ${types.length} types, at most ${JOB_REQUEST_LIMITS.instanceTypes}`);
+  return parseDistinctList<string>('instance_types', types, JOB_REQUEST_LIMITS.instanceTypes, 'types', problems, (type) =>
+    typeof type === 'string' && isInstanceType(type)
+      ? { value: type, shown: quote(type) }
+      : { problem: `${typeof type === 'string' ? quote(type) : typeName(type)} is not an instance type like "t3.micro"` },
+  );
+}
+
+/**
+ * A list of at most `limit` distinct items, each read by `read` (its value and how it is shown,
+ * or what is wrong with it): problems name the field, every bad item and every repeat, and the
+ * list is undefined on any. `noun` counts the items ("3 types, at most 10").
+ */
+export function parseDistinctList<T>(
+  field: string,
+  items: readonly unknown[],
+  limit: number,
+  noun: string,
+  problems: string[],
+  read: (item: unknown) => { value: T; shown: string } | { problem: string },
+): T[] | undefined {
+  if (items.length > limit) {
+    problems.push(`${field}: ${items.length} ${noun}, at most ${limit}`);
     return undefined;
   }
   const before = problems.length;
-  const seen = new Set<string>();
-  for (const type of types) {
-    if (typeof type !== 'string' || !isInstanceType(type)) {
-      problems.push(
-        `instance_types: ${typeof type === 'string' ? quote(type) : typeName(type)} is not an instance type like "t3.micro"`,
-      );
-    } else if (seen.has(type)) {
-      problems.push(`instance_types: ${quote(type)} is listed twice`);
-    } else {
-      seen.add(type);
-    }
+  const seen = new Set<T>();
+  for (const item of items) {
+    const outcome = read(item);
+    if ('problem' in outcome) problems.push(`${field}: ${outcome.problem}`);
+    else if (seen.has(outcome.value)) problems.push(`${field}: ${outcome.shown} is listed twice`);
+    else seen.add(outcome.value);
   }
   return problems.length === before ? [...seen] : undefined;
 }

@@ -3,7 +3,7 @@
  * recommendation does, when attempts leave spot for on-demand, and which exit codes count as
  * transient. Each validator appends its problems, prefixed with the REST field name.
  */
-import { JOB_REQUEST_LIMITS, parseDuration, quote, typeName } from './job-request-fields.js';
+import { JOB_REQUEST_LIMITS, parseDistinctList, parseDuration, quote, typeName } from './job-request-fields.js';
 import { REBALANCE_ACTIONS, type RebalanceAction } from '../job.js';
 
 /** `on_rebalance`: what AWS's rebalance recommendation does, `"replace"` or `"warn"` (the default). */
@@ -50,20 +50,9 @@ export function parseRetryExitCodes(value: unknown, problems: string[]): number[
     problems.push(`retry_exit_codes: must be an array of exit codes, e.g. [137, 143], got ${typeName(value)}`);
     return undefined;
   }
-  if (value.length > JOB_REQUEST_LIMITS.retryExitCodes) {
-    problems.push(`retry_exit_codes: ${value.length} codes, at most ${JOB_REQUEST_LIMITS.retryExitCodes}`);
-    return undefined;
-  }
-  const before = problems.length;
-  const seen = new Set<number>();
-  for (const code of value as unknown[]) {
-    if (typeof code !== 'number' || !Number.isInteger(code) || code < 1 || code > 255) {
-      problems.push(`retry_exit_codes: ${typeof code === 'string' ? quote(code) : typeof code === 'number' ? String(code) : typeName(code)} is not an exit code from 1 to 255`);
-    } else if (seen.has(code)) {
-      problems.push(`retry_exit_codes: ${code} is listed twice`);
-    } else {
-      seen.add(code);
-    }
-  }
-  return problems.length === before ? [...seen] : undefined;
+  return parseDistinctList<number>('retry_exit_codes', value, JOB_REQUEST_LIMITS.retryExitCodes, 'codes', problems, (code) =>
+    typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= 255
+      ? { value: code, shown: String(code) }
+      : { problem: `${typeof code === 'string' ? quote(code) : typeof code === 'number' ? String(code) : typeName(code)} is not an exit code from 1 to 255` },
+  );
 }
