@@ -17,6 +17,8 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_REGION: 'us-west-2',
       FC_SEED: propertySeed,
+      // The SDK's notice about its own future Node requirement, once per test file otherwise.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   },
 });

@@ -320,6 +320,18 @@ export function allowedInstanceTypes(config: Config): string[] | undefined {
   return config.compute === 'local' ? undefined : config.spot.allowedInstanceTypes;
 }
 
+/**
+ * Why `chat` is what it is when neither SCHED_CHAT nor Slack chose it: stdin decides, so
+ * `--check-config` run from a pipe or a script would otherwise say `none` to someone who will
+ * then run `npm start` in a terminal. Undefined when the choice does not depend on stdin.
+ */
+export function chatChoice(env: Record<string, string | undefined>, config: Config): string | undefined {
+  if (env.SCHED_CHAT || config.chat === 'slack') return undefined;
+  return config.chat === 'terminal'
+    ? 'terminal, since stdin is a terminal (SCHED_CHAT unset, no Slack tokens); from a pipe or a service: none'
+    : 'none, since stdin is not a terminal (SCHED_CHAT unset, no Slack tokens); npm start typed in a terminal shows the prompt';
+}
+
 const SECRET_KEYS = new Set(['secret', 'apiToken', 'botToken', 'appToken', 'signingSecret']);
 
 /** The configuration with every secret replaced by a mask that shows only whether it is set. */

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { allowedInstanceTypes, gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
+import { allowedInstanceTypes, chatChoice, gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
@@ -39,7 +39,8 @@ type Closer = () => Promise<void>;
 async function main(argv: string[]): Promise<void> {
   const config = configOrExit();
   if (argv.includes('--check-config')) {
-    process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+    const chatNote = chatChoice(process.env, config);
+    process.stdout.write(`${JSON.stringify({ ...(maskConfig(config) as object), ...(chatNote && { chatChoice: chatNote }) }, null, 2)}\n`);
     return;
   }
   // The embedded store and the local runs belong to one process: a second start says who has them.
@@ -144,10 +145,9 @@ function configOrExit(): Config {
 }
 
 function openLogger(config: Config, logFile: string | undefined): Logger {
-  if (config.compute === 'local' && config.store === 'embedded') {
-    // No AWS here (the SDK only talks to the embedded store): its Node-version notice is noise.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  }
+  // The SDK's notice that its releases after January 2027 need Node 22: the lockfile pins this
+  // one, which supports our engines (>=20.19), so the notice is noise above the banner in every mode.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return pino(
     { level: config.logLevel, redact: { paths: ['*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' } },
     logFile ? ownerOnlyLog(logFile) : undefined,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { loadConfig, maskConfig } from '../bot/config.js';
+import { chatChoice, loadConfig, maskConfig } from '../bot/config.js';
 
 const SECRET = 's'.repeat(40);
 const AWS = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-123', SCHED_SECRET: SECRET };
@@ -85,6 +85,23 @@ describe('configuration', () => {
     for (const secret of [SECRET, 't'.repeat(40), 'xoxb-secret-value', 'sign-secret']) expect(text).not.toContain(secret);
     expect(text).toContain('<set, 40 chars>');
   });
+
+  test('--check-config says that stdin chose the chat, and what a start from a terminal does', () => {
+    const piped = loadConfig({}, { stdinIsTTY: false });
+    const tty = loadConfig({}, { stdinIsTTY: true });
+    if (!piped.ok || !tty.ok) throw new Error('the empty configuration is valid');
+    expect(chatChoice({}, piped.config)).toMatch(/^none, since stdin is not a terminal .*npm start typed in a terminal shows the prompt$/);
+    expect(chatChoice({}, tty.config)).toMatch(/^terminal, since stdin is a terminal .*from a pipe or a service: none$/);
+    // Chosen by a setting, not by stdin: nothing to explain.
+    const set = loadConfig({ SCHED_CHAT: 'none' }, { stdinIsTTY: true });
+    expect(set.ok && chatChoice({ SCHED_CHAT: 'none' }, set.config)).toBeUndefined();
+    const slack = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }, { stdinIsTTY: false });
+    expect(slack.ok && chatChoice({}, slack.config)).toBeUndefined();
+    // From a pipe, as the issue saw it: the output says why, not only `none`.
+    const out = spawnSync('npm', ['start', '--silent', '--', '--check-config'], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ chat: 'none', chatChoice: expect.stringContaining('npm start typed in a terminal shows the prompt') });
+  }, 30_000);
 
   test('npm start -- --check-config prints the masked configuration; bad configuration exits 2', () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: 'true', ...AWS, SCHED_API_TOKEN: 't'.repeat(40) };

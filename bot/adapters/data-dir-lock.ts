@@ -6,7 +6,7 @@
  * pid it names no longer runs (the owner was killed). A pid reused by an unrelated process after a
  * reboot would keep the folder locked until that process ends; the error names the pid to check.
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Another live process holds the folder. */
@@ -43,6 +43,8 @@ export function processRuns(pid: number): boolean {
  */
 export function lockDataDir(dataDir: string, pid = process.pid, alive: (pid: number) => boolean = processRuns): DataDirLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // It holds the secret and the jobs' env values: a folder an older Sched made 0755 is tightened.
+  chmodSync(dataDir, 0o700);
   const path = join(dataDir, 'lock');
   let tookOverFrom: number | undefined;
   // Two tries: the second follows the removal of a dead owner's lock.

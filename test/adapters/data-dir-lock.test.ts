@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,16 @@ describe('one Sched per data folder', () => {
     const lock = lockDataDir(dir, 4242, () => true);
     expect(await readFile(join(dir, 'lock'), 'utf8')).toBe('4242\n');
     expect(lock.tookOverFrom).toBeUndefined();
+  });
+
+  test('the folder is owner-only: a new one is made 0700, an older 0755 one is tightened, and so is the lock file', async () => {
+    const fresh = join(dir, 'fresh', '.sched');
+    lockDataDir(fresh, 4242, () => true);
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(fresh, 'lock'))).mode & 0o777).toBe(0o600);
+    await chmod(dir, 0o755);
+    lockDataDir(dir, 4242, () => true);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 
   test('a second process is refused with the owner pid while the owner runs, and the lock is left alone', async () => {
