@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
     checkCallback: (url) => engineRef.get().checkCallback(url),
     clock: systemClock,
     logger: logger.child({ component: 'scheduler' }),
+    compute: config.compute,
   });
   const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef });
   const fleet = openFleet(config, logger, closers);

@@ -1,5 +1,5 @@
 /** A cron schedule and what creating one takes; the scheduler in bot/engine fires them. */
-import type { ChatOrigin, JobOwner, JobSpec } from './job.js';
+import type { ChatOrigin, Compute, JobOwner, JobSpec } from './job.js';
 
 /** A cron schedule: each firing starts one job, whose id derives from (schedule, firing time). */
 export interface Schedule {
@@ -19,6 +19,8 @@ export interface Schedule {
   nextRunAt?: string;
   lastFiredAt?: string;
   cancelledBy?: string;
+  /** Where its firings run, recorded at creation; absent on schedules stored before it was (shown as EC2's). */
+  compute?: Compute;
 }
 
 export interface NewSchedule {

@@ -11,7 +11,7 @@ import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { firingJobId, nextFiring } from '../core/cron.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import type { Job, NewJob } from '../core/job.js';
+import type { Compute, Job, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { NewSchedule, Schedule } from '../core/schedule.js';
@@ -26,6 +26,8 @@ export interface SchedulerDeps {
   checkCallback?(url: string | undefined): Promise<void>;
   clock: Clock;
   logger: Logger;
+  /** Where the firings' jobs run (the fleet in use), recorded on each new schedule. */
+  compute?: Compute;
 }
 
 export class Scheduler implements ScheduleService {
@@ -64,6 +66,7 @@ export class Scheduler implements ScheduleService {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       nextRunAt: next.toISOString(),
+      ...(this.deps.compute && { compute: this.deps.compute }),
     };
     await this.deps.store.createSchedule(created);
     this.arm(created);

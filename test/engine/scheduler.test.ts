@@ -183,3 +183,17 @@ test('a schedule whose callback no firing could call is refused when it is made,
   await expect(scheduler.createSchedule(input)).rejects.toMatchObject({ problems: ['callback: callback address 127.0.0.1 is loopback'] });
   expect(await store.listActiveSchedules()).toEqual([]);
 });
+
+test('a schedule records where its firings run, so its view speaks of this machine, not instance types', async () => {
+  const store = new MemoryScheduleStore();
+  const made = (compute?: 'local' | 'ec2') =>
+    new Scheduler({ store, createJob: async () => Promise.reject(new Error('no firing here')), clock: new FakeClock(START), logger: pino({ level: 'silent' }), ...(compute && { compute }) });
+  const input: NewSchedule = { expression: '0 9 * * *', timezone: 'UTC', spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 1 }, owner: { kind: 'api', id: 'api' } };
+  const local = made('local');
+  const created = await local.createSchedule(input);
+  local.stop();
+  expect((await store.getSchedule(created.id))?.compute).toBe('local');
+  const ec2 = made('ec2');
+  expect((await ec2.createSchedule(input)).compute).toBe('ec2');
+  ec2.stop();
+});

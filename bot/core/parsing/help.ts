@@ -127,6 +127,8 @@ function runHelp(defaults: HelpDefaults, words: ModeWords): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
   const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
+  // Instance types, prices, on-demand and rebalance are EC2's: on this machine they are not shown.
+  const local = defaults.compute === 'local';
   return `${USAGE.run}
 
 Runs IMAGE ${words.whereOne}, like docker run. Everything after IMAGE
@@ -150,7 +152,30 @@ Container
   --timeout DURATION  stop the container after this long; the job fails
   --name NAME         a label shown with the job (at most 80 characters)
 
-Instance
+${local ? localAttempts(retries) : ec2Instance(types, price, retries)}
+
+Notification
+  --callback URL      POSTed a signed JSON summary when the job ends
+
+Plan
+  --dry-run           check the job and show the plan: ${local ? 'when it would run;\n                      nothing is started or stored' : `when it would run,
+                      every pool with its spot and on-demand price, the
+                      cost per hour; nothing is started or stored`}
+
+Options also take the --opt=value form; -- ends the options.
+
+Examples
+  /sched run alpine echo hello
+  /sched run --in 10m -e MODE=full ghcr.io/acme/etl:1.4 python run.py
+  /sched run --at "tomorrow 9am" --tz America/New_York --name report acme/report
+  /sched run --cron "0 2 * * *"${local ? '' : ' --type c7i.large,c6i.large'} acme/backup --full
+  /sched run --timeout 2h --retries 5 --callback https://ci.example.com/hook acme/train
+  /sched run alpine sh -c 'echo "$HOSTNAME" | tr a-z A-Z'`;
+}
+
+/** The run options that choose and price an EC2 instance, and how a job survives losing one. */
+function ec2Instance(types: string, price: string, retries: number): string {
+  return `Instance
   --type T[,T...]     instance types, tried in order when capacity is short
                       (default: ${types})
   --max-price USD     the most you pay per instance-hour, e.g. 0.05
@@ -167,25 +192,19 @@ Instance
                       or the first N); needs GPU types, e.g. --type g6.xlarge
   --on-rebalance replace|warn
                       on AWS's rebalance recommendation, launch the next
-                      attempt at once (replace) or only say so (default: warn)
+                      attempt at once (replace) or only say so (default: warn)`;
+}
 
-Notification
-  --callback URL      POSTed a signed JSON summary when the job ends
-
-Plan
-  --dry-run           check the job and show the plan: when it would run,
-                      every pool with its spot and on-demand price, the
-                      cost per hour; nothing is started or stored
-
-Options also take the --opt=value form; -- ends the options.
-
-Examples
-  /sched run alpine echo hello
-  /sched run --in 10m -e MODE=full ghcr.io/acme/etl:1.4 python run.py
-  /sched run --at "tomorrow 9am" --tz America/New_York --name report acme/report
-  /sched run --cron "0 2 * * *" --type c7i.large,c6i.large acme/backup --full
-  /sched run --timeout 2h --retries 5 --callback https://ci.example.com/hook acme/train
-  /sched run alpine sh -c 'echo "$HOSTNAME" | tr a-z A-Z'`;
+/** On this machine: the options that apply to a run here (a lost run is retried like an interruption). */
+function localAttempts(retries: number): string {
+  return `Attempts
+  --retries N         lost runs survived before the job fails (a run is lost
+                      when its process dies: killed, the machine restarted)
+                      (default: ${retries}; 0: never run again)
+  --retry-exit CODES  exit codes that start a new attempt, e.g. 137,143
+                      (counted against --retries)
+  --gpus all|N        give the container this machine's NVIDIA GPUs (all,
+                      or the first N); the engine needs NVIDIA's toolkit`;
 }
 
 const LIST_HELP = `${USAGE.list}

@@ -26,7 +26,9 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
   if (next.length > 0) fields.push({ label: 'Next firings', value: next.map(utcMinute).join('; ') });
   if (schedule.lastFiredAt) fields.push({ label: 'Last fired', value: `${utcMinute(schedule.lastFiredAt)} (${relativeTime(new Date(schedule.lastFiredAt), now)})` });
   fields.push(...specFields(schedule.spec));
-  fields.push({ label: 'Instance types', value: schedule.spec.instanceTypes.join(', ') });
+  // On this machine instance types mean nothing: say where the firings run instead.
+  if (schedule.compute === 'local') fields.push({ label: 'Runs on', value: 'this machine' });
+  else fields.push({ label: 'Instance types', value: schedule.spec.instanceTypes.join(', ') });
   fields.push({ label: 'Retries', value: `${schedule.spec.interruptionsTolerated} interruptions per job` });
   const callback = callbackHost(schedule.spec);
   if (callback) fields.push({ label: 'Callback', value: `${callback}, when each job ends` });

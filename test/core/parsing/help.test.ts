@@ -24,4 +24,18 @@ describe('help speaks of what this deployment and surface do', () => {
     expect(helpText('cancel', here)).toContain('Cancels a job that has not ended: its container is\nstopped.');
     expect(helpText('cancel', here)).not.toMatch(/spot|instance/);
   });
+
+  it('help run lists the EC2 options only where compute is EC2', () => {
+    const ec2Only = ['--type', '--max-price', '--on-demand-after', '--on-demand-wait', '--on-rebalance'];
+    const local = helpText('run', { compute: 'local', interruptionsTolerated: 2 });
+    for (const option of ec2Only) expect(local, option).not.toContain(option);
+    expect(local).not.toMatch(/spot|instance|pool|EC2/i);
+    // What does apply here stays, with the operator's default.
+    for (const option of ['--retries N', '--retry-exit CODES', '--gpus all|N', '--dry-run', '--timeout', '--callback']) expect(local).toContain(option);
+    expect(local).toContain('(default: 2; 0: never run again)');
+    const ec2 = helpText('run', { compute: 'ec2' });
+    for (const option of ec2Only) expect(ec2, option).toContain(option);
+    expect(helpText('run')).toContain('--type T[,T...]');
+    expect(ec2).toContain('(default: warn)\n\nNotification');
+  });
 });

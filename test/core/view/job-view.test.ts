@@ -218,6 +218,17 @@ describe('scheduleView', () => {
     expect(field(view.fields, 'Last fired')).toBe('2026-01-15 08:00 UTC (2h 30m ago)');
   });
 
+  it('a schedule on this machine says so instead of listing instance types; on EC2 (or not recorded) it lists them', () => {
+    const local = scheduleView(makeSchedule({ compute: 'local' }), NOW);
+    expect(field(local.fields, 'Runs on')).toBe('this machine');
+    expect(field(local.fields, 'Instance types')).toBeUndefined();
+    for (const compute of ['ec2', undefined] as const) {
+      const view = scheduleView(makeSchedule(compute ? { compute } : {}), NOW);
+      expect(field(view.fields, 'Instance types')).toBeDefined();
+      expect(field(view.fields, 'Runs on')).toBeUndefined();
+    }
+  });
+
   it('shows a cancelled schedule without firings or actions', () => {
     const view = scheduleView(makeSchedule({ status: 'cancelled', cancelledBy: 'U024BE7LH' }), NOW);
     expect(view).toMatchObject({ statusLabel: 'Cancelled by U024BE7LH', tone: 'muted', nextFirings: [], actions: [] });
