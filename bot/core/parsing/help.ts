@@ -127,8 +127,7 @@ function runHelp(defaults: HelpDefaults, words: ModeWords): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
   const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
   const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
-  // Instance types, prices, on-demand and rebalance are EC2's: on this machine they are not shown.
-  const local = defaults.compute === 'local';
+  const local = defaults.compute === 'local'; // then no instance, price, on-demand or rebalance options
   return `${USAGE.run}
 
 Runs IMAGE ${words.whereOne}, like docker run. Everything after IMAGE
@@ -173,7 +172,6 @@ Examples
   /sched run alpine sh -c 'echo "$HOSTNAME" | tr a-z A-Z'`;
 }
 
-/** The run options that choose and price an EC2 instance, and how a job survives losing one. */
 function ec2Instance(types: string, price: string, retries: number): string {
   return `Instance
   --type T[,T...]     instance types, tried in order when capacity is short
@@ -195,7 +193,7 @@ function ec2Instance(types: string, price: string, retries: number): string {
                       attempt at once (replace) or only say so (default: warn)`;
 }
 
-/** On this machine: the options that apply to a run here (a lost run is retried like an interruption). */
+/** Instance and attempt options on EC2 (above); on this machine, only those that apply (a lost run counts as an interruption). */
 function localAttempts(retries: number): string {
   return `Attempts
   --retries N         lost runs survived before the job fails (a run is lost
