@@ -1,6 +1,6 @@
 // Over 300 lines: one class, because launch, observe, terminate and restart recovery share the runs map.
 /**
- * The `Fleet` port on this machine: the compute of the embedded default (README.md, "Quick start").
+ * The `Fleet` port on this machine: the compute of the embedded default (README.md, "A first session").
  * A "spot request" is fulfilled at once by running the job attempt's rendered agent script —
  * the very user data an EC2 instance would get — with bash, here, with Docker or Podman.
  *

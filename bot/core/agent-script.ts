@@ -2,7 +2,7 @@
  * Over 300 lines because most of it is one bash script (`SCRIPT_BODY`), which reads best whole.
  *
  * The instance agent: the bash user-data script that runs one job attempt on a fresh EC2 spot
- * instance (or, in the embedded default, on this machine). Its reports follow README.md
+ * instance (or, in the embedded default, on this machine). Its reports follow docs/rest-api.md
  * "Instance notifications".
  *
  * What the rendered script does, in order:

@@ -6,7 +6,7 @@
 import { knownCost, type Job } from './job.js';
 import { knownSaving } from './cost.js';
 
-/** The JSON body of a callback; field names are the public contract (README.md, "Callbacks"). */
+/** The JSON body of a callback; field names are the public contract (docs/rest-api.md, "Callbacks"). */
 export interface CallbackPayload {
   job_id: string;
   status: string;
@@ -22,7 +22,7 @@ export interface CallbackPayload {
 }
 
 /**
- * The public contract of README.md ("Callbacks"). Unknown values are `null`, never absent, so
+ * The public contract of docs/rest-api.md ("Callbacks"). Unknown values are `null`, never absent, so
  * receivers can rely on every key being present.
  */
 export function buildCallbackPayload(job: Job): CallbackPayload {

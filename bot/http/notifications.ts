@@ -1,6 +1,6 @@
 /**
  * `PUT /v1/notifications/<job-id>?status=…&attempt=<n>[&exit=<code>]`: the instance agent's
- * reports (README.md, "Instance notifications").
+ * reports (docs/rest-api.md, "Instance notifications").
  *
  * Checks run cheapest and least revealing first: the query's syntax (400), then the token (401),
  * and only then the body (400) — an unauthenticated caller never gets its body parsed — and the

@@ -28,7 +28,7 @@ function job(overrides: Partial<Job> = {}): Job {
 }
 
 describe('buildCallbackPayload', () => {
-  it('maps a finished job onto exactly the fields of README.md "Callbacks"', () => {
+  it('maps a finished job onto exactly the fields of docs/rest-api.md "Callbacks"', () => {
     const payload = buildCallbackPayload(
       job({
         exitCode: 0,

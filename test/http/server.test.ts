@@ -15,7 +15,7 @@ const API_TOKEN = 'api-token-0123456789abcdef';
 const JOB_ID = 'job-01HZX';
 
 /**
- * The notification token, base64url(HMAC-SHA256(secret, "<job-id>.<attempt>")) as README.md
+ * The notification token, base64url(HMAC-SHA256(secret, "<job-id>.<attempt>")) as docs/rest-api.md
  * "Instance notifications" states, computed here independently of bot/security/hmac.ts.
  */
 function notificationToken(jobId: string, attempt: number, secret = SECRET): string {

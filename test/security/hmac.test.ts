@@ -12,7 +12,7 @@ import {
 const SECRET = 'test-secret-0123456789';
 
 describe('notificationToken', () => {
-  it('is base64url(HMAC-SHA256(secret, "<job-id>.<attempt>")) as README.md states', () => {
+  it('is base64url(HMAC-SHA256(secret, "<job-id>.<attempt>")) as docs/rest-api.md states', () => {
     const expected = createHmac('sha256', SECRET).update('job-42.3').digest('base64url');
     expect(notificationToken(SECRET, 'job-42', 3)).toBe(expected);
     expect(expected).toMatch(/^[A-Za-z0-9_-]{43}$/);
