@@ -239,6 +239,8 @@ export class LocalFleet implements Fleet {
     if (!this.loaded) return;
     await this.loaded.catch(() => undefined);
     await Promise.all([...this.runs.values()].map((run) => run.writes));
+    const going = [...this.runs.values()].filter((run) => run.record.state !== 'ended').map((run) => run.record.jobId);
+    if (going.length > 0) this.logger.info({ jobIds: going }, `${going.length} local run(s) keep running; the next start adopts them`);
   }
 
   // ---- runs ----

@@ -161,6 +161,7 @@ describe('leaving the terminal and coming back (tmux)', () => {
 
   test('a docker whose daemon does not answer: the banner and the job\'s status line say why and what to do', { timeout: 90_000 }, async () => {
     const sched = await started('down', schedEnv(join(scratch, 'down'), await freePort(), down));
+    expect(await sched.screen()).toMatch(/Compute +this machine, with docker — which does not answer \(.*\): jobs will fail until it does/);
     const answer = await sched.reply('run alpine echo hello');
     const id = /Job (j-[a-z0-9]+) started/.exec(answer)?.[1];
     expect(id, answer).toBeDefined();
