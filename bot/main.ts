@@ -226,7 +226,7 @@ function shutdownOnSignals(logger: Logger, parts: [name: string, stop: Closer][]
   };
   // `on`, not `once`: Ctrl-C signals the whole process group, and tsx relays the signal again, so
   // a second one often arrives mid-shutdown; with no listener left it would kill the bot before
-  // its local runs are stopped. `stopping` makes the repeat a no-op.
+  // it has closed its store. `stopping` makes the repeat a no-op.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   return shutdown;
@@ -269,7 +269,7 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     const fleetLogger = logger.child({ component: 'local-fleet' });
     if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);
     const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env) });
-    // Runs stop with the bot; the next start retries them as interrupted.
+    // Runs outlive the bot, as instances do: closing only refuses new ones; the next start adopts them.
     closers.push(() => fleet.close());
     return fleet;
   }

@@ -11,7 +11,8 @@
  *                    knows what ran before it and whether it still runs.
  *
  * The script runs detached in its own process group, like an instance that lives apart from the
- * bot: a crashed bot does not take its jobs down, and a restarted one finds them still running.
+ * bot: a stopped or crashed bot does not take its jobs down, and a restarted one finds them still
+ * running.
  * Its environment turns every host action off (`SCHED_HOST_ACTIONS=off`: no package installs, no
  * systemctl, never a shutdown) and metadata polling with it (`SCHED_IMDS_URL=off`): a laptop has
  * no instance metadata and must never be powered off by a job.
@@ -227,17 +228,19 @@ export class LocalFleet implements Fleet {
   }
 
   /**
-   * Terminates every run still going: when Sched stops, its jobs stop with it, and the next start
-   * retries them as interrupted. A crashed bot does not get here, and its runs carry on.
+   * Refuses new runs and lets the ones going carry on: like instances, they outlive Sched (an
+   * `exit`, Ctrl-C, SIGTERM or a crash alike), report to it when it runs again, and the next start
+   * adopts them from their records — the job finishes once, in the attempt it was in. Waits only
+   * for launches under way and record writes, so no run is left half recorded.
    */
   async close(): Promise<void> {
     this.closing = true;
     await Promise.allSettled(this.starting.values());
     if (!this.loaded) return;
     await this.loaded.catch(() => undefined);
-    const live = [...this.runs.values()].filter((run) => run.record.state !== 'ended');
-    await Promise.all(live.map((run) => this.terminateInstance(run.record.instanceId)));
     await Promise.all([...this.runs.values()].map((run) => run.writes));
+    const going = [...this.runs.values()].filter((run) => run.record.state !== 'ended').map((run) => run.record.jobId);
+    if (going.length > 0) this.logger.info({ jobIds: going }, `${going.length} local run(s) keep running; the next start adopts them`);
   }
 
   // ---- runs ----

@@ -35,6 +35,7 @@ export const TERMINAL_HELP_LINES = [
   'In this terminal',
   '  The /sched prefix is optional. Up/down arrows recall earlier commands.',
   '  exit, quit or Ctrl-D leave; in an interactive terminal that stops Sched, as Ctrl-C does.',
+  '  Running jobs keep running and the next start picks them up; exit --stop-jobs cancels them (it asks first).',
 ];
 
 export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): string[] {

@@ -8,6 +8,8 @@
  * - Interactive (stdin is a terminal): the prompt is how a person holds Sched, so `exit`, `quit`,
  *   Ctrl-D and Ctrl-C all stop Sched cleanly (`requestStop`, the same path as SIGTERM). Leaving
  *   the prompt but not the process would strand a bot nobody can talk to in the foreground.
+ *   The jobs do not stop with it: stopping says how many keep running for the next start to pick
+ *   up, and `exit --stop-jobs` cancels them first, asking once (leaving.ts has the words).
  * - Not interactive (stdin is a pipe or a file): commands are read and run in order, and the end
  *   of input — or `exit` — only closes the prompt. Sched keeps running until SIGTERM/SIGINT: a
  *   closed stdin never stops it by surprise.
@@ -18,8 +20,9 @@
  */
 import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
+import { cancelJobs, unfinishedJobs } from '../commands/cancel-all.js';
 import { executeCommand } from '../commands/execute.js';
-import type { Actor, ChatSurface, CommandDeps, SurfaceHost } from '../commands/types.js';
+import type { Actor, ChatSurface, CommandDeps, HostFacts, SurfaceHost } from '../commands/types.js';
 import { parseCommand, USAGE, type Command, type CommandContext } from '../core/parsing/grammar.js';
 import { coerceError } from '../core/errors.js';
 import { printable } from '../core/view/job-view.js';
@@ -27,6 +30,7 @@ import type { Clock } from '../ports.js';
 import { renderBannerLines } from './banner.js';
 import { TerminalConsole, type ConsoleOutput } from './console.js';
 import { HistoryFile, HISTORY_SIZE } from './history.js';
+import { isYes, jobsLeft, jobsLeftWithin, keepRunningText, notCancelledText, parseLeave, stopJobsQuestion, type LeaveCommand } from './leaving.js';
 import { TerminalNotifier } from './notifier.js';
 import { ansiPaint } from './paint.js';
 import { renderErrorLines, renderNoticeLines, type Paint } from './render.js';
@@ -66,6 +70,10 @@ export class TerminalSurface implements ChatSurface {
   private lines: Promise<void> = Promise.resolve();
   private pendingLines = 0;
   private stopRequested = false;
+  /** Set at start: what stopping counts the jobs left with, and where they run. */
+  private host?: { deps: CommandDeps; facts: HostFacts };
+  /** `exit --stop-jobs` asked; the next line answers. */
+  private question?: { ids: string[]; text: string };
 
   constructor(private readonly options: TerminalSurfaceOptions) {
     this.interactive = options.input.isTTY === true;
@@ -87,6 +95,7 @@ export class TerminalSurface implements ChatSurface {
   async start(deps: CommandDeps, host: SurfaceHost): Promise<void> {
     if (this.state !== 'created') throw new Error('the terminal surface starts once');
     this.state = 'prompting';
+    this.host = { deps, facts: host.facts };
     const history = this.options.historyFile
       ? new HistoryFile(this.options.historyFile, (err) => this.options.logger?.warn({ err: coerceError(err) }, 'the prompt history could not be read or saved'))
       : undefined;
@@ -118,8 +127,11 @@ export class TerminalSurface implements ChatSurface {
     this.console.showPrompt();
   }
 
+  /** Closes the prompt and says which jobs stay behind (they outlive Sched). */
   async stop(): Promise<void> {
+    const left = await this.keepRunningLines();
     this.close();
+    this.console.reply(left);
   }
 
   /** Closes the prompt for good (Sched is stopping) and restores the terminal. */
@@ -147,11 +159,19 @@ export class TerminalSurface implements ChatSurface {
   private async handleLine(line: string, deps: CommandDeps): Promise<void> {
     if (this.state === 'closed') return;
     const text = line.trim();
-    if (text === '') return;
+    const question = this.question;
     // Piped input is not echoed by a terminal: echoing it keeps the output a readable transcript.
-    if (this.rl && !this.rl.terminal) this.console.reply([`${PROMPT}${printable(text)}`]);
-    if (/^(exit|quit)$/i.test(text)) {
-      this.leave();
+    if ((question || text !== '') && this.rl && !this.rl.terminal) this.console.reply([`${question?.text ?? PROMPT}${printable(text)}`]);
+    if (question) {
+      this.question = undefined;
+      this.rl?.setPrompt(PROMPT);
+      await this.answerStopJobs(question.ids, text, deps);
+      return;
+    }
+    if (text === '') return;
+    const leaving = parseLeave(text);
+    if (leaving) {
+      await this.leaveAs(leaving, deps);
       return;
     }
     this.console.hold();
@@ -170,8 +190,7 @@ export class TerminalSurface implements ChatSurface {
     const parsed = parseCommand(text, { now: this.options.clock.now(), userTimezone: this.timezone, defaults: this.options.defaults });
     if (!parsed.ok) return renderErrorLines(parsed.error, parsed.usage, options);
     const { command } = parsed;
-    const actor: Actor = { surface: 'terminal', userId: this.userId, operator: true };
-    const outcome = await executeCommand(command, actor, deps);
+    const outcome = await executeCommand(command, this.actor(), deps);
     return renderOutcomeLines(outcome, {
       ...options,
       now: this.options.clock.now(),
@@ -179,6 +198,59 @@ export class TerminalSurface implements ChatSurface {
       help: { ...this.options.defaults, zoneFrom: { kind: 'machine', zone: this.timezone } },
       usage: usageOf(command),
     });
+  }
+
+  /** `exit [--stop-jobs]`: leaves, or first asks whether to cancel the jobs that have not ended. */
+  private async leaveAs(leaving: LeaveCommand, deps: CommandDeps): Promise<void> {
+    if (leaving.kind === 'invalid') {
+      this.console.reply(renderErrorLines(leaving.error, leaving.usage, this.renderOptions()));
+      return;
+    }
+    if (!leaving.stopJobs) {
+      this.leave();
+      return;
+    }
+    const left = jobsLeft(await unfinishedJobs(deps));
+    if (left.ids.length === 0) {
+      this.console.reply(renderNoticeLines('No jobs to cancel.', 'muted', this.renderOptions()));
+      this.leave();
+      return;
+    }
+    const text = stopJobsQuestion(left);
+    this.question = { ids: left.ids, text };
+    // A terminal shows the question as the prompt, answered on its line; piped input gets it as a line.
+    if (this.rl?.terminal) this.rl.setPrompt(text);
+    else this.console.reply([text.trimEnd()]);
+  }
+
+  /** y/yes: each job is cancelled as `cancel JOB` would, then Sched stops; anything else: nothing changes. */
+  private async answerStopJobs(ids: string[], answer: string, deps: CommandDeps): Promise<void> {
+    const options = this.renderOptions();
+    if (!isYes(answer)) {
+      this.console.reply(renderNoticeLines('Nothing was cancelled; the jobs and Sched keep running.', 'muted', options));
+      return;
+    }
+    // The answer first, then the cancellations' updates, as for any command.
+    this.console.hold();
+    try {
+      const outcomes = await cancelJobs(ids, this.actor(), deps);
+      this.console.reply(outcomes.flatMap((outcome, i) => (outcome.kind === 'job-cancelled' ? renderOutcomeLines(outcome, { ...options, now: this.options.clock.now() }) : renderNoticeLines(notCancelledText(ids[i]!, outcome), 'failure', options))));
+    } finally {
+      this.console.release();
+    }
+    this.leave();
+  }
+
+  /** The jobs Sched leaves behind, as a notice; nothing if none, or if the store cannot say in time. */
+  private async keepRunningLines(): Promise<string[]> {
+    if (!this.host) return [];
+    const left = await jobsLeftWithin(this.host.deps);
+    const text = left && keepRunningText(left, this.host.facts.compute.kind, this.interactive);
+    return text ? renderNoticeLines(text, 'muted', this.renderOptions()) : [];
+  }
+
+  private actor(): Actor {
+    return { surface: 'terminal', userId: this.userId, operator: true };
   }
 
   /** `exit`/`quit`: closes the input side; `inputClosed` decides what that means. */

@@ -292,13 +292,27 @@ describe('LocalFleet', () => {
     await fleet.terminateInstance(instanceId);
   });
 
-  test('close() terminates every run and refuses new ones', async () => {
+  test('close() leaves every run going, as instances outlive Sched, and refuses new ones; the next fleet adopts them', async () => {
     const workDir = await newWorkDir();
-    const fleet = fleetOn(workDir, slow);
+    const said: { obj: object; msg: string }[] = [];
+    const fleet = fleetOn(workDir, slow, { logger: { info: (obj, msg) => said.push({ obj, msg }), warn: () => {} } });
     await Promise.all([fleet.launch(launchOf('job-close-a')), fleet.launch(launchOf('job-close-b'))]);
     const records = await Promise.all(['job-close-a', 'job-close-b'].map((id) => readRecordOf(workDir, id)));
     for (const r of records) groups.add(r.pgid!);
     await fleet.close();
+    for (const r of records) expect(await groupMembers(r.pgid!)).not.toEqual([]);
+    const keep = said.find((line) => line.msg === '2 local run(s) keep running; the next start adopts them');
+    expect([...((keep?.obj as { jobIds?: string[] } | undefined)?.jobIds ?? [])].sort()).toEqual(['job-close-a', 'job-close-b']);
+    expect(await Promise.all(['job-close-a', 'job-close-b'].map((id) => readRecordOf(workDir, id)))).toMatchObject([{ state: 'running' }, { state: 'running' }]);
+    expect(await slow.calls('docker')).not.toContainEqual(['rm', '-f', 'sched-job-close-a-1']);
+    // The next start: a fleet on the same folder sees them running and can still end them.
+    const next = fleetOn(workDir, slow);
+    const seen = await next.observe();
+    expect(seen.instances.map((i) => [i.instanceId, i.state]).sort()).toEqual([
+      [localRunIds('job-close-a', 1).instanceId, 'running'],
+      [localRunIds('job-close-b', 1).instanceId, 'running'],
+    ]);
+    await Promise.all(seen.instances.map((i) => next.terminateInstance(i.instanceId)));
     for (const r of records) expect(await groupMembers(r.pgid!)).toEqual([]);
     const refused = await fleet.launch(launchOf('job-close-c')).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(LaunchError);

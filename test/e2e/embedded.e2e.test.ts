@@ -5,7 +5,7 @@
  * loopback callback receiver. Then the bot is stopped, killed and started again on the same data.
  *
  * A container gate (test/harness/container-gate.ts) in front of the fake docker holds a run until
- * the test releases it, so one attempt can run until the bot stops, or until the test has seen
+ * the test releases it, so one attempt can run past the bot's stop, or until the test has seen
  * what it needs, on any machine, and the next one finish at once.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -220,24 +220,27 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
     expect((await api('GET', '/v1/jobs')).json.jobs.map((j: PublicJob) => j.id)).toContain(id);
   }, 120_000);
 
-  test('a job running when the bot stops (SIGTERM) is stopped with it, and retried as attempt 2 after the restart', async () => {
+  test('a job running when the bot stops (SIGTERM) keeps running, and the restarted bot finishes it in attempt 1', async () => {
     bot ??= await start('embedded_restart_to_ready_ms');
     const id = await runningJob();
     const first = await recordOf(id, 1);
     expect(await groupMembers(first.pgid!)).not.toEqual([]);
 
     const logs = await stopBot();
-    // A clean stop takes the run down with the bot, container included.
-    // The last lines may still be on their way through the pipe.
-    await eventually(async () => (logs.some((l) => l.msg === 'local run terminated' && l.jobId === id) ? true : undefined), 'the bot to log the run terminated', 5_000);
-    expect(await groupMembers(first.pgid!)).toEqual([]);
-    expect(await stubs.calls('docker')).toContainEqual(['rm', '-f', `sched-${id}-1`]);
-    expect(await recordOf(id, 1)).toMatchObject({ state: 'ended', endReason: 'terminated' });
+    // A clean stop leaves the run alone, as it would leave an instance: nothing terminated, no container removed.
+    expect(logs.some((l) => l.msg === 'local run terminated')).toBe(false);
+    expect(await groupMembers(first.pgid!)).not.toEqual([]);
+    expect(await stubs.calls('docker')).not.toContainEqual(['rm', '-f', `sched-${id}-1`]);
+    expect(await recordOf(id, 1)).toMatchObject({ state: 'running' });
 
     await start('embedded_restart_to_ready_ms');
-    const job = await waitForJob(id, (j) => j.status === 'succeeded' && j.callback_state === 'delivered', 'succeeded in attempt 2');
-    expect(job).toMatchObject({ attempts: 2, interruptions: 1, exit_code: 0, instance_id: `local-i-${id}-2`, log_tail: 'hello from the container\n' });
-    expect(JSON.parse(receiver.requests.find((r) => r.method === 'POST' && r.body.includes(id))!.body)).toMatchObject({ status: 'succeeded', attempts: 2, interruptions: 1 });
+    await eventually(async () => ((await reconcilePasses(bot!.url)) >= 2 ? true : undefined), 'two reconcile passes of the restarted bot');
+    expect(await getJob(id)).toMatchObject({ status: 'running', attempts: 1, interruptions: 0 });
+    await gate.release(`sched-${id}-1`);
+    const job = await waitForJob(id, (j) => j.status === 'succeeded' && j.callback_state === 'delivered', 'succeeded in attempt 1', 60_000);
+    expect(job).toMatchObject({ attempts: 1, interruptions: 0, exit_code: 0, instance_id: `local-i-${id}-1`, log_tail: 'hello from the container\n' });
+    expect(receiver.requests.filter((r) => r.method === 'POST' && r.body.includes(id))).toHaveLength(1);
+    expect(await containerRunsOf(id, 2)).toEqual([]);
   }, 120_000);
 
   test('a crash of the bot leaves its run going: the restarted bot adopts it and the job completes in attempt 1', async () => {

@@ -152,6 +152,34 @@ describe('the terminal surface, piped (not a terminal)', () => {
     }
   });
 
+  test('exit --stop-jobs asks once: no changes nothing; yes cancels each job as cancel does, then closes the prompt', async () => {
+    const { input, screen, start, engine, requestStop } = setup({ tty: false });
+    await start();
+    input.write('run --in 1h alpine true\nexit --stop-jobs\nn\n');
+    await shown(screen, 'Nothing was cancelled; the jobs and Sched keep running.');
+    const id = /Job (j-[a-z2-7]{12}) is scheduled/.exec(screen.text)![1]!;
+    expect(screen.text).toContain('sched> exit --stop-jobs\nCancel 1 waiting job? [y/N]\nCancel 1 waiting job? [y/N] n\n⊘ Nothing was cancelled');
+    expect((await engine.getJob(id))!.status).toBe('scheduled');
+    input.end('list\nexit --stop-jobs\nyes\n');
+    await shown(screen, 'End of input: the prompt is closed.');
+    expect(screen.text).toContain(`Cancel 1 waiting job? [y/N] yes\n⊘ Job ${id} is cancelled.`);
+    expect(screen.text.indexOf('Your jobs')).toBeLessThan(screen.text.lastIndexOf('Cancel 1 waiting job?'));
+    const cancelled = (await engine.getJob(id))!;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.events.map((e) => e.kind)).toContain('cancelled');
+    expect(requestStop).not.toHaveBeenCalled();
+  });
+
+  test('exit --stop-jobs with no job left says so and leaves; exit takes nothing else', async () => {
+    const { input, screen, start } = setup({ tty: false });
+    await start();
+    input.end('exit now\nexit --stop-jobs\n');
+    await shown(screen, 'End of input');
+    expect(screen.text).toContain('exit takes only --stop-jobs, not "now"');
+    expect(screen.text).toContain('Usage: exit [--stop-jobs]');
+    expect(screen.text).toContain('sched> exit --stop-jobs\n⊘ No jobs to cancel.\n');
+  });
+
   test('the per-person caps hold at the terminal as on Slack; an admin is exempt', async () => {
     const limits = { activeJobsPerUser: 1, schedulesPerUser: 1 };
     const capped = setup({ tty: false });
@@ -195,6 +223,52 @@ describe('the terminal surface, interactive (a TTY)', () => {
     expect(requestStop).toHaveBeenCalledTimes(1);
     surface.close();
     expect(screen.text).toMatch(/Stopping Sched…\n$/);
+  });
+
+  test('stopping says how many jobs keep running for the next start, and how to cancel them', async () => {
+    const { input, screen, start, engine, requestStop, surface, clock } = setup({ tty: true });
+    await start();
+    const spec = { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
+    const running = await engine.createJob({ spec, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'ci' } });
+    await engine.agentReport({ jobId: running.id, status: 'started', attempt: 1 });
+    await engine.createJob({ spec, runAt: new Date(clock.now().getTime() + 3600_000).toISOString(), owner: { kind: 'api', id: 'ci' } });
+    input.write('exit\r');
+    await vi.waitFor(() => expect(requestStop).toHaveBeenCalledWith('exit'), { timeout: 2_000, interval: 10 });
+    await surface.stop();
+    expect(screen.text).toMatch(/Stopping Sched…\n⊘ 1 job keeps running on this machine and 1 waits; the next `npm start` picks them up\. `exit --stop-jobs` cancels them\.\n$/);
+    expect((await engine.getJob(running.id))!.status).toBe('running');
+  });
+
+  test('nothing left: stopping says only that it stops', async () => {
+    const { start, surface, screen } = setup({ tty: true });
+    await start();
+    await surface.stop();
+    expect(screen.text).toMatch(/Stopping Sched…\n$/);
+  });
+
+  test.each([
+    ['y', true],
+    ['', false],
+    ['no', false],
+  ])('exit --stop-jobs asks on the prompt line; %j', async (answer, cancels) => {
+    const { input, screen, start, engine, requestStop, clock } = setup({ tty: true });
+    await start();
+    const job = await engine.createJob({ spec: { image: 'alpine', command: [], env: {}, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 }, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'ci' } });
+    await engine.agentReport({ jobId: job.id, status: 'started', attempt: 1 });
+    input.write('exit --stop-jobs\r');
+    await shown(screen, 'Cancel 1 running job? [y/N] ');
+    input.write(`${answer}\r`);
+    if (cancels) {
+      await vi.waitFor(() => expect(requestStop).toHaveBeenCalledWith('exit'), { timeout: 2_000, interval: 10 });
+      expect(screen.text).toContain(`Job ${job.id} is cancelled.`);
+      expect((await engine.getJob(job.id))!.status).toBe('cancelled');
+    } else {
+      await shown(screen, 'Nothing was cancelled; the jobs and Sched keep running.');
+      // Back at the usual prompt, still running.
+      await vi.waitFor(() => expect(screen.text.lastIndexOf('sched> ')).toBeGreaterThan(screen.text.indexOf('Nothing was cancelled')), { timeout: 2_000, interval: 10 });
+      expect(requestStop).not.toHaveBeenCalled();
+      expect((await engine.getJob(job.id))!.status).toBe('running');
+    }
   });
 
   test('history: kept in the data dir (owner-only), recalled with the up arrow after a restart', async () => {
