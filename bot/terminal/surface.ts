@@ -188,6 +188,8 @@ export class TerminalSurface implements ChatSurface {
     if (!next || this.state !== 'prompting') return;
     const { command, ...first } = next;
     const stop = new Promise<void>((resolve) => (this.stopFollowing = resolve));
+    // Job updates wait until following ends, so the output reads as one piece.
+    this.console.hold();
     try {
       await followLogs({
         ...this.renderOptions(),
@@ -200,6 +202,7 @@ export class TerminalSurface implements ChatSurface {
       });
     } finally {
       this.stopFollowing = undefined;
+      this.console.release();
     }
   }
 
