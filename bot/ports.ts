@@ -103,6 +103,19 @@ export interface Fleet {
    * the type's on-demand price when known (a dry run's plan). Launches nothing.
    */
   quote(instanceTypes: readonly string[]): Promise<PoolQuote[]>;
+  /**
+   * Read-only, where the fleet can see a run's output as it is written (local compute: the run's
+   * folder): the last `maxChars` characters of what the attempt's container printed so far, also
+   * after it ended. Undefined when there is none (yet), or the fleet cannot tell; EC2 cannot (its
+   * agent reports `output` instead).
+   */
+  outputTail?(jobId: string, attempt: number, maxChars: number): Promise<OutputTail | undefined>;
+}
+
+/** The output of a run so far: its last characters, and when it was last written (ISO UTC). */
+export interface OutputTail {
+  text: string;
+  at: string;
 }
 
 /**
@@ -153,6 +166,13 @@ export interface AgentReport {
 
 export type AgentReportResult = 'ok' | 'not_found' | 'stale_attempt';
 
+/** The agent's `output` notification, already authenticated: the tail of the container's output so far. */
+export interface OutputReport {
+  jobId: string;
+  attempt: number;
+  logTail: string;
+}
+
 /**
  * The engine's inbound port: what the REST API, the notification endpoint and the chat surfaces
  * call. Errors: `NotFoundError`, `ValidationError`, `ConflictError` (bot/core/errors.ts).
@@ -177,6 +197,14 @@ export interface JobService {
   /** Every job that has not ended (or still needs reconciling), soonest due first. */
   listActiveJobs(): Promise<Job[]>;
   agentReport(report: AgentReport): Promise<AgentReportResult>;
+  /**
+   * Stores the output so far of a running attempt (the agent's `output`): one conditional write
+   * that changes nothing else, no event, no chat update. Ignored (still `ok`) once the job ended,
+   * or when it holds output of a later attempt.
+   */
+  recordOutput(report: OutputReport): Promise<AgentReportResult>;
+  /** What the job's current attempt printed so far: the fleet's own view or the agent's last report, the newer. */
+  outputSoFar(job: Job): Promise<OutputTail | undefined>;
 }
 
 /** Schedules, persisted beside the jobs; same conditional-write rules as `JobStore`. */

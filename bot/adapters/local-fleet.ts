@@ -7,6 +7,8 @@
  * One run per job attempt, in its own folder `<workDir>/<jobId>/<attempt>/`:
  * - `user-data.sh` — the script as rendered, run unchanged;
  * - `agent.log`    — everything it and the container print;
+ * - `output.log`   — what the container alone prints (the script's `SCHED_OUTPUT_FILE`): `logs JOB`
+ *                    reads its end while the run goes on, and after it ended, however it ended;
  * - `run.json`     — the run's record (ids, pid, process start marker, state), so a restarted bot
  *                    knows what ran before it and whether it still runs.
  *
@@ -33,7 +35,7 @@ import { join, resolve } from 'node:path';
 import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifecycle/observation.js';
 import type { PoolQuote } from '../core/plan.js';
 import { systemClock } from '../clock.js';
-import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched } from '../ports.js';
+import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched, type OutputTail } from '../ports.js';
 import { checkContainerEngine, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup, waitUntilGone } from './local-process.js';
 import { localRunIds, readRecord, writeRecord, type EndReason, type RunRecord } from './local-runs.js';
@@ -82,6 +84,7 @@ interface Run {
 
 const SCRIPT_FILE = 'user-data.sh';
 const LOG_FILE = 'agent.log';
+const OUTPUT_FILE = 'output.log';
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const DEFAULT_TERMINATE_GRACE_MS = 5_000;
 const DEFAULT_FORGET_AFTER_MS = 3600_000;
@@ -148,6 +151,34 @@ export class LocalFleet implements Fleet {
   /** One pool: this machine, at no charge, whatever the types (a dry run's plan). */
   async quote(instanceTypes: readonly string[]): Promise<PoolQuote[]> {
     return [{ instanceType: instanceTypes[0] ?? 'local', local: true }];
+  }
+
+  /** The end of `output.log` in the attempt's folder, read whether the run goes on or ended. */
+  async outputTail(jobId: string, attempt: number, maxChars: number): Promise<OutputTail | undefined> {
+    if (!JOB_ID_PATTERN.test(jobId) || !Number.isSafeInteger(attempt) || attempt < 0) return undefined;
+    const file = join(this.workDir, jobId, String(attempt), OUTPUT_FILE);
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const { size, mtime } = await handle.stat();
+      if (size === 0) return undefined;
+      // Four bytes a character at most: enough for `maxChars` of any UTF-8.
+      const length = Math.min(size, Math.max(1, maxChars) * 4);
+      const bytes = Buffer.alloc(length);
+      await handle.read(bytes, 0, length, size - length);
+      let start = 0;
+      // Not from the middle of a character.
+      while (start < length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+      const text = bytes.subarray(start).toString('utf8');
+      return { text: text.length > maxChars ? text.slice(-maxChars) : text, at: mtime.toISOString() };
+    } finally {
+      await handle.close();
+    }
   }
 
   private async place(launch: LaunchPlan): Promise<{ requestId: string; instanceId: string }> {
@@ -343,6 +374,7 @@ export class LocalFleet implements Fleet {
       HOME: this.spawnEnv.HOME ?? dir,
       // mktemp leftovers of a killed script stay in the run's folder, not in /tmp.
       TMPDIR: join(dir, 'tmp'),
+      SCHED_OUTPUT_FILE: join(dir, OUTPUT_FILE),
       // Last, so that nothing in spawnEnv can turn them back on.
       SCHED_HOST_ACTIONS: 'off',
       SCHED_IMDS_URL: 'off',

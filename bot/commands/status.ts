@@ -1,4 +1,4 @@
-/** `status JOB` and `logs JOB`: read-only; for the owner, admins and the job's own channel. */
+/** `status JOB` and `logs [-f] JOB`: read-only; for the owner, admins and the job's own channel. */
 import { canView } from '../core/access.js';
 import { USAGE } from '../core/parsing/grammar.js';
 import { findTarget } from './targets.js';
@@ -21,5 +21,7 @@ export async function logs(command: { target: string }, actor: Actor, deps: Comm
   if (target.kind === 'schedule') {
     return { kind: 'invalid', error: `${command.target} is a schedule; its firings are jobs with their own logs (\`/sched list\`)`, usage: USAGE.logs };
   }
-  return { kind: 'job-logs', job: target.job };
+  // The finished report's tail is the final output; until then, what the run printed so far.
+  const output = target.job.logTail ? undefined : await deps.jobs.outputSoFar(target.job);
+  return output ? { kind: 'job-logs', job: target.job, output } : { kind: 'job-logs', job: target.job };
 }

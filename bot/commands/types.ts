@@ -7,7 +7,7 @@ import type { Job } from '../core/job.js';
 import type { ListView } from '../core/view/job-view.js';
 import type { Schedule } from '../core/schedule.js';
 import type { RunPlan } from '../core/plan.js';
-import type { Clock, JobPlanner, JobService, Notifier, ScheduleService } from '../ports.js';
+import type { Clock, JobPlanner, JobService, Notifier, OutputTail, ScheduleService } from '../ports.js';
 
 /** Who is asking, and from where. */
 export interface Actor {
@@ -42,7 +42,8 @@ export type CommandOutcome =
   | { kind: 'run-plan'; plan: RunPlan }
   | { kind: 'job-status'; job: Job }
   | { kind: 'schedule-status'; schedule: Schedule }
-  | { kind: 'job-logs'; job: Job }
+  /** `output`: what the job printed so far (`JobService.outputSoFar`), when it has no final output. */
+  | { kind: 'job-logs'; job: Job; output?: OutputTail }
   | { kind: 'job-cancelled'; job: Job }
   /** "Run on-demand" was accepted: the job's attempt launches on-demand now. */
   | { kind: 'job-on-demand'; job: Job }

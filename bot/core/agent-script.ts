@@ -17,6 +17,8 @@
  * 4. pulls the image — a failed pull reports `finished` with exit code 125 and the pull's output;
  * 5. runs the container with the job's env and argv plus `SCHED_JOB_ID` and `SCHED_ATTEMPT`, its
  *    output to the console and a log file;
+ *    While it runs, a third background loop reports `output` (the last `LOG_TAIL_BYTES` of it) every
+ *    `SCHED_OUTPUT_SECONDS`, when it changed, one try each; it stops when the container ends;
  * 6. reports `finished` with the exit code, the tail of the output and `ranSeconds` as JSON — unless
  *    the container exited after the watcher's SIGTERM: that exit is the interruption's, not the
  *    job's, so the script reports nothing more, leaves the host to AWS and exits;
@@ -38,6 +40,9 @@
  * - `SCHED_IMDS_POLL_SECONDS` — whole seconds between metadata polls, default 5.
  * - `SCHED_STOP_GRACE_SECONDS` — whole seconds between the container's SIGTERM and the notice's
  *   `time`, default 30.
+ * - `SCHED_OUTPUT_SECONDS` — whole seconds between `output` reports, default 10.
+ * - `SCHED_OUTPUT_FILE` — where the container's output is kept (local compute: in the run's
+ *   folder, so it outlives the script); default a file in the script's own work directory.
  *
  * Job-provided values cross into the script only as base64 inside single quotes and are decoded
  * at run time into variables and array elements, so no job input is ever parsed as shell code.
@@ -219,6 +224,8 @@ POLL_SECONDS="\${SCHED_IMDS_POLL_SECONDS:-5}"
 [[ "$POLL_SECONDS" =~ ^[0-9]*[1-9][0-9]*$ ]] || POLL_SECONDS=5
 STOP_GRACE_SECONDS="\${SCHED_STOP_GRACE_SECONDS:-30}"
 [[ "$STOP_GRACE_SECONDS" =~ ^[0-9]{1,5}$ ]] || STOP_GRACE_SECONDS=30
+OUTPUT_SECONDS="\${SCHED_OUTPUT_SECONDS:-10}"
+[[ "$OUTPUT_SECONDS" =~ ^[1-9][0-9]*$ ]] || OUTPUT_SECONDS=10
 readonly CONTAINER_NAME="sched-$JOB_ID-$ATTEMPT"
 # cloud-init may run user data without HOME, which the docker CLI wants for its config.
 export HOME="\${HOME:-/root}"
@@ -243,13 +250,21 @@ readonly STOPPING_MARK="$WORK_DIR/stopping"
 readonly CONTAINER_DONE="$WORK_DIR/container-done"
 # The deadline watcher creates this just before it stops the container at the job's timeout.
 readonly TIMEOUT_MARK="$WORK_DIR/timed-out"
+# The container's output, as it is printed.
+readonly CONTAINER_LOG="\${SCHED_OUTPUT_FILE:-$WORK_DIR/container.log}"
 # The agent's own clock: the job's run time and its deadline count from here (the started report).
 readonly START_SECONDS=$SECONDS
 WATCHER_PID=
 DEADLINE_PID=
+OUTPUT_PID=
+stop_output() {
+  [ -z "$OUTPUT_PID" ] || { kill $OUTPUT_PID; wait $OUTPUT_PID; } 2>/dev/null
+  OUTPUT_PID=
+}
 stop_watcher() {
   if [ -n "$WATCHER_PID" ]; then kill "$WATCHER_PID" 2>/dev/null; WATCHER_PID=; fi
   if [ -n "$DEADLINE_PID" ]; then kill "$DEADLINE_PID" 2>/dev/null; DEADLINE_PID=; fi
+  stop_output
 }
 trap 'stop_watcher; rm -rf "$WORK_DIR"' EXIT
 
@@ -401,6 +416,26 @@ watch_deadline() {
   done
 }
 
+# Runs in the background while the container runs: every OUTPUT_SECONDS, the tail of its output
+# as \`output\`, when it changed since the last one the bot took; one try each (the next comes
+# anyway). It waits on a FIFO nobody writes to (\`read -t\`), not on sleep: nothing outlives it.
+# The report in flight is waited for, so none arrives after the container ended.
+report_output() {
+  local n= o="$WORK_DIR/output"
+  trap '[ -z "$n" ] || wait "$n"; exit 0' TERM
+  mkfifo "$o.fifo" && exec 3<>"$o.fifo" || return 0
+  while :; do
+    read -rt "$OUTPUT_SECONDS" -u 3
+    tail -c "$LOG_TAIL_BYTES" "$CONTAINER_LOG" >"$o.new" 2>/dev/null
+    if [ ! -s "$o.new" ] || cmp -s "$o.new" "$o.sent"; then continue; fi
+    { printf '{"logTail":'; json_string <"$o.new"; printf '}'; } >"$o.json"
+    notify output "" "$o.json" 0 &
+    n=$!
+    wait "$n" && mv "$o.new" "$o.sent"
+    n=
+  done
+}
+
 # A JSON string of stdin's bytes. awk works on bytes in the C locale, so UTF-8 passes through
 # unchanged (and invalid UTF-8 too: the bot tolerates it). NULs are dropped because awk
 # implementations disagree on them. The trailing x marks the end of input, so a last line without
@@ -522,16 +557,19 @@ if [ -e "$STOPPING_MARK" ]; then
   : >"$CONTAINER_DONE"
   interrupted 143
 fi
-"$CLI" "\${run_args[@]}" 2>&1 | tee "$WORK_DIR/container.log"
+report_output &
+OUTPUT_PID=$!
+"$CLI" "\${run_args[@]}" 2>&1 | tee "$CONTAINER_LOG"
 run_status=\${PIPESTATUS[0]}
 : >"$CONTAINER_DONE"
+stop_output
 # 125: the engine could not create the container; for a GPU job, most often for want of the GPUs.
 if [ -n "$GPUS" ] && [ "$run_status" = 125 ]; then
-  echo "sched-agent: \${CLI##*/} could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)" | tee -a "$WORK_DIR/container.log" >&2
+  echo "sched-agent: \${CLI##*/} could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)" | tee -a "$CONTAINER_LOG" >&2
 fi
 # Stopped at the timeout: the job's end, whatever the notice watcher did meanwhile.
 if [ -e "$STOPPING_MARK" ] && [ ! -e "$TIMEOUT_MARK" ]; then interrupted "$run_status"; fi
-finish "$run_status" "$WORK_DIR/container.log"
+finish "$run_status" "$CONTAINER_LOG"
 `;
 
 /**

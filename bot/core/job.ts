@@ -194,6 +194,11 @@ export interface Job {
 
   exitCode?: number;
   logTail?: string;
+  /**
+   * The output so far, from the agent's `output` reports while an attempt runs (its last one
+   * stays after a cancel); the `finished` report's `logTail` supersedes it.
+   */
+  output?: JobOutput;
   /** Why the job failed or was cancelled. */
   endReason?: EndReason;
   /** The same, in words, on jobs stored before `endReason` was recorded. */
@@ -212,6 +217,13 @@ export interface Job {
   cleanedUp?: boolean;
 
   events: JobEvent[];
+}
+
+/** The tail of an attempt's output as the agent last reported it, and when (ISO UTC). */
+export interface JobOutput {
+  attempt: number;
+  tail: string;
+  at: string;
 }
 
 /**

@@ -12,7 +12,8 @@ import { waitingOnSpotCapacity } from '../core/lifecycle/fallback.js';
 import type { Observation } from '../core/lifecycle/observation.js';
 import { newJob } from '../core/request/new-job.js';
 import { checkAllowedInstanceTypes } from '../core/request/allowed-types.js';
-import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier } from '../ports.js';
+import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier, OutputReport, OutputTail } from '../ports.js';
+import { JOB_VIEW_LIMITS } from '../core/view/view-model.js';
 import { DueTimers } from './due-timers.js';
 import { EffectRunner } from './effect-runner.js';
 import { newJobId, randomId } from './ids.js';
@@ -216,6 +217,46 @@ export class Engine implements JobService {
     const observation: Observation = { kind: 'agent', status: report.status, attempt: report.attempt, exitCode: report.exitCode, logTail: report.logTail, ...(timedOut && { timedOut }), ...(ranSeconds !== undefined && { ranSeconds }) };
     await this.driver.apply(report.jobId, observation, job);
     return 'ok';
+  }
+
+  async recordOutput(report: OutputReport): Promise<AgentReportResult> {
+    return this.driver.exclusive(report.jobId, () =>
+      retryOnConflict(
+        async (): Promise<AgentReportResult> => {
+          const job = await this.deps.store.get(report.jobId);
+          if (!job) return 'not_found';
+          if (report.attempt !== job.attempt && report.attempt !== job.draining?.attempt) return 'stale_attempt';
+          // A late report after `finished` (whose tail wins), an older attempt's after a newer one's, or nothing new.
+          if (isTerminal(job.status) || (job.output && job.output.attempt > report.attempt)) return 'ok';
+          if (job.output?.attempt === report.attempt && job.output.tail === report.logTail) return 'ok';
+          const output = { attempt: report.attempt, tail: report.logTail, at: this.deps.clock.now().toISOString() };
+          // Only the output changes: no event, no chat update, not even updatedAt.
+          await this.deps.store.update({ ...job, output, version: job.version + 1 });
+          return 'ok';
+        },
+        {
+          exhausted: () => {
+            throw new ConflictError(`job ${report.jobId} kept changing; try again`);
+          },
+        },
+      ),
+    );
+  }
+
+  async outputSoFar(job: Job): Promise<OutputTail | undefined> {
+    // Another attempt's output is not this one's (a replaced attempt's, while it drains, is).
+    const current = job.output && (job.output.attempt === job.attempt || job.output.attempt === job.draining?.attempt);
+    const reported = current && job.output ? { text: job.output.tail, at: job.output.at } : undefined;
+    let seen: OutputTail | undefined;
+    if (this.deps.fleet.outputTail && job.attempt > 0) {
+      seen = await this.deps.fleet.outputTail(job.id, job.attempt, JOB_VIEW_LIMITS.logTail).catch((err: unknown) => {
+        this.deps.logger.warn({ err: coerceError(err), jobId: job.id }, 'reading the output of a run failed');
+        return undefined;
+      });
+    }
+    if (!seen) return reported;
+    if (!reported) return seen;
+    return Date.parse(seen.at) >= Date.parse(reported.at) ? seen : reported;
   }
 
   /** A change outside the lifecycle (user edits, chat bookkeeping): one conditional write. */

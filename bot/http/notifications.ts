@@ -1,6 +1,7 @@
 /**
  * `PUT /v1/notifications/<job-id>?status=…&attempt=<n>[&exit=<code>]`: the instance agent's
- * reports (docs/rest-api.md, "Instance notifications").
+ * reports (docs/rest-api.md, "Instance notifications"). `output` (the tail of the output so far) is
+ * stored on the job by `recordOutput`; the others go to the lifecycle through `agentReport`.
  *
  * Checks run cheapest and least revealing first: the query's syntax (400), then the token (401),
  * and only then the body (400) — an unauthenticated caller never gets its body parsed — and the
@@ -10,7 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ConflictError } from '../core/errors.js';
 import type { AgentStatus } from '../core/lifecycle/observation.js';
-import type { AgentReport, JobService } from '../ports.js';
+import type { AgentReport, AgentReportResult, JobService } from '../ports.js';
 import { verifyNotificationToken } from '../security/hmac.js';
 import { parseBearerToken } from './bearer.js';
 import { sendError } from './error-replies.js';
@@ -26,6 +27,9 @@ export const NOTIFICATION_BODY_LIMIT_BYTES = 64 * 1024;
 export const LOG_TAIL_MAX_BYTES = 8 * 1024;
 
 const AGENT_STATUSES: readonly AgentStatus[] = ['started', 'finished', 'interrupting', 'rebalance'];
+/** Sched's addition: the tail of the output so far, while the container runs; stored, not decided on. */
+const OUTPUT_STATUS = 'output';
+type NotificationStatus = AgentStatus | typeof OUTPUT_STATUS;
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
 /** No leading zeros: one attempt has one spelling, the one its token was made for. */
 const ATTEMPT = /^[1-9][0-9]{0,8}$/;
@@ -44,7 +48,7 @@ const NotificationBody = z.object({
 });
 
 interface NotificationQuery {
-  status: AgentStatus;
+  status: NotificationStatus;
   attempt: number;
   exitCode?: number;
 }
@@ -81,24 +85,30 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: Notificat
 
       const exit = reconcileExitCode(query.value, body.value.exitCode);
       if (!exit.ok) return sendError(reply, 400, 'invalid', 'the notification is invalid', exit.problems);
-
-      const report: AgentReport = { jobId, status: query.value.status, attempt: query.value.attempt };
-      if (exit.value !== undefined) report.exitCode = exit.value;
-      if (body.value.logTail !== undefined) report.logTail = keepTail(body.value.logTail, LOG_TAIL_MAX_BYTES);
       const extra = checkTimingFields(query.value.status, body.value);
       if (!extra.ok) return sendError(reply, 400, 'invalid', 'the notification is invalid', extra.problems);
+
+      const { status, attempt } = query.value;
+      if (status === OUTPUT_STATUS) {
+        const { logTail } = body.value;
+        if (logTail === undefined) return sendError(reply, 400, 'invalid', 'the notification is invalid', ['logTail: an output notification carries the output so far']);
+        return answerReport(reply, jobId, () => deps.jobs.recordOutput({ jobId, attempt, logTail: keepTail(logTail, LOG_TAIL_MAX_BYTES) }), attempt);
+      }
+      const report: AgentReport = { jobId, status, attempt };
+      if (exit.value !== undefined) report.exitCode = exit.value;
+      if (body.value.logTail !== undefined) report.logTail = keepTail(body.value.logTail, LOG_TAIL_MAX_BYTES);
       if (body.value.timedOut === true) report.timedOut = true;
       if (body.value.ranSeconds !== undefined) report.ranSeconds = body.value.ranSeconds;
 
-      return answerReport(reply, jobId, report, deps.jobs);
+      return answerReport(reply, jobId, () => deps.jobs.agentReport(report), attempt);
     },
   );
 }
 
-async function answerReport(reply: FastifyReply, jobId: string, report: AgentReport, jobs: JobService) {
+async function answerReport(reply: FastifyReply, jobId: string, deliver: () => Promise<AgentReportResult>, attempt: number) {
   let result;
   try {
-    result = await jobs.agentReport(report);
+    result = await deliver();
   } catch (thrown) {
     // A lost conditional write is transient. 409 would tell the agent its attempt is stale and
     // make it stop reporting; 503 makes it retry, and the retry is idempotent.
@@ -113,7 +123,7 @@ async function answerReport(reply: FastifyReply, jobId: string, report: AgentRep
     case 'not_found':
       return sendError(reply, 404, 'not_found', `no job ${JSON.stringify(jobId)}`);
     case 'stale_attempt':
-      return sendError(reply, 409, 'stale_attempt', `attempt ${report.attempt} is no longer the job's current attempt`);
+      return sendError(reply, 409, 'stale_attempt', `attempt ${attempt} is no longer the job's current attempt`);
     default: {
       const unexpected: never = result;
       throw new Error(`unexpected agent report result ${String(unexpected)}`);
@@ -128,8 +138,8 @@ export function parseNotificationQuery(jobId: string, query: Record<string, unkn
   if (!JOB_ID.test(jobId)) problems.push('job id: not a job id');
   const { status, attempt, exit } = query;
   // A repeated parameter arrives as an array: ambiguous, so refused.
-  if (typeof status !== 'string' || !(AGENT_STATUSES as readonly string[]).includes(status)) {
-    problems.push(`status: must be one of ${AGENT_STATUSES.join(', ')}`);
+  if (typeof status !== 'string' || !([...AGENT_STATUSES, OUTPUT_STATUS] as readonly string[]).includes(status)) {
+    problems.push(`status: must be one of ${[...AGENT_STATUSES, OUTPUT_STATUS].join(', ')}`);
   }
   if (typeof attempt !== 'string' || !ATTEMPT.test(attempt)) problems.push('attempt: must be a positive integer');
   let exitCode: number | undefined;
@@ -143,7 +153,7 @@ export function parseNotificationQuery(jobId: string, query: Record<string, unkn
     }
   }
   if (problems.length > 0) return { ok: false, problems };
-  const value: NotificationQuery = { status: status as AgentStatus, attempt: Number(attempt) };
+  const value: NotificationQuery = { status: status as NotificationStatus, attempt: Number(attempt) };
   if (exitCode !== undefined) value.exitCode = exitCode;
   return { ok: true, value };
 }
@@ -168,7 +178,7 @@ export function parseNotificationBody(raw: Buffer | undefined): Parsed<z.infer<t
 }
 
 /** `timedOut` only ends a run (`finished`); `ranSeconds` only means something on `started` and `finished`. */
-function checkTimingFields(status: AgentStatus, body: z.infer<typeof NotificationBody>): Parsed<undefined> {
+function checkTimingFields(status: NotificationStatus, body: z.infer<typeof NotificationBody>): Parsed<undefined> {
   const problems: string[] = [];
   if (body.timedOut !== undefined && status !== 'finished') problems.push('timedOut: only a finished notification says it timed out');
   if (body.ranSeconds !== undefined && status !== 'started' && status !== 'finished') problems.push('ranSeconds: only started and finished carry a run time');

@@ -84,10 +84,11 @@ export function renderJobLogs(view: JobView): SlackMessage {
   const title = `*Output of ${fitMrkdwn(view.title, 500)}* ${idCode(view.id)}`;
   if (!view.logTail) {
     const why = view.status === 'succeeded' || view.status === 'failed' ? 'the container printed nothing' : 'output arrives when the container ends';
-    return { text: fallback(`${view.title} (${view.id}): no output yet`), blocks: [section(`${title}\nNo output: ${why}.`)] };
+    return { text: fallback(`${view.title} (${view.id}): no output yet`), blocks: [section(`${title}\n${fitMrkdwn(view.outputNote ?? `No output: ${why}.`, 500)}`)] };
   }
   const budget = new BlockBudget(SLACK_LIMITS.messageBlocks);
   budget.add([section(title)], 0);
+  if (view.outputNote) budget.add([context([fitMrkdwn(view.outputNote, 500)])], 0);
   // The end matters most: keep the last chunks that fit.
   const chunks = preformatted(view.logTail);
   const kept = chunks.slice(-(SLACK_LIMITS.messageBlocks - 2));

@@ -7,6 +7,7 @@ import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, scheduleView } from '../core/view/job-view.js';
 import { context } from './blocks.js';
 import { planView } from '../core/view/plan-view.js';
+import { jobLogsView } from '../core/view/logs-view.js';
 import { renderError, renderHelp, renderJobLogs, renderJobStatus, renderList, renderNotice, renderPlanMessage, renderScheduleMessage, SLACK_LIMITS, type SlackMessage } from './render.js';
 import { assertNever } from '../core/assert-never.js';
 
@@ -27,7 +28,7 @@ export function renderOutcome(outcome: CommandOutcome, ctx: { now: Date; when?: 
     case 'schedule-status':
       return renderScheduleMessage(scheduleView(outcome.schedule, now));
     case 'job-logs':
-      return renderJobLogs(jobView(outcome.job, now));
+      return renderJobLogs(jobLogsView(outcome.job, outcome.output, now));
     case 'job-cancelled':
       return renderNotice(`Job ${outcome.job.id} is cancelled.`, 'muted');
     case 'job-on-demand':

@@ -111,9 +111,10 @@ export function renderJobLogsLines(view: JobView, options?: TerminalRenderOption
   const head = `${paint('bold', `Output of ${view.title}`)}  ${paint('dim', view.id)}`;
   if (!view.logTail) {
     const why = view.status === 'succeeded' || view.status === 'failed' ? 'the container printed nothing' : 'output arrives when the container ends';
-    return [head, `  No output: ${why}.`];
+    return [head, `  ${view.outputNote ?? `No output: ${why}.`}`];
   }
-  return [head, ...view.logTail.split('\n').map((line) => `  │ ${line}`)];
+  const note = view.outputNote ? [`  ${paint('dim', view.outputNote)}`] : [];
+  return [head, ...note, ...view.logTail.split('\n').map((line) => `  │ ${line}`)];
 }
 
 /** A schedule: the reply to `run --cron`, and `status` of a schedule id. */

@@ -6,6 +6,7 @@ import { SCHED_USAGE, type RunWhen } from '../core/parsing/grammar.js';
 import type { HelpDefaults } from '../core/parsing/help.js';
 import { jobView, printable, scheduleView } from '../core/view/job-view.js';
 import { planView } from '../core/view/plan-view.js';
+import { jobLogsView } from '../core/view/logs-view.js';
 import {
   renderErrorLines,
   renderHelpLines,
@@ -63,7 +64,7 @@ export function renderOutcomeLines(outcome: CommandOutcome, ctx: ReplyContext): 
     case 'schedule-status':
       return renderScheduleLines(scheduleView(outcome.schedule, now), options);
     case 'job-logs':
-      return renderJobLogsLines(jobView(outcome.job, now), options);
+      return renderJobLogsLines(jobLogsView(outcome.job, outcome.output, now), options);
     case 'job-cancelled':
       return renderNoticeLines(`Job ${outcome.job.id} is cancelled.`, 'muted', options);
     case 'job-on-demand':

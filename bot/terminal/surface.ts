@@ -1,3 +1,4 @@
+// Over 300 lines: one class, because the prompt, `exit --stop-jobs`'s question and `logs -f` share one readline and the console's hold.
 /**
  * The terminal chat surface of the embedded default: a `sched> ` prompt that takes the same
  * commands as Slack's `/sched` (the prefix optional), answers with the text renderers, and prints
@@ -25,6 +26,7 @@ import { executeCommand } from '../commands/execute.js';
 import type { Actor, ChatSurface, CommandDeps, HostFacts, SurfaceHost } from '../commands/types.js';
 import { parseCommand, USAGE, type Command, type CommandContext } from '../core/parsing/grammar.js';
 import { coerceError } from '../core/errors.js';
+import { isTerminal } from '../core/job.js';
 import { printable } from '../core/view/job-view.js';
 import type { Clock } from '../ports.js';
 import { renderBannerLines } from './banner.js';
@@ -35,6 +37,7 @@ import { TerminalNotifier } from './notifier.js';
 import { ansiPaint } from './paint.js';
 import { renderErrorLines, renderNoticeLines, type Paint } from './render.js';
 import { renderFailureLines, renderOutcomeLines } from './reply.js';
+import { followLogs, type FollowLogsOptions } from './follow.js';
 
 export const PROMPT = 'sched> ';
 
@@ -54,6 +57,8 @@ export interface TerminalSurfaceOptions {
   timezone?: string;
   /** Where problems that are not the user's go (history file errors). */
   logger?: { warn(obj: object, msg: string): void };
+  /** How often `logs -f` looks for new output; default 1 s. */
+  followIntervalMs?: number;
 }
 
 type State = 'created' | 'prompting' | 'left' | 'closed';
@@ -74,6 +79,9 @@ export class TerminalSurface implements ChatSurface {
   private host?: { deps: CommandDeps; facts: HostFacts };
   /** `exit --stop-jobs` asked; the next line answers. */
   private question?: { ids: string[]; text: string };
+  /** `logs -f` waiting to start after its answer is printed, then following until `stopFollowing`. */
+  private followNext?: FollowLogsOptions['first'] & { command: Command };
+  private stopFollowing?: () => void;
 
   constructor(private readonly options: TerminalSurfaceOptions) {
     this.interactive = options.input.isTTY === true;
@@ -111,12 +119,19 @@ export class TerminalSurface implements ChatSurface {
     this.rl = rl;
     if (history) rl.on('history', (lines: string[]) => history.save(lines));
     rl.on('line', (line) => {
+      // Enter ends `logs -f`; a command typed meanwhile then runs.
+      this.stopFollowing?.();
       this.console.promptEnded();
       this.enqueue(line, deps);
     });
     // Raw mode turns Ctrl-C into a key, not a signal: it must stop Sched as the signal would.
     rl.on('SIGINT', () => {
       this.console.endPromptLine('^C');
+      // While `logs -f` follows, Ctrl-C stops following, not Sched.
+      if (this.stopFollowing) {
+        this.stopFollowing();
+        return;
+      }
       this.requestStop(host, 'Ctrl-C');
     });
     rl.on('close', () => this.inputClosed(host));
@@ -137,6 +152,7 @@ export class TerminalSurface implements ChatSurface {
   /** Closes the prompt for good (Sched is stopping) and restores the terminal. */
   close(): void {
     if (this.state === 'closed') return;
+    this.stopFollowing?.();
     const open = this.state === 'prompting';
     this.state = 'closed';
     this.console.erasePrompt();
@@ -183,6 +199,32 @@ export class TerminalSurface implements ChatSurface {
     } finally {
       this.console.release();
     }
+    await this.follow(deps);
+  }
+
+  /** `logs -f` on a job that has not ended: follows it until it ends, Enter or Ctrl-C. */
+  private async follow(deps: CommandDeps): Promise<void> {
+    const next = this.followNext;
+    this.followNext = undefined;
+    if (!next || this.state !== 'prompting') return;
+    const { command, ...first } = next;
+    const stop = new Promise<void>((resolve) => (this.stopFollowing = resolve));
+    // Job updates wait until following ends, so the output reads as one piece.
+    this.console.hold();
+    try {
+      await followLogs({
+        ...this.renderOptions(),
+        first,
+        look: () => executeCommand(command, this.actor(), deps),
+        print: (lines) => this.console.reply(lines),
+        stop,
+        now: () => this.options.clock.now(),
+        intervalMs: this.options.followIntervalMs ?? 1000,
+      });
+    } finally {
+      this.stopFollowing = undefined;
+      this.console.release();
+    }
   }
 
   private async answer(text: string, deps: CommandDeps): Promise<string[]> {
@@ -191,6 +233,7 @@ export class TerminalSurface implements ChatSurface {
     if (!parsed.ok) return renderErrorLines(parsed.error, parsed.usage, options);
     const { command } = parsed;
     const outcome = await executeCommand(command, this.actor(), deps);
+    if (command.kind === 'logs' && command.follow && outcome.kind === 'job-logs' && !isTerminal(outcome.job.status)) this.followNext = { ...outcome, command };
     return renderOutcomeLines(outcome, {
       ...options,
       now: this.options.clock.now(),
@@ -261,6 +304,7 @@ export class TerminalSurface implements ChatSurface {
   private inputClosed(host: SurfaceHost): void {
     if (this.state !== 'prompting') return;
     this.state = 'left';
+    this.stopFollowing?.();
     this.console.endPromptLine();
     this.console.detach();
     // Commands already typed (or piped) are answered first.

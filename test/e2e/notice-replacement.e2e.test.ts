@@ -16,7 +16,7 @@ import { systemClock } from '../../bot/clock.js';
 import type { ChatOrigin, Job, JobOwner, NewJob } from '../../bot/core/job.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { buildHttpServer } from '../../bot/http/server.js';
-import type { AgentReport, AgentReportResult, CallbackSender, JobService } from '../../bot/ports.js';
+import type { AgentReport, AgentReportResult, CallbackSender, JobService, OutputReport } from '../../bot/ports.js';
 import { startFakeImds, type FakeImds } from '../harness/agent.js';
 import { eventually } from '../harness/bot-process.js';
 import { makeContainerGate } from '../harness/container-gate.js';
@@ -66,6 +66,12 @@ class TimedJobService implements JobService {
   agentReport(report: AgentReport): Promise<AgentReportResult> {
     this.reports.push({ report, at: Date.now() });
     return this.e.agentReport(report);
+  }
+  recordOutput(report: OutputReport): Promise<AgentReportResult> {
+    return this.e.recordOutput(report);
+  }
+  outputSoFar(job: Job) {
+    return this.e.outputSoFar(job);
   }
 }
 

@@ -7,7 +7,7 @@ import type { Job, NewJob } from '../../bot/core/job.js';
 import { buildHttpServer, type HttpServerDeps } from '../../bot/http/server.js';
 import { MASKED_ENV_VALUE } from '../../bot/http/public-job.js';
 import { FakeClock } from '../harness/clock.js';
-import type { AgentReport, AgentReportResult, JobService } from '../../bot/ports.js';
+import type { AgentReport, AgentReportResult, JobService, OutputReport, OutputTail } from '../../bot/ports.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const SECRET = 'notification-secret-for-tests';
@@ -167,7 +167,7 @@ const FAILED_BODY = {
 };
 
 type Call = { method: keyof JobService; args: unknown[] };
-const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'runOnDemand', 'recordChatMessage', 'agentReport']);
+const MUTATING: ReadonlySet<keyof JobService> = new Set(['createJob', 'updateCallback', 'cancelJob', 'retryJob', 'runOnDemand', 'recordChatMessage', 'agentReport', 'recordOutput']);
 
 class FakeJobService implements JobService {
   readonly calls: Call[] = [];
@@ -238,6 +238,14 @@ class FakeJobService implements JobService {
   async agentReport(report: AgentReport): Promise<AgentReportResult> {
     this.record('agentReport', report);
     return this.agentResult;
+  }
+  async recordOutput(report: OutputReport): Promise<AgentReportResult> {
+    this.record('recordOutput', report);
+    return this.agentResult;
+  }
+  async outputSoFar(job: Job): Promise<OutputTail | undefined> {
+    this.record('outputSoFar', job.id);
+    return undefined;
   }
 }
 
@@ -648,6 +656,35 @@ describe('PUT /v1/notifications/:jobId', () => {
     expect(jobs.mutatingCalls()).toEqual([]);
     jobs.agentResult = 'stale_attempt';
     expect((await notify('status=rebalance&attempt=1')).statusCode).toBe(409);
+  });
+
+  it('output → 200: the tail of the output so far reaches recordOutput (not the lifecycle), bounded', async () => {
+    const res = await notify('status=output&attempt=1', { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ logTail: 'line one\n' }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+    expect(jobs.mutatingCalls()).toEqual([{ method: 'recordOutput', args: [{ jobId: JOB_ID, attempt: 1, logTail: 'line one\n' }] }]);
+    const long = `${'x'.repeat(20_000)}END`;
+    expect((await notify('status=output&attempt=1', { payload: JSON.stringify({ logTail: long }) })).statusCode).toBe(200);
+    const kept = (jobs.mutatingCalls()[1]!.args[0] as OutputReport).logTail;
+    expect(Buffer.byteLength(kept)).toBe(8 * 1024);
+    expect(kept.endsWith('END')).toBe(true);
+  });
+
+  it('output is checked like the others: the token (401), no logTail or an exit code (400), the attempt (409), the job (404)', async () => {
+    const body = { payload: '{"logTail":"x"}' };
+    expect((await notify('status=output&attempt=1', { ...body, token: notificationToken(JOB_ID, 2) })).statusCode).toBe(401);
+    expect((await notify('status=output&attempt=1', { ...body, token: null })).statusCode).toBe(401);
+    const missing = await notify('status=output&attempt=1');
+    expect(missing.statusCode).toBe(400);
+    expect(JSON.stringify(missing.json())).toMatch(/logTail: an output notification carries the output so far/);
+    expect((await notify('status=output&attempt=1&exit=0', body)).statusCode).toBe(400);
+    expect((await notify('status=output&attempt=1', { payload: '{"logTail":"x","exitCode":0}' })).statusCode).toBe(400);
+    expect((await notify('status=output&attempt=1', { payload: '{"logTail":"x","ranSeconds":1}' })).statusCode).toBe(400);
+    expect(jobs.mutatingCalls()).toEqual([]);
+    jobs.agentResult = 'stale_attempt';
+    expect((await notify('status=output&attempt=1', body)).statusCode).toBe(409);
+    jobs.agentResult = 'not_found';
+    expect((await notify('status=output&attempt=1', body)).statusCode).toBe(404);
   });
 
   it('finished with the exit code in the query', async () => {

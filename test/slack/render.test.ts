@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus, type JobStatus as Status } from '../../bot/core/job.js';
 import { JOB_VIEW_LIMITS, jobView, scheduleView, type JobView } from '../../bot/core/view/job-view.js';
+import { jobLogsView } from '../../bot/core/view/logs-view.js';
 import {
   escapeMrkdwn,
   fitMrkdwn,
@@ -263,6 +264,15 @@ describe('renderJobStatus and renderJobLogs', () => {
 
   it('says why there is no output', () => {
     expect(blockTexts(renderJobLogs(jobView(jobInStatus(JobStatus.Running), NOW)).blocks).join('')).toContain('output arrives when the container ends');
+  });
+
+  it('logs of a running job: the output so far under a line that says so and how old it is', () => {
+    const at = new Date(NOW.getTime() - 12_000).toISOString();
+    const message = renderJobLogs(jobLogsView(jobInStatus(JobStatus.Running), { text: 'line one\n', at }, NOW));
+    expectValidMessage(message);
+    const texts = blockTexts(message.blocks);
+    expect(texts[1]).toBe('The job is running: output so far, 12s ago');
+    expect(texts[2]).toBe('```line one```');
   });
 
   it('cannot be broken out of its code block by the output', () => {

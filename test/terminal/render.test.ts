@@ -4,6 +4,7 @@ import { helpText, SUBCOMMANDS, USAGE } from '../../bot/core/parsing/help.js';
 import { ALL_STATUSES, JobStatus } from '../../bot/core/job.js';
 import { jobView, scheduleView, type JobAction, type JobView, type ScheduleView } from '../../bot/core/view/job-view.js';
 import { renderJobMessage, renderJobStatus, renderScheduleMessage, unescapeSlackText, type SlackMessage } from '../../bot/slack/render.js';
+import { jobLogsView } from '../../bot/core/view/logs-view.js';
 import {
   renderErrorLines,
   renderHelpLines,
@@ -66,6 +67,17 @@ describe('renderJobEventLine, status, logs', () => {
       '  │ done: 1200 rows',
     ]);
     expect(renderJobLogsLines(jobView(jobInStatus(JobStatus.Running), NOW))[1]).toBe('  No output: output arrives when the container ends.');
+  });
+
+  it('logs of a running job: what the lines are (the output so far, its age) above them, or why there are none', () => {
+    const running = jobInStatus(JobStatus.Running);
+    const at = new Date(NOW.getTime() - 12_000).toISOString();
+    expect(renderJobLogsLines(jobLogsView(running, { text: 'line one\n', at }, NOW))).toEqual([
+      'Output of nightly-etl  j-running',
+      '  The job is running: output so far, 12s ago',
+      '  │ line one',
+    ]);
+    expect(renderJobLogsLines(jobLogsView(running, undefined, NOW))[1]).toBe('  No output yet: the container runs and has printed nothing so far.');
   });
 });
 

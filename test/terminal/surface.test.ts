@@ -70,6 +70,7 @@ function setup(opts: { tty: boolean; historyFile?: string }) {
     userId: 'ada',
     timezone: 'UTC',
     ...(opts.historyFile && { historyFile: opts.historyFile }),
+    followIntervalMs: 20,
   });
   const fleet = new MemoryFleet();
   const scheduler: Scheduler = new Scheduler({ store: new MemoryScheduleStore(), createJob: (job, id) => engine.createJob(job, id), clock, logger });
@@ -314,5 +315,57 @@ describe('the terminal surface, interactive (a TTY)', () => {
     // Ends with the prompt and the typed text, drawn again after the update.
     expect(after.lastIndexOf('sched> ')).toBeGreaterThan(after.indexOf('spot request issued'));
     expect(after.slice(after.lastIndexOf('sched> '))).toMatch(/^sched> list --a/);
+  });
+});
+
+describe('logs -f at the prompt', () => {
+  test('prints new output as the agent reports it; Ctrl-C stops following, not Sched, and the prompt comes back', async () => {
+    const { input, screen, start, engine, requestStop } = setup({ tty: true });
+    await start();
+    input.write('run --name talk alpine\r');
+    await shown(screen, 'Its updates follow here.');
+    const id = /Job (j-[a-z2-7]{12}) started/.exec(screen.text)![1]!;
+    await engine.agentReport({ jobId: id, status: 'started', attempt: 1 });
+    await engine.recordOutput({ jobId: id, attempt: 1, logTail: 'line one\n' });
+    input.write(`logs -f ${id}\r`);
+    await shown(screen, `Following the output of ${id}`);
+    expect(screen.text).toContain('The job is running: output so far');
+    await engine.recordOutput({ jobId: id, attempt: 1, logTail: 'line one\nline two\npart' });
+    await shown(screen, '│ line two');
+    expect(screen.text).not.toContain('│ part');
+    expect(screen.text.split('│ line one')).toHaveLength(2);
+    input.write('\x03');
+    await shown(screen, `Stopped following ${id}; the job goes on.`);
+    expect(requestStop).not.toHaveBeenCalled();
+    // Following is over: Ctrl-C now stops Sched, as it always does.
+    input.write('\x03');
+    await vi.waitFor(() => expect(requestStop).toHaveBeenCalledWith('Ctrl-C'), { timeout: 5_000 });
+  });
+
+  test('ends by itself when the job ends, with its last output and how it ended', async () => {
+    const { input, screen, start, engine } = setup({ tty: true });
+    await start();
+    input.write('run --name talk alpine\r');
+    await shown(screen, 'Its updates follow here.');
+    const id = /Job (j-[a-z2-7]{12}) started/.exec(screen.text)![1]!;
+    await engine.agentReport({ jobId: id, status: 'started', attempt: 1 });
+    input.write(`logs --follow ${id}\r`);
+    await shown(screen, `Following the output of ${id}`);
+    await engine.agentReport({ jobId: id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'all done' });
+    await shown(screen, `${id} has ended: Succeeded`);
+    const tail = screen.text.slice(screen.text.indexOf(`Following the output of ${id}`));
+    expect(tail.indexOf('│ all done')).toBeLessThan(tail.indexOf(`${id} has ended`));
+  });
+
+  test('on a job that has ended, logs -f is logs', async () => {
+    const { input, screen, start, engine } = setup({ tty: false });
+    await start();
+    input.write('run --name talk alpine\n');
+    await shown(screen, 'Its updates follow here.');
+    const id = /Job (j-[a-z2-7]{12}) started/.exec(screen.text)![1]!;
+    await engine.agentReport({ jobId: id, status: 'finished', attempt: 1, exitCode: 0, logTail: 'done\n' });
+    input.write(`logs -f ${id}\nlist\n`);
+    await shown(screen, 'sched> list');
+    expect(screen.text).not.toContain('Following the output');
   });
 });

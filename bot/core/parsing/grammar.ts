@@ -3,7 +3,7 @@
  *
  * ```
  * /sched run [OPTIONS] IMAGE [COMMAND] [ARG...]
- * /sched list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]
+ * /sched list [--all] | status JOB | cancel JOB | logs [-f] JOB | retry JOB | help [COMMAND]
  * ```
  *
  * `run` mirrors `docker run`: options come before IMAGE, and everything after IMAGE is the
@@ -35,7 +35,9 @@ export type Command =
   /** `dryRun`: `--dry-run`, show the plan and change nothing. */
   | { kind: 'run'; spec: JobSpec; when: RunWhen; dryRun?: true }
   | { kind: 'list'; all: boolean }
-  | { kind: 'status' | 'cancel' | 'logs' | 'retry'; target: string }
+  | { kind: 'status' | 'cancel' | 'retry'; target: string }
+  /** `follow`: `-f`/`--follow`, print new output as it arrives (the terminal; elsewhere ignored). */
+  | { kind: 'logs'; target: string; follow?: true }
   | { kind: 'help'; topic?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
@@ -98,9 +100,10 @@ function parseUnsafe(text: string, ctx: CommandContext): ParseResult {
       return parseList(rest);
     case 'status':
     case 'cancel':
-    case 'logs':
     case 'retry':
       return parseTarget(name, rest);
+    case 'logs':
+      return parseLogs(rest);
     case 'help':
       return parseHelp(rest);
     default:
@@ -172,6 +175,19 @@ function parseTarget(kind: 'status' | 'cancel' | 'logs' | 'retry', args: string[
     return fail(`${show(target)} is not a job or schedule id (ids look like j-4fq2k7x9abcd; see /sched list)`, usage);
   }
   return { ok: true, command: { kind, target } };
+}
+
+const FOLLOW_FLAGS = ['-f', '--follow'];
+
+/** `logs [-f] JOB`: the flag before or after the JOB, once. */
+function parseLogs(args: string[]): ParseResult {
+  const follow = args.filter((arg) => FOLLOW_FLAGS.includes(arg));
+  if (follow.length > 1) return fail(`logs takes ${FOLLOW_FLAGS.join(' or ')} once; got ${follow.map(show).join(' ')}`, USAGE.logs);
+  const unknown = args.find((arg) => arg.startsWith('-') && !FOLLOW_FLAGS.includes(arg) && !HELP_FLAGS.includes(arg.toLowerCase()));
+  if (unknown !== undefined) return fail(`unknown option ${show(unknown)} for logs; logs takes -f (--follow) and a JOB`, USAGE.logs);
+  const parsed = parseTarget('logs', args.filter((arg) => !FOLLOW_FLAGS.includes(arg)));
+  if (!parsed.ok || follow.length === 0) return parsed;
+  return { ok: true, command: { ...(parsed.command as Extract<Command, { kind: 'logs' }>), follow: true } };
 }
 
 const RUN_OPTION_NAMES = [...Object.keys(RUN_OPTIONS), ...HELP_FLAGS];

@@ -20,14 +20,14 @@ export const USAGE: { readonly [K in Subcommand]: string } = {
   list: '/sched list [--all]',
   status: '/sched status JOB',
   cancel: '/sched cancel JOB',
-  logs: '/sched logs JOB',
+  logs: '/sched logs [-f] JOB',
   retry: '/sched retry JOB',
   help: '/sched help [COMMAND]',
 };
 
 /** All subcommands at once; the usage shown when no subcommand could be read. */
 export const SCHED_USAGE =
-  '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs JOB | retry JOB | help [COMMAND]';
+  '/sched run [OPTIONS] IMAGE [COMMAND] [ARG...] | list [--all] | status JOB | cancel JOB | logs [-f] JOB | retry JOB | help [COMMAND]';
 
 /**
  * Defaults the operator configured, and where help is read: it shows them when the surface knows
@@ -113,7 +113,7 @@ const overview = (words: ModeWords): string => `Sched runs Docker containers ${w
   ${USAGE.list}     your jobs and schedules (--all: this channel's)
   ${USAGE.status}       one job or schedule in detail
   ${USAGE.cancel}       stop a job, or a schedule's future firings
-  ${USAGE.logs}         the last lines the container printed
+  ${USAGE.logs}    the last lines the container printed
   ${USAGE.retry}        run an ended job again, same settings
   ${USAGE.help}   help on one command; also: help times, help cron
 
@@ -234,11 +234,16 @@ Example
 
 const LOGS_HELP = `${USAGE.logs}
 
-Shows the last lines the container printed (stdout and stderr), as reported
-when it finished. A running job has no output yet.
+Shows the last lines the container printed (stdout and stderr): all of its
+output's end once it finished; while it runs, the output so far and how old
+it is; after a cancel, the last output seen.
+
+  -f, --follow   in the terminal: print new output as it arrives, until the
+                 job ends or you press Enter (elsewhere: the same as logs)
 
 Example
-  /sched logs j-4fq2k7x9abcd`;
+  /sched logs j-4fq2k7x9abcd
+  /sched logs -f j-4fq2k7x9abcd`;
 
 const RETRY_HELP = `${USAGE.retry}
 

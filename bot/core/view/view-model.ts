@@ -52,6 +52,8 @@ export interface JobView {
   events: ViewEvent[];
   /** The end of the container's output, printable, lines kept. */
   logTail?: string;
+  /** `logs` only (logs-view.ts): what `logTail` is when it is not the final output, or why there is none. */
+  outputNote?: string;
   actions: JobAction[];
   owner: JobOwner;
   scheduleId?: string;

@@ -65,6 +65,8 @@ describe('parseCommand: subcommands', () => {
     ['status j-4fq2k7x9abcd', { kind: 'status', target: 'j-4fq2k7x9abcd' }],
     ['cancel s-weekday', { kind: 'cancel', target: 's-weekday' }],
     ['logs j-1', { kind: 'logs', target: 'j-1' }],
+    ['logs -f j-1', { kind: 'logs', target: 'j-1', follow: true }],
+    ['logs j-1 --follow', { kind: 'logs', target: 'j-1', follow: true }],
     ['retry job-000001', { kind: 'retry', target: 'job-000001' }],
     ['Status "j-1"', { kind: 'status', target: 'j-1' }],
   ])('%j', (text, expected) => {
@@ -85,6 +87,9 @@ describe('parseCommand: subcommands', () => {
     ['status', /status needs a JOB/, USAGE.status],
     ['cancel', /cancel needs a JOB/, USAGE.cancel],
     ['logs', /logs needs a JOB/, USAGE.logs],
+    ['logs -f', /logs needs a JOB/, USAGE.logs],
+    ['logs -f -f j-1', /logs takes -f or --follow once/, USAGE.logs],
+    ['logs -x j-1', /unknown option "-x" for logs/, USAGE.logs],
     ['retry', /retry needs a JOB/, USAGE.retry],
     ['status j-1 j-2', /status takes one JOB; got 2 words/, USAGE.status],
     ['cancel --all', /unknown option "--all" for cancel/, USAGE.cancel],
