@@ -10,23 +10,20 @@
  * Prints two measurements as JSON lines: `npm start` to the prompt, and Enter on `run` to the
  * job's `succeeded` line for a container that exits at once.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SCHED_USAGE, USAGE } from '../../bot/core/parsing/help.js';
 import { makeStubBin, type StubBin } from '../harness/agent.js';
 import { eventually, freePort, reconcilePasses } from '../harness/bot-process.js';
 import { makeContainerGate, type ContainerGate } from '../harness/container-gate.js';
+import { openTmux, promptIsLast, type Tmux, type TmuxSched } from '../harness/tmux.js';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SOCKET = `sched-terminal-e2e-${process.pid}`;
-const SESSION = 'sched';
 const JOB_ID = /\bj-[a-z0-9]+\b/g;
 
 let scratch: string;
@@ -34,6 +31,7 @@ let stubs: StubBin;
 /** Holds a container's run where a test needs the job running until it says so. */
 let gate: ContainerGate;
 const children: ChildProcess[] = [];
+let tmux: Tmux | undefined;
 
 /** The environment of every bot here, and nothing else: no AWS, no Slack. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
@@ -56,7 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await run('tmux', ['-L', SOCKET, 'kill-server']).catch(() => undefined);
+  await tmux?.close();
   for (const child of children) {
     try {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
@@ -86,81 +84,23 @@ afterAll(async () => {
 describe('the terminal surface in a pseudo-terminal (tmux)', () => {
   let dataDir: string;
   let port: number;
-  let codeFile: string;
 
-  async function tmux(...args: string[]): Promise<string> {
-    // Without TMUX: a test run from inside tmux must not talk to the user's server.
-    const env = { ...process.env };
-    delete env.TMUX;
-    return (await run('tmux', ['-L', SOCKET, ...args], { env })).stdout;
-  }
-
-  /** Everything the pane shows, scroll-back included, wrapped lines joined, trailing blanks dropped. */
-  async function screen(): Promise<string> {
-    // -J keeps trailing spaces (the prompt's own among them); lines are compared without them.
-    const text = await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', SESSION);
-    return text
-      .split('\n')
-      .map((line) => line.trimEnd())
-      .join('\n')
-      .replace(/\n+$/, '');
-  }
-
-  async function type(text: string): Promise<void> {
-    await tmux('send-keys', '-t', SESSION, '-l', text);
-  }
-
-  async function press(...keys: string[]): Promise<void> {
-    await tmux('send-keys', '-t', SESSION, ...keys);
-  }
-
-  async function screenUntil(check: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    let text = '';
-    while (Date.now() < deadline) {
-      text = await screen();
-      if (check(text)) return text;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out waiting for ${what}; the screen:\n${text}`);
-  }
-
-  const promptIsLast = (text: string) => /(^|\n)sched>$/.test(text);
-
-  /** Types `command`, presses Enter and returns what was printed between it and the next prompt. */
-  async function reply(command: string): Promise<string> {
-    const before = (await screen()).split('\n').length;
-    await type(command);
-    await press('Enter');
-    const text = await screenUntil((t) => t.split('\n').length > before && promptIsLast(t), `the answer to ${command}`);
-    const start = text.lastIndexOf(`\nsched> ${command}\n`);
-    expect(start, `the command line "${command}" on the screen`).toBeGreaterThanOrEqual(0);
-    return text.slice(start + `\nsched> ${command}\n`.length, text.lastIndexOf('\nsched>'));
-  }
+  let sched: TmuxSched;
+  const screen = () => sched.screen();
+  const type = (text: string) => sched.type(text);
+  const press = (...keys: string[]) => sched.press(...keys);
+  const screenUntil: TmuxSched['screenUntil'] = (check, what, timeoutMs) => sched.screenUntil(check, what, timeoutMs);
+  const reply = (command: string) => sched.reply(command);
 
   beforeAll(async () => {
-    // Never a silent skip: without tmux these tests fail and say what to install (.ci/run does).
-    await run('tmux', ['-V']).catch(() => {
-      throw new Error("tmux not found: install Debian's tmux package (apt-get install -y tmux)");
-    });
+    tmux = await openTmux(scratch);
     dataDir = join(scratch, 'tty');
     port = await freePort();
-    codeFile = join(scratch, 'tty-exit-code');
-    const env = Object.entries(cleanEnv({ SCHED_DATA_DIR: dataDir, SCHED_PORT: String(port), LANG: 'C.UTF-8' }))
-      .map(([key, value]) => `${key}=${shellQuote(value)}`)
-      .join(' ');
-    // TERM is the pane's own (tmux sets it); env -i keeps everything else of this test's out.
-    await writeFile(
-      join(scratch, 'run.sh'),
-      `#!/bin/sh\ncd ${shellQuote(ROOT)} || exit 99\nenv -i TERM="\${TERM:-screen}" ${env} npm start\ncode=$?\necho "$code" >${shellQuote(codeFile)}\nexit "$code"\n`,
-    );
-    // Dead panes stay, so the exit status and the last screen can be read.
-    await writeFile(join(scratch, 'tmux.conf'), 'set -g remain-on-exit on\nset -g history-limit 20000\n');
   });
 
   test('start, help, run, list, status, bad commands, typing during an update, exit', { timeout: 120_000 }, async () => {
     const t0 = Date.now();
-    await tmux('-f', join(scratch, 'tmux.conf'), '-u', 'new-session', '-d', '-x', '160', '-y', '50', '-s', SESSION, `sh ${shellQuote(join(scratch, 'run.sh'))}`);
+    sched = await tmux!.start('tty', cleanEnv({ SCHED_DATA_DIR: dataDir, SCHED_PORT: String(port), LANG: 'C.UTF-8' }));
     const started = await screenUntil(promptIsLast, 'the prompt', 60_000);
     metric('terminal_start_to_prompt_ms', Date.now() - t0);
     expect(started).toContain('Sched is running.');
@@ -244,8 +184,7 @@ describe('the terminal surface in a pseudo-terminal (tmux)', () => {
     const pid = (JSON.parse(log.split('\n').find((line) => line.includes('"sched is running"'))!) as { pid: number }).pid;
     await type('exit');
     await press('Enter');
-    const code = await eventually(async () => (await readFile(codeFile, 'utf8').catch(() => undefined))?.trim() || undefined, 'the exit code', 30_000);
-    expect(code).toBe('0');
+    expect(await sched.exitCode()).toBe('0');
     // (The exit code comes from the file the pane's shell writes; tmux's own pane status lags under load.)
     expect(await screen()).toMatch(/sched> exit\n⊘ Stopping Sched…/);
     expect(processAlive(pid)).toBe(false);
@@ -323,9 +262,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
