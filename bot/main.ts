@@ -30,6 +30,7 @@ import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer, type HttpServerDeps } from './http/server.js';
 import type { ChatSurface, CommandDeps, HostFacts } from './commands/types.js';
+import { activeJobsCapReached } from './commands/caps.js';
 import type { SlackSurfaceOptions } from './slack/app.js';
 import type { Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
   const computeChecked = checkCompute(config, logger);
   const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute, guardRails: config.guardRails };
 
   const stores = await openStores(config, closers);
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     store: stores.schedules,
     createJob: (input, id) => engineRef.get().createJob(input, id),
     checkCallback: (url) => engineRef.get().checkCallback(url),
+    capReached: (owner) => activeJobsCapReached(owner, { jobs: engineRef.get(), access: config.access, limits: config.limits }),
     clock: systemClock,
     logger: logger.child({ component: 'scheduler' }),
   });
@@ -88,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
       timings: { ...DEFAULT_TIMINGS, launchTimeoutSeconds: config.launchTimeoutSeconds },
       compute: config.compute,
       allowedInstanceTypes: defaults.allowedInstanceTypes,
+      guardRails: config.guardRails,
       holderId: leaseHolder(config),
     }),
   );
