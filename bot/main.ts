@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { allowedInstanceTypes, gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
+import { allowedInstanceTypes, gpuFacts, loadConfig, LOCAL_LIMIT_DEFAULTS, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
@@ -129,6 +129,12 @@ async function main(argv: string[]): Promise<void> {
   const facts: HostFacts = { compute, store, apiUrl: http.listeningOrigin, apiTokenSet: config.apiToken !== undefined, logFile };
   await chat?.surface.start(deps, { facts, requestStop: (reason) => void shutdown(reason) });
   announceRunning(config, logger);
+}
+
+/** `SCHED_LOCAL_*`; without `SCHED_LOCAL_CPUS`, 2 CPUs or all of a smaller machine (docker refuses more than there are). */
+function localContainerLimits(config: Config): { memory: string; cpus: string; pids: number } {
+  const { memory, cpus, pids } = config.localLimits;
+  return { memory, pids, cpus: cpus ?? String(Math.min(LOCAL_LIMIT_DEFAULTS.cpus, availableParallelism())) };
 }
 
 function announceRunning(config: Config, logger: Logger): void {
@@ -270,7 +276,7 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
   if (config.compute === 'local') {
     const fleetLogger = logger.child({ component: 'local-fleet' });
     if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);
-    const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env) });
+    const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env), limits: localContainerLimits(config) });
     // Runs stop with the bot; the next start retries them as interrupted.
     closers.push(() => fleet.close());
     return fleet;

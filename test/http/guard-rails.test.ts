@@ -2,6 +2,7 @@
  * `POST /v1/jobs` under the operator's guard rails: a `max_price` above SCHED_MAX_PRICE_CEILING or a
  * `timeout` above SCHED_MAX_TIMEOUT is a 400 naming the limit, with nothing stored or launched; a
  * job that leaves them out gets the ceiling (its spot request's MaxPrice) and the default timeout.
+ * An image named through a podman transport (`oci:x`, `containers-storage:x`) is a 400 too.
  */
 import pino from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -64,5 +65,20 @@ describe('POST /v1/jobs and the guard rails on cost', () => {
     const { post } = world();
     expect((await post({ docker_image: 'alpine', max_price: 999999, timeout: '30d' })).statusCode).toBe(201);
     expect((await post({ docker_image: 'alpine' })).json()).toMatchObject({ max_price: null, timeout: null });
+  });
+});
+
+describe('image names a container engine would not pull from a registry', () => {
+  test('a podman transport prefix is refused with the reason; docker: and registry ports are not', async () => {
+    const { post, fleet } = world();
+    for (const image of ['oci:x', 'containers-storage:x', 'oci-archive:backup', 'docker-archive:img', 'docker-daemon:alpine', 'dir:x', 'docker://alpine']) {
+      const reply = await post({ docker_image: image });
+      expect(reply.statusCode, image).toBe(400);
+      expect(reply.json().error.problems[0]).toMatch(new RegExp(`^docker_image: "${image.replace(/[.:/]/g, '\\$&')}" names an image through podman's "[a-z-]+:" transport .*; give a registry image such as`));
+    }
+    expect(fleet.plans).toEqual([]);
+    for (const image of ['docker:27-dind', 'localhost:5000/oci', 'registry.example.com:443/dir/x:1', 'ocean:1']) {
+      expect((await post({ docker_image: image })).statusCode, image).toBe(201);
+    }
   });
 });

@@ -8,7 +8,7 @@
  * that way, and the original read fields with `.get()`.
  */
 import { validateCallbackUrlSyntax } from '../callback.js';
-import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
+import { imageTransportPrefix, isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from '../job.js';
 import { checkGpuPlacement, parseGpus, type GpuFacts } from './gpu-fields.js';
 import { checkAllowedInstanceTypes } from './allowed-types.js';
@@ -169,6 +169,14 @@ function parseImage(value: unknown, problems: string[]): string | undefined {
   }
   if (value.length > MAX_IMAGE_REFERENCE_LENGTH) {
     problems.push(`docker_image: ${value.length} characters, at most ${MAX_IMAGE_REFERENCE_LENGTH}`);
+    return undefined;
+  }
+  const transport = imageTransportPrefix(value);
+  if (transport !== undefined) {
+    problems.push(
+      `docker_image: ${quote(value)} names an image through podman's "${transport}:" transport (${transport === 'docker' ? 'write the name without "docker://"' : 'files or local storage, not a registry'}); ` +
+        'give a registry image such as "ghcr.io/acme/etl:1.4"',
+    );
     return undefined;
   }
   if (!isValidImageReference(value)) {
