@@ -48,6 +48,8 @@ beforeAll(async () => {
     SCHED_POLL_SECONDS: '1',
     SCHED_API_TOKEN: API_TOKEN,
     SCHED_CALLBACK_ALLOW_PRIVATE: 'true',
+    // Its containers' limits: the CPUs set, the memory left to the default.
+    SCHED_LOCAL_CPUS: '1.5',
     // The same port across restarts: a run that outlives a bot calls the next one there.
     SCHED_PORT: String(await freePort()),
     PATH: `${gate.dir}:${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -206,8 +208,15 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
     // The real script ran, in the job's folder, with the container CLI and never a host action.
     const [run] = await containerRunsOf(id, 1);
-    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, '-e', `SCHED_JOB_ID=${id}`, '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hello']);
-    expect(run!.env).toMatchObject({ SCHED_HOST_ACTIONS: 'off', SCHED_IMDS_URL: 'off', SCHED_CONTAINER_CLI: 'docker' });
+    // With the local limits, and none of the host user's registry logins.
+    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, '--memory', '2g', '--cpus', '1.5', '--pids-limit', '512', '-e', `SCHED_JOB_ID=${id}`, '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hello']);
+    expect(run!.env).toMatchObject({
+      SCHED_HOST_ACTIONS: 'off',
+      SCHED_IMDS_URL: 'off',
+      SCHED_CONTAINER_CLI: 'docker',
+      DOCKER_CONFIG: expect.stringMatching(new RegExp(`/runs/${id}/1/no-registry-logins$`)),
+      REGISTRY_AUTH_FILE: expect.stringMatching(new RegExp(`/runs/${id}/1/no-registry-logins/auth\\.json$`)),
+    });
     expect(await readFile(join(dataDir, 'runs', id, '1', 'user-data.sh'), 'utf8')).toContain(`readonly JOB_ID='${id}'`);
     expect(await readFile(join(dataDir, 'runs', id, '1', 'agent.log'), 'utf8')).toContain('hello from the container');
     await eventually(async () => ((await recordOf(id, 1)).state === 'ended' ? true : undefined), 'the run to end');
