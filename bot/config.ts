@@ -22,6 +22,8 @@ import { formatDuration } from './core/duration.js';
 import { parseDuration } from './core/request/job-request-fields.js';
 import { parseOnDemandPrices } from './core/on-demand-prices.js';
 import type { GpuFacts } from './core/request/gpu-fields.js';
+import { priceAbove, type GuardRails } from './core/request/guard-rails.js';
+import { JOB_REQUEST_LIMITS } from './core/request/job-request-fields.js';
 
 const csv = z
   .string()
@@ -93,6 +95,11 @@ const envSchema = z.object({
   SCHED_SECURITY_GROUP_IDS: csv,
   SCHED_INSTANCE_PROFILE: optional,
   SCHED_ON_DEMAND_PRICES: optional,
+  SCHED_MAX_PRICE_CEILING: optional,
+  SCHED_DEFAULT_TIMEOUT: optional,
+  SCHED_MAX_TIMEOUT: optional,
+  SCHED_LOCAL_MEMORY: optional,
+  SCHED_LOCAL_CPUS: optional,
   SCHED_CALLBACK_ALLOW_PRIVATE: bool(false),
   SCHED_DEPLOYMENT: z.string().regex(DEPLOYMENT_NAME, 'must be lowercase letters, digits and dashes, at most 32').default('sched'),
   SCHED_RETENTION_DAYS: int(RETENTION_DAYS.default, RETENTION_DAYS.min, RETENTION_DAYS.max),
@@ -140,6 +147,13 @@ export interface Config {
   limits: { activeJobsPerUser: number; schedulesPerUser: number };
   logLevel: string;
   callbackAllowPrivate: boolean;
+  /** The operator's price ceiling and run-time limits, on every job (bot/core/request/guard-rails.ts). */
+  guardRails: GuardRails;
+  /**
+   * What one local container may use (`--memory`, `--cpus`, `--pids-limit`): `SCHED_LOCAL_MEMORY`,
+   * `SCHED_LOCAL_CPUS` (absent: 2, or fewer on a smaller machine; main.ts decides), a fixed pid limit.
+   */
+  localLimits: { memory: string; cpus?: string; pids: number };
   spot: {
     ami?: string;
     /** The image of `--gpus` jobs (NVIDIA driver and container runtime); unset: EC2 refuses GPU jobs. */
@@ -253,6 +267,14 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
   ] as const) {
     for (const id of ids) if (!pattern.test(id)) problems.push(`${name}: "${id}" is not a Slack ${pattern === SLACK_USER_ID ? 'user' : 'channel'} id`);
   }
+  const guardRails = guardRailsFrom(e, problems);
+  const localLimits = localLimitsFrom(e, problems);
+  if (chat === 'slack' && compute === 'local' && e.SCHED_ALLOWED_USERS.length === 0) {
+    problems.push(
+      'SCHED_ALLOWED_USERS: required with Slack and local compute (SCHED_CHAT=slack, SCHED_COMPUTE=local): without it every member of the ' +
+        'workspace could run containers on this machine; set it to the Slack user ids (U…) who may, comma-separated',
+    );
+  }
   if (chat === 'slack') {
     if (!e.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN: required with SCHED_CHAT=slack');
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
@@ -282,6 +304,8 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       limits: { activeJobsPerUser: e.SCHED_MAX_ACTIVE_JOBS_PER_USER, schedulesPerUser: e.SCHED_MAX_SCHEDULES_PER_USER },
       logLevel: e.SCHED_LOG_LEVEL,
       callbackAllowPrivate: e.SCHED_CALLBACK_ALLOW_PRIVATE,
+      guardRails,
+      localLimits,
       spot: {
         ami: e.SCHED_AMI,
         gpuAmi: e.SCHED_GPU_AMI,
@@ -298,6 +322,60 @@ export function loadConfig(env: Record<string, string | undefined>, opts: { stdi
       access: { allowedUsers: e.SCHED_ALLOWED_USERS, allowedChannels: e.SCHED_ALLOWED_CHANNELS, admins: e.SCHED_ADMINS },
     },
   };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** A duration variable of the guard rails, within what a job's `--timeout` may be. */
+function optionalTimeout(name: string, value: string | undefined, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds > JOB_REQUEST_LIMITS.timeoutSeconds) {
+    problems.push(`${name}: must be a duration from 1s to ${formatDuration(JOB_REQUEST_LIMITS.timeoutSeconds)} ("6h", "90m", "1d"), got "${value}"`);
+    return undefined;
+  }
+  return seconds;
+}
+
+/** `SCHED_MAX_PRICE_CEILING`, `SCHED_DEFAULT_TIMEOUT`, `SCHED_MAX_TIMEOUT`, and how they fit together. */
+function guardRailsFrom(e: Env, problems: string[]): GuardRails {
+  const rails: GuardRails = {};
+  const ceiling = e.SCHED_MAX_PRICE_CEILING;
+  if (ceiling !== undefined) {
+    if (isPositivePrice(ceiling)) rails.maxPriceCeiling = ceiling;
+    else problems.push(`SCHED_MAX_PRICE_CEILING: must be a positive number of USD per hour such as "0.50", got "${ceiling}"`);
+  }
+  if (rails.maxPriceCeiling !== undefined && e.SCHED_MAX_PRICE !== undefined && isPositivePrice(e.SCHED_MAX_PRICE) && priceAbove(e.SCHED_MAX_PRICE, rails.maxPriceCeiling)) {
+    problems.push(`SCHED_MAX_PRICE: the default max price ${e.SCHED_MAX_PRICE} is above SCHED_MAX_PRICE_CEILING ${rails.maxPriceCeiling}`);
+  }
+  const defaultTimeout = optionalTimeout('SCHED_DEFAULT_TIMEOUT', e.SCHED_DEFAULT_TIMEOUT, problems);
+  const maxTimeout = optionalTimeout('SCHED_MAX_TIMEOUT', e.SCHED_MAX_TIMEOUT, problems);
+  if (defaultTimeout !== undefined) rails.defaultTimeoutSeconds = defaultTimeout;
+  if (maxTimeout !== undefined) rails.maxTimeoutSeconds = maxTimeout;
+  if (defaultTimeout !== undefined && maxTimeout !== undefined && defaultTimeout > maxTimeout) {
+    problems.push(`SCHED_DEFAULT_TIMEOUT: ${formatDuration(defaultTimeout)} is longer than SCHED_MAX_TIMEOUT ${formatDuration(maxTimeout)}; the default must be within the maximum`);
+  }
+  return rails;
+}
+
+/** Local containers' limits: a memory size as docker and podman take it, a CPU count, a fixed pid limit. */
+export const LOCAL_LIMIT_DEFAULTS = { memory: '2g', cpus: 2, pids: 512 } as const;
+
+function localLimitsFrom(e: Env, problems: string[]): Config['localLimits'] {
+  const memory = e.SCHED_LOCAL_MEMORY?.toLowerCase() ?? LOCAL_LIMIT_DEFAULTS.memory;
+  // docker refuses less than 6 MB; units b, k, m, g as both CLIs read them.
+  const memoryOk = /^[1-9]\d{0,12}[bkmg]?$/.test(memory) && memoryBytes(memory) >= 6 * 1024 * 1024;
+  if (!memoryOk) problems.push(`SCHED_LOCAL_MEMORY: must be a memory size of at least 6m such as "512m" or "2g", got "${e.SCHED_LOCAL_MEMORY}"`);
+  const cpus = e.SCHED_LOCAL_CPUS;
+  if (cpus !== undefined && !(/^\d{1,4}(\.\d{1,2})?$/.test(cpus) && Number(cpus) >= 0.01)) {
+    problems.push(`SCHED_LOCAL_CPUS: must be a number of CPUs such as "2" or "0.5", got "${cpus}"`);
+  }
+  return { memory, ...(cpus !== undefined && { cpus }), pids: LOCAL_LIMIT_DEFAULTS.pids };
+}
+
+function memoryBytes(size: string): number {
+  const unit = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[size.at(-1) ?? ''] ?? 1;
+  return Number.parseInt(size, 10) * unit;
 }
 
 /**

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
-import { allowedInstanceTypes, chatChoice, gpuFacts, loadConfig, maskConfig, type Config } from './config.js';
+import { allowedInstanceTypes, chatChoice, gpuFacts, loadConfig, LOCAL_LIMIT_DEFAULTS, maskConfig, type Config } from './config.js';
 import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
@@ -30,6 +30,7 @@ import { TerminalSurface } from './terminal/surface.js';
 import { Scheduler } from './engine/scheduler.js';
 import { buildHttpServer, type HttpServerDeps } from './http/server.js';
 import type { ChatSurface, CommandDeps, HostFacts } from './commands/types.js';
+import { activeJobsCapReached } from './commands/caps.js';
 import type { SlackSurfaceOptions } from './slack/app.js';
 import type { Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
   const computeChecked = checkCompute(config, logger);
   const closers: Closer[] = [];
   const secret = config.secret ?? embeddedSecret(config.dataDir);
-  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute };
+  const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute, guardRails: config.guardRails };
 
   const stores = await openStores(config, closers);
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes
@@ -66,6 +67,7 @@ async function main(argv: string[]): Promise<void> {
     store: stores.schedules,
     createJob: (input, id) => engineRef.get().createJob(input, id),
     checkCallback: (url) => engineRef.get().checkCallback(url),
+    capReached: (owner) => activeJobsCapReached(owner, { jobs: engineRef.get(), access: config.access, limits: config.limits }),
     clock: systemClock,
     logger: logger.child({ component: 'scheduler' }),
     compute: config.compute,
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<void> {
       timings: { ...DEFAULT_TIMINGS, launchTimeoutSeconds: config.launchTimeoutSeconds },
       compute: config.compute,
       allowedInstanceTypes: defaults.allowedInstanceTypes,
+      guardRails: config.guardRails,
       holderId: leaseHolder(config),
     }),
   );
@@ -128,6 +131,12 @@ async function main(argv: string[]): Promise<void> {
   const facts: HostFacts = { compute, store, apiUrl: http.listeningOrigin, apiTokenSet: config.apiToken !== undefined, logFile };
   await chat?.surface.start(deps, { facts, requestStop: (reason) => void shutdown(reason) });
   announceRunning(config, logger);
+}
+
+/** `SCHED_LOCAL_*`; without `SCHED_LOCAL_CPUS`, 2 CPUs or all of a smaller machine (docker refuses more than there are). */
+function localContainerLimits(config: Config): { memory: string; cpus: string; pids: number } {
+  const { memory, cpus, pids } = config.localLimits;
+  return { memory, pids, cpus: cpus ?? String(Math.min(LOCAL_LIMIT_DEFAULTS.cpus, availableParallelism())) };
 }
 
 function announceRunning(config: Config, logger: Logger): void {
@@ -268,7 +277,7 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
   if (config.compute === 'local') {
     const fleetLogger = logger.child({ component: 'local-fleet' });
     if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);
-    const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env) });
+    const fleet = new LocalFleet({ workDir: join(config.dataDir, 'runs'), logger: fleetLogger, pathEnv: process.env.PATH, spawnEnv: containerEnvFrom(process.env), limits: localContainerLimits(config) });
     // Runs outlive the bot, as instances do: closing only refuses new ones; the next start adopts them.
     closers.push(() => fleet.close());
     return fleet;

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants, accessSync, statSync } from 'node:fs';
+import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
 export type ContainerCli = 'docker' | 'podman';
@@ -56,8 +57,9 @@ const ENGINE_CHECK_TIMEOUT_MS = 5_000;
 
 /**
  * Variables the container CLI needs to reach the user's engine and registries (rootless Podman's
- * runtime dir, Docker contexts and credentials, proxies), picked from the bot's environment.
- * Everything else stays out of the script's environment.
+ * runtime dir, Docker contexts, proxies), picked from the bot's environment. Everything else stays
+ * out of the script's environment, and the registry logins are replaced with none for each run
+ * (local-fleet.ts, `NO_LOGINS_DIR`).
  */
 const CONTAINER_ENV_KEYS = [
   'HOME',
@@ -104,4 +106,30 @@ export function containerEnvFrom(env: Record<string, string | undefined>): Recor
     }
   }
   return picked;
+}
+
+/**
+ * Fills `target` (an empty folder a run's CLI gets as `DOCKER_CONFIG`) with what of the host
+ * user's docker configuration reaches the engine — the current context and the contexts' folder,
+ * so Docker Desktop's or a remote engine still answers — and nothing that logs in to a registry
+ * (`auths`, `credsStore`, `credHelpers` stay behind). `env`: the bot's `containerEnvFrom`.
+ */
+export async function writeEngineOnlyDockerConfig(target: string, env: Record<string, string>): Promise<void> {
+  const hostDir = env.DOCKER_CONFIG ?? (env.HOME ? join(env.HOME, '.docker') : undefined);
+  if (!hostDir) return;
+  let currentContext: unknown;
+  try {
+    currentContext = (JSON.parse(await readFile(join(hostDir, 'config.json'), 'utf8')) as { currentContext?: unknown }).currentContext;
+  } catch {
+    // no readable config: the CLI's defaults, as on the host
+  }
+  if (typeof currentContext === 'string' && currentContext !== '') {
+    await writeFile(join(target, 'config.json'), JSON.stringify({ currentContext }), { mode: 0o600 });
+  }
+  const contexts = join(hostDir, 'contexts');
+  if (await isDirectory(contexts)) await symlink(contexts, join(target, 'contexts')).catch(() => undefined);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

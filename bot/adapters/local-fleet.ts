@@ -36,7 +36,7 @@ import type { FleetSnapshot, InstanceView, SpotRequestView } from '../core/lifec
 import type { PoolQuote } from '../core/plan.js';
 import { systemClock } from '../clock.js';
 import { LaunchError, type Clock, type Fleet, type LaunchPlan, type Launched, type OutputTail } from '../ports.js';
-import { checkContainerEngine, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, type ContainerCli } from './container-engine.js';
+import { checkContainerEngine, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE, writeEngineOnlyDockerConfig, type ContainerCli } from './container-engine.js';
 import { processGroupAlive, processStartMarker, signalProcessGroup, waitUntilGone } from './local-process.js';
 import { localRunIds, readRecord, writeRecord, type EndReason, type RunRecord } from './local-runs.js';
 
@@ -59,6 +59,11 @@ export interface LocalFleetOptions {
    * It cannot turn host actions or metadata back on.
    */
   spawnEnv?: Record<string, string>;
+  /**
+   * What each container may use (`--memory`, `--cpus`, `--pids-limit`, via the script's
+   * `SCHED_CONTAINER_*`); absent: no limits (tests of other things).
+   */
+  limits?: ContainerLimits;
   /** Between SIGTERM and SIGKILL of a run's process group; default 5 s. */
   terminateGraceMs?: number;
   /** A run that ended is listed this long, so the engine sees it terminated; default 1 h (EC2 too). */
@@ -71,6 +76,22 @@ export interface LocalFleetOptions {
    */
   checkEngine?: (cli: ContainerCli) => Promise<string | undefined>;
 }
+
+/** Resource limits of one local container, as docker and podman take them. */
+export interface ContainerLimits {
+  memory: string;
+  cpus: string;
+  pids: number;
+}
+
+/**
+ * Where a run's container engine looks for registry logins: a folder of the run's own with none,
+ * so a job's image is pulled anonymously, never with the host user's logins. docker reads
+ * `$DOCKER_CONFIG/config.json` (logins, credential helpers); podman reads `REGISTRY_AUTH_FILE`
+ * instead of `$XDG_RUNTIME_DIR/containers/auth.json` (older podman releases then
+ * still tries `$XDG_CONFIG_HOME/containers/auth.json` and `$DOCKER_CONFIG/config.json`).
+ */
+const NO_LOGINS_DIR = 'no-registry-logins';
 
 interface Run {
   record: RunRecord;
@@ -110,6 +131,7 @@ export class LocalFleet implements Fleet {
   private readonly logger: LocalFleetLogger;
   private readonly pathEnv: string;
   private readonly spawnEnv: Record<string, string>;
+  private readonly limits: ContainerLimits | undefined;
   private readonly terminateGraceMs: number;
   private readonly forgetAfterMs: number;
   private readonly clock: Clock;
@@ -131,6 +153,7 @@ export class LocalFleet implements Fleet {
     this.logger = opts.logger ?? silentLogger;
     this.pathEnv = opts.pathEnv ?? DEFAULT_PATH;
     this.spawnEnv = { ...opts.spawnEnv };
+    this.limits = opts.limits;
     this.terminateGraceMs = opts.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
     this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
     this.clock = opts.clock ?? systemClock;
@@ -313,6 +336,10 @@ export class LocalFleet implements Fleet {
       // A folder without a record: an earlier start stopped before it spawned anything.
     }
     await mkdir(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, NO_LOGINS_DIR), { recursive: true, mode: 0o700 });
+    // podman refuses an auth file that is not there; an empty one has no logins.
+    await writeFile(join(dir, NO_LOGINS_DIR, 'auth.json'), '{}\n', { mode: 0o600 });
+    if (cli === 'docker') await writeEngineOnlyDockerConfig(join(dir, NO_LOGINS_DIR), this.spawnEnv);
     await writeFile(join(dir, SCRIPT_FILE), launch.userData, { mode: 0o700 });
 
     const run: Run = {
@@ -379,6 +406,14 @@ export class LocalFleet implements Fleet {
       SCHED_HOST_ACTIONS: 'off',
       SCHED_IMDS_URL: 'off',
       SCHED_CONTAINER_CLI: cli,
+      // Never the host user's registry logins (see NO_LOGINS_DIR): a job pulls anonymously.
+      DOCKER_CONFIG: join(dir, NO_LOGINS_DIR),
+      REGISTRY_AUTH_FILE: join(dir, NO_LOGINS_DIR, 'auth.json'),
+      ...(this.limits && {
+        SCHED_CONTAINER_MEMORY: this.limits.memory,
+        SCHED_CONTAINER_CPUS: this.limits.cpus,
+        SCHED_CONTAINER_PIDS: String(this.limits.pids),
+      }),
     };
   }
 

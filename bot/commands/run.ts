@@ -5,6 +5,7 @@
 import { isAdmin } from '../core/access.js';
 import type { Command } from '../core/parsing/grammar.js';
 import type { Actor, CommandDeps, CommandOutcome } from './types.js';
+import { activeJobsCapReached } from './caps.js';
 
 export async function run(command: Extract<Command, { kind: 'run' }>, actor: Actor, deps: CommandDeps): Promise<CommandOutcome> {
   const owner = { kind: actor.surface, id: actor.userId };
@@ -30,13 +31,7 @@ async function overLimit(what: 'jobs' | 'schedules', actor: Actor, deps: Command
   const { limits } = deps;
   if (!limits || isAdmin(deps.access, actor.userId)) return undefined;
   const owns = (owner: { kind: string; id: string }) => owner.kind === actor.surface && owner.id === actor.userId;
-  if (what === 'jobs') {
-    const active = (await deps.jobs.listActiveJobs()).filter((job) => owns(job.owner)).length;
-    if (active >= limits.activeJobsPerUser) {
-      return `you already have ${active} jobs that have not ended (the limit is ${limits.activeJobsPerUser}, SCHED_MAX_ACTIVE_JOBS_PER_USER); cancel some or let them finish`;
-    }
-    return undefined;
-  }
+  if (what === 'jobs') return activeJobsCapReached({ kind: actor.surface, id: actor.userId }, deps);
   const schedules = (await deps.schedules.listSchedules()).filter((schedule) => owns(schedule.owner)).length;
   if (schedules >= limits.schedulesPerUser) {
     return `you already have ${schedules} schedules (the limit is ${limits.schedulesPerUser}, SCHED_MAX_SCHEDULES_PER_USER); cancel one first`;

@@ -43,6 +43,9 @@
  * - `SCHED_OUTPUT_SECONDS` — whole seconds between `output` reports, default 10.
  * - `SCHED_OUTPUT_FILE` — where the container's output is kept (local compute: in the run's
  *   folder, so it outlives the script); default a file in the script's own work directory.
+ * - `SCHED_CONTAINER_MEMORY`, `SCHED_CONTAINER_CPUS`, `SCHED_CONTAINER_PIDS` — the container's
+ *   `--memory`, `--cpus` and `--pids-limit`, each only when set: the local compute adapter sets
+ *   them (this machine is shared with the bot); on EC2 the instance is the job's alone.
  *
  * Job-provided values cross into the script only as base64 inside single quotes and are decoded
  * at run time into variables and array elements, so no job input is ever parsed as shell code.
@@ -535,6 +538,9 @@ if [ -n "$GPUS" ]; then
   elif [ "$GPUS" = all ]; then run_args+=(--device nvidia.com/gpu=all)
   else for ((g = 0; g < GPUS; g++)); do run_args+=(--device "nvidia.com/gpu=$g"); done; fi
 fi
+[ -n "\${SCHED_CONTAINER_MEMORY:-}" ] && run_args+=(--memory "$SCHED_CONTAINER_MEMORY")
+[ -n "\${SCHED_CONTAINER_CPUS:-}" ] && run_args+=(--cpus "$SCHED_CONTAINER_CPUS")
+[ -n "\${SCHED_CONTAINER_PIDS:-}" ] && run_args+=(--pids-limit "$SCHED_CONTAINER_PIDS")
 for b64 in \${ENV_B64[@]+"\${ENV_B64[@]}"}; do
   decode "$b64"
   run_args+=(-e "$REPLY")

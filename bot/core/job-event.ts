@@ -8,6 +8,7 @@
  * back as they were written and shown as stored.
  */
 import type { Market } from './lifecycle/observation.js';
+import type { GuardRailLowering } from './request/guard-rails.js';
 
 /** A pool as events name it: an instance type, and its availability zone when known. */
 export interface PoolRef {
@@ -75,7 +76,8 @@ export type EndReason =
 /** The facts of one event, by kind. */
 export type JobEventFacts =
   /** `scheduledFor`: ISO UTC, when the job was created to run later. */
-  | { kind: 'created'; scheduledFor?: string }
+  /** `lowered`: a schedule's firing got the operator's current limits, lower than its schedule asked. */
+  | { kind: 'created'; scheduledFor?: string; lowered?: GuardRailLowering[] }
   /** `pool`: the first type asked for; `instanceTypes`: every type of this launch, when more than one. */
   | { kind: 'requested'; attempt: number; compute: Compute; market: Market; pool: { instanceType: string }; instanceTypes?: string[] }
 

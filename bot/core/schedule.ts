@@ -18,6 +18,8 @@ export interface Schedule {
   /** ISO UTC of the next firing while active. */
   nextRunAt?: string;
   lastFiredAt?: string;
+  /** The latest firing that started nothing, and why (its owner was at `SCHED_MAX_ACTIVE_JOBS_PER_USER`). */
+  lastSkipped?: { at: string; reason: string };
   cancelledBy?: string;
   /** Where its firings run, recorded at creation; absent on schedules stored before it was (shown as EC2's). */
   compute?: Compute;

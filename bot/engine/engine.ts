@@ -7,11 +7,13 @@
 import type { Logger } from 'pino';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { isTerminal, type ChatOrigin, type Compute, type Job, type JobOwner, type NewJob } from '../core/job.js';
+import type { GuardRailLowering } from '../core/request/guard-rails.js';
 import { DEFAULT_TIMINGS, type LifecycleTimings } from '../core/lifecycle/lifecycle.js';
 import { waitingOnSpotCapacity } from '../core/lifecycle/fallback.js';
 import type { Observation } from '../core/lifecycle/observation.js';
 import { newJob } from '../core/request/new-job.js';
 import { checkAllowedInstanceTypes } from '../core/request/allowed-types.js';
+import { checkGuardRails, lowerToGuardRails, withGuardRailDefaults, type GuardRails } from '../core/request/guard-rails.js';
 import type { AgentReport, AgentReportResult, CallbackSender, Clock, Fleet, JobService, JobStore, LeaseStore, Notifier, OutputReport, OutputTail } from '../ports.js';
 import { JOB_VIEW_LIMITS } from '../core/view/view-model.js';
 import { DueTimers } from './due-timers.js';
@@ -42,6 +44,8 @@ export interface EngineDeps {
   compute?: Compute;
   /** The operator's allow-list, checked again when an ended job is retried; absent: not enforced. */
   allowedInstanceTypes?: readonly string[];
+  /** The operator's price ceiling and run-time limits: refused above on creation and retry, lowered on a schedule's firing. */
+  guardRails?: GuardRails;
   /** Identifies this process as a lease holder. */
   holderId?: string;
   /** Cron schedules to fire on each pass (under the same lease). */
@@ -128,8 +132,9 @@ export class Engine implements JobService {
   async createJob(input: NewJob, id: string = newJobId()): Promise<Job> {
     // A schedule's firing was checked when the schedule was made; a DNS change must not stop it.
     if (!input.scheduleId) await this.checkCallback(input.spec.callbackUrl);
+    const limited = this.withinGuardRails(input);
     const now = this.deps.clock.now();
-    const job = newJob(input, id, now, this.deps.publicUrl, this.deps.compute ?? 'ec2');
+    const job = newJob(limited.input, id, now, this.deps.publicUrl, this.deps.compute ?? 'ec2', limited.lowered);
     await this.deps.store.create(job);
     this.metrics.jobsCreated++;
     await this.driver.notify(job, job.events);
@@ -138,6 +143,23 @@ export class Engine implements JobService {
     }
     this.timers.arm(job);
     return job;
+  }
+
+  /**
+   * The operator's limits on a new job: a schedule's firing gets them (values above lowered, and
+   * recorded), anything else above one is refused (the request validator refused it already; this
+   * holds for every caller). What the job leaves out it gets from them.
+   */
+  private withinGuardRails(input: NewJob): { input: NewJob; lowered: GuardRailLowering[] } {
+    const rails = this.deps.guardRails;
+    if (input.scheduleId) {
+      const { spec, lowered } = lowerToGuardRails(input.spec, rails);
+      return { input: { ...input, spec }, lowered };
+    }
+    const problems: string[] = [];
+    checkGuardRails(input.spec, rails, problems);
+    if (problems.length > 0) throw new ValidationError(problems);
+    return { input: { ...input, spec: withGuardRailDefaults(input.spec, rails) }, lowered: [] };
   }
 
   getJob(id: string): Promise<Job | undefined> {
@@ -198,6 +220,10 @@ export class Engine implements JobService {
     const refused: string[] = [];
     checkAllowedInstanceTypes(job.spec.instanceTypes, this.deps.allowedInstanceTypes, refused);
     if (refused.length > 0) throw new ValidationError(refused.map((problem) => `job ${id} cannot be retried as it was: ${problem.replace(/^instance_types: /, '')}; run it again with --type`));
+    // Likewise a price or a run time above the limits in force now.
+    const above: string[] = [];
+    checkGuardRails(job.spec, this.deps.guardRails, above);
+    if (above.length > 0) throw new ValidationError(above.map((problem) => `job ${id} cannot be retried as it was: ${problem.replace(/^(max_price|timeout): /, '')}; run it again with ${problem.startsWith('timeout') ? '--timeout' : '--max-price'}`));
     return this.createJob({ spec: job.spec, runAt: this.deps.clock.now().toISOString(), owner, origin: origin ?? job.origin });
   }
 

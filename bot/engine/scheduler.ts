@@ -11,7 +11,7 @@ import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import { firingJobId, nextFiring } from '../core/cron.js';
 import { coerceError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
-import type { Compute, Job, NewJob } from '../core/job.js';
+import type { Compute, Job, JobOwner, NewJob } from '../core/job.js';
 import { randomId } from './ids.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 import type { NewSchedule, Schedule } from '../core/schedule.js';
@@ -22,6 +22,11 @@ export interface SchedulerDeps {
   store: ScheduleStore;
   /** Creates a job with a given id; throws ConflictError when it exists. */
   createJob(input: NewJob, id: string): Promise<Job>;
+  /**
+   * Why the owner may not start another job now (`SCHED_MAX_ACTIVE_JOBS_PER_USER`); undefined when
+   * they may. A firing over the cap starts nothing, moves the schedule on and records why.
+   */
+  capReached?(owner: JobOwner): Promise<string | undefined>;
   /** Refuses (`ValidationError`) a callback URL no firing could call; see `Engine.checkCallback`. */
   checkCallback?(url: string | undefined): Promise<void>;
   clock: Clock;
@@ -136,7 +141,9 @@ export class Scheduler implements ScheduleService {
         // Start the job first: if the bot dies before the schedule moves on, the next try finds the
         // job already there (ConflictError) and only moves the schedule on.
         let started = false;
-        try {
+        const skipped = await this.deps.capReached?.(current.owner);
+        if (skipped) this.deps.logger.warn({ scheduleId: current.id, firing: firing.toISOString(), reason: skipped }, 'schedule firing skipped: its owner is at the cap');
+        else try {
           await this.deps.createJob({ spec: current.spec, runAt: firing.toISOString(), owner: current.owner, origin: current.origin, scheduleId: current.id }, firingJobId(current.id, firing));
           started = true;
         } catch (err) {
@@ -146,7 +153,7 @@ export class Scheduler implements ScheduleService {
         const moved: Schedule = {
           ...current,
           version: current.version + 1,
-          lastFiredAt: firing.toISOString(),
+          ...(skipped ? { lastSkipped: { at: firing.toISOString(), reason: skipped } } : { lastFiredAt: firing.toISOString() }),
           nextRunAt: next?.toISOString(),
           status: next ? 'active' : 'cancelled',
           updatedAt: now.toISOString(),

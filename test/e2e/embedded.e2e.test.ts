@@ -48,6 +48,11 @@ beforeAll(async () => {
     SCHED_POLL_SECONDS: '1',
     SCHED_API_TOKEN: API_TOKEN,
     SCHED_CALLBACK_ALLOW_PRIVATE: 'true',
+    // Its containers' limits: the CPUs set, the memory left to the default.
+    SCHED_LOCAL_CPUS: '1.5',
+    // The guard rails on cost, far above what these jobs need.
+    SCHED_MAX_PRICE_CEILING: '0.50',
+    SCHED_MAX_TIMEOUT: '1d',
     // The same port across restarts: a run that outlives a bot calls the next one there.
     SCHED_PORT: String(await freePort()),
     PATH: `${gate.dir}:${stubs.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -195,6 +200,8 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     metric('embedded_post_to_succeeded_ms', Date.now() - t0);
+    // Left out, the guard rails' values: the maximum run time (no default set) and the ceiling.
+    expect(job).toMatchObject({ timeout: 86400, max_price: '0.50' });
     expect(job).toMatchObject({ status: 'succeeded', exit_code: 0, attempts: 1, interruptions: 0, log_tail: 'hello from the container\n', instance_id: `local-i-${id}-1` });
 
     const delivered = await waitForJob(id, (j) => j.callback_state === 'delivered', 'callback delivered');
@@ -206,12 +213,28 @@ describe('the embedded default (npm start without AWS or Slack)', () => {
 
     // The real script ran, in the job's folder, with the container CLI and never a host action.
     const [run] = await containerRunsOf(id, 1);
-    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, '-e', `SCHED_JOB_ID=${id}`, '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hello']);
-    expect(run!.env).toMatchObject({ SCHED_HOST_ACTIONS: 'off', SCHED_IMDS_URL: 'off', SCHED_CONTAINER_CLI: 'docker' });
+    // With the local limits, and none of the host user's registry logins.
+    expect(run!.argv).toEqual(['run', '--rm', '--name', `sched-${id}-1`, '--memory', '2g', '--cpus', '1.5', '--pids-limit', '512', '-e', `SCHED_JOB_ID=${id}`, '-e', 'SCHED_ATTEMPT=1', 'alpine:3.20', 'echo', 'hello']);
+    expect(run!.env).toMatchObject({
+      SCHED_HOST_ACTIONS: 'off',
+      SCHED_IMDS_URL: 'off',
+      SCHED_CONTAINER_CLI: 'docker',
+      DOCKER_CONFIG: expect.stringMatching(new RegExp(`/runs/${id}/1/no-registry-logins$`)),
+      REGISTRY_AUTH_FILE: expect.stringMatching(new RegExp(`/runs/${id}/1/no-registry-logins/auth\\.json$`)),
+    });
     expect(await readFile(join(dataDir, 'runs', id, '1', 'user-data.sh'), 'utf8')).toContain(`readonly JOB_ID='${id}'`);
     expect(await readFile(join(dataDir, 'runs', id, '1', 'agent.log'), 'utf8')).toContain('hello from the container');
     await eventually(async () => ((await recordOf(id, 1)).state === 'ended' ? true : undefined), 'the run to end');
     for (const host of HOST_COMMAND_STUBS) expect(await stubs.calls(host), `${host} must never be called`).toEqual([]);
+
+    // Above the guard rails: 400 naming them, and nothing created.
+    const refused = await api('POST', '/v1/jobs', { docker_image: 'alpine:3.20', max_price: '5', timeout: '2d' });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.problems).toEqual([
+      "max_price: 5 USD per hour is above this deployment's ceiling of 0.50 (the operator's SCHED_MAX_PRICE_CEILING)",
+      "timeout: 48h is longer than this deployment's maximum of 24h (the operator's SCHED_MAX_TIMEOUT)",
+    ]);
+    expect((await api('GET', '/v1/jobs')).json.jobs).toHaveLength(1);
 
     // Persistence: stopped and started again on the same data, the job is still there.
     await stopBot();

@@ -39,6 +39,8 @@ beforeAll(async () => {
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_APP_TOKEN: 'xapp-test-token',
     SLACK_API_URL: slack.apiUrl,
+    // Slack with local compute starts only with an allow-list.
+    SCHED_ALLOWED_USERS: 'UALICE',
   });
 }, 60_000);
 

@@ -126,7 +126,8 @@ Examples
 function runHelp(defaults: HelpDefaults, words: ModeWords): string {
   const types = defaults.instanceTypes?.length ? defaults.instanceTypes.join(',') : 'set by the operator';
   const retries = defaults.interruptionsTolerated ?? DEFAULT_INTERRUPTIONS_TOLERATED;
-  const price = defaults.maxPrice ? `default ${defaults.maxPrice}` : 'default: the on-demand price';
+  const defaultPrice = defaults.maxPrice ?? defaults.guardRails?.maxPriceCeiling;
+  const price = defaultPrice ? `default ${defaultPrice}` : 'default: the on-demand price';
   const local = defaults.compute === 'local'; // then no instance, price, on-demand or rebalance options
   return `${USAGE.run}
 

@@ -50,3 +50,19 @@ export function isValidImageReference(reference: string): boolean {
   // The length check comes first so the regex never sees an unbounded input.
   return reference.length <= MAX_IMAGE_REFERENCE_LENGTH && IMAGE_REFERENCE_REGEX.test(reference);
 }
+
+/**
+ * podman (containers/image) reads `<transport>:<rest>` as an image from somewhere other than a
+ * registry — `oci:x` a layout folder, `containers-storage:x` this machine's image store,
+ * `docker-archive:x` a tar file — where docker would pull `library/oci:x` from Docker Hub. Such a
+ * name is refused, so a job's image is always a registry's on either CLI. `docker:` is not among
+ * them: podman reads `docker:latest` as the registry image it is.
+ */
+export const IMAGE_TRANSPORTS = ['containers-storage', 'dir', 'docker-archive', 'docker-daemon', 'oci', 'oci-archive', 'ostree', 'sif', 'tarball'] as const;
+
+/** The transport a reference starts with (`oci` for `oci:x`, `docker` for `docker://x`); undefined for none. */
+export function imageTransportPrefix(reference: string): string | undefined {
+  if (reference.startsWith('docker://')) return 'docker';
+  const prefix = /^([a-z][a-z-]*):/.exec(reference)?.[1];
+  return prefix !== undefined && (IMAGE_TRANSPORTS as readonly string[]).includes(prefix) ? prefix : undefined;
+}

@@ -8,10 +8,11 @@
  * that way, and the original read fields with `.get()`.
  */
 import { validateCallbackUrlSyntax } from '../callback.js';
-import { isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
+import { imageTransportPrefix, isValidImageReference, MAX_IMAGE_REFERENCE_LENGTH } from './image-ref.js';
 import type { JobSpec } from '../job.js';
 import { checkGpuPlacement, parseGpus, type GpuFacts } from './gpu-fields.js';
 import { checkAllowedInstanceTypes } from './allowed-types.js';
+import { checkGuardRails, defaultTimeout, type GuardRails } from './guard-rails.js';
 import {
   JOB_REQUEST_LIMITS,
   isPlainObject,
@@ -41,6 +42,8 @@ export interface JobDefaults {
   allowedInstanceTypes?: string[];
   /** Where jobs run, so help and replies speak of it; absent: EC2. */
   compute?: 'ec2' | 'local';
+  /** The operator's price ceiling and run-time limits (guard-rails.ts); absent: none. */
+  guardRails?: GuardRails;
 }
 
 export interface JobRequestContext {
@@ -101,10 +104,13 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
   const command = parseCommand(field('command'), problems);
   const instanceTypes = parseInstanceTypes(field('instance_types'), ctx.defaults.instanceTypes, problems);
   if (instanceTypes) checkAllowedInstanceTypes(instanceTypes, ctx.defaults.allowedInstanceTypes, problems);
-  const maxPrice = parseMaxPrice(field('max_price'), problems) ?? ctx.defaults.maxPrice;
+  const askedPrice = parseMaxPrice(field('max_price'), problems);
+  const maxPrice = askedPrice ?? ctx.defaults.maxPrice ?? ctx.defaults.guardRails?.maxPriceCeiling;
   const retries = parseRetries(field('retries'), problems);
   const interruptionsTolerated = retries ?? ctx.defaults.interruptionsTolerated;
-  const timeoutSeconds = parseTimeout(field('timeout'), problems);
+  const askedTimeout = parseTimeout(field('timeout'), problems);
+  checkGuardRails({ maxPrice: askedPrice, timeoutSeconds: askedTimeout }, ctx.defaults.guardRails, problems);
+  const timeoutSeconds = askedTimeout ?? defaultTimeout(ctx.defaults.guardRails);
   const name = parseName(field('name'), problems);
   const dryRun = parseDryRun(field('dry_run'), problems);
   const gpus = parseGpus(field('gpus'), problems);
@@ -163,6 +169,14 @@ function parseImage(value: unknown, problems: string[]): string | undefined {
   }
   if (value.length > MAX_IMAGE_REFERENCE_LENGTH) {
     problems.push(`docker_image: ${value.length} characters, at most ${MAX_IMAGE_REFERENCE_LENGTH}`);
+    return undefined;
+  }
+  const transport = imageTransportPrefix(value);
+  if (transport !== undefined) {
+    problems.push(
+      `docker_image: ${quote(value)} names an image through podman's "${transport}:" transport (${transport === 'docker' ? 'write the name without "docker://"' : 'files or local storage, not a registry'}); ` +
+        'give a registry image such as "ghcr.io/acme/etl:1.4"',
+    );
     return undefined;
   }
   if (!isValidImageReference(value)) {

@@ -5,9 +5,13 @@
  */
 import { checkAgentScriptFits } from '../agent-script.js';
 import { JobStatus, type Compute, type Job, type NewJob } from '../job.js';
+import type { GuardRailLowering } from './guard-rails.js';
 
-/** `compute`: where the deployment runs its jobs (the fleet in use). */
-export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string, compute: Compute): Job {
+/**
+ * `compute`: where the deployment runs its jobs (the fleet in use); `lowered`: what a schedule's
+ * firing got lower than its schedule asked (guard-rails.ts), recorded on the `created` event.
+ */
+export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: string, compute: Compute, lowered: GuardRailLowering[] = []): Job {
   const { spec } = input;
   checkAgentScriptFits({ jobId: id, image: spec.image, command: spec.command, env: spec.env, notifyBaseUrl });
   const createdAt = now.toISOString();
@@ -27,6 +31,6 @@ export function newJob(input: NewJob, id: string, now: Date, notifyBaseUrl: stri
     attempt: 0,
     interruptions: 0,
     instanceTypeIndex: 0,
-    events: [{ at: createdAt, kind: 'created', ...(runsLater && { scheduledFor: input.runAt }) }],
+    events: [{ at: createdAt, kind: 'created', ...(runsLater && { scheduledFor: input.runAt }), ...(lowered.length > 0 && { lowered }) }],
   };
 }

@@ -9,13 +9,16 @@ import { formatDuration } from '../duration.js';
 import { isLegacyEvent, type DrainRelease, type EndReason, type InterruptionCause, type JobEvent, type OnDemandReason, type PoolRef } from '../job-event.js';
 import type { Job } from '../job.js';
 import { assertNever } from '../assert-never.js';
+import { GUARD_RAIL_SETTINGS, type GuardRailLowering } from '../request/guard-rails.js';
 
 /** One event as a sentence: "spot request issued for t3.micro (attempt 1)". */
 export function describeEvent(event: JobEvent): string {
   if (isLegacyEvent(event)) return event.text;
   switch (event.kind) {
-    case 'created':
-      return event.scheduledFor === undefined ? 'created; starting now' : `scheduled for ${formatUtc(new Date(event.scheduledFor))} UTC`;
+    case 'created': {
+      const created = event.scheduledFor === undefined ? 'created; starting now' : `scheduled for ${formatUtc(new Date(event.scheduledFor))} UTC`;
+      return event.lowered?.length ? `${created}; ${event.lowered.map(describeLowering).join('; ')}` : created;
+    }
     case 'requested':
       if (event.compute === 'local') return `starting on this machine (attempt ${event.attempt})`;
       return event.market === 'spot'
@@ -168,4 +171,11 @@ export function describePool(pool: PoolRef): string {
 /** ", 14m" after a run's outcome when the container started. */
 function ranFor(seconds: number | undefined): string {
   return seconds === undefined ? '' : `, ${formatDuration(seconds)}`;
+}
+
+/** What a schedule's firing got lower than its schedule asked, and which limit said so. */
+function describeLowering(lowering: GuardRailLowering): string {
+  return lowering.limit === 'max-price'
+    ? `max price lowered from ${lowering.from} to ${lowering.to} USD per hour (the operator's ${GUARD_RAIL_SETTINGS.maxPriceCeiling})`
+    : `timeout lowered from ${formatDuration(lowering.from)} to ${formatDuration(lowering.to)} (the operator's ${GUARD_RAIL_SETTINGS.maxTimeout})`;
 }

@@ -25,6 +25,10 @@ export function scheduleView(schedule: Schedule, now: Date): ScheduleView {
   ];
   if (next.length > 0) fields.push({ label: 'Next firings', value: next.map(utcMinute).join('; ') });
   if (schedule.lastFiredAt) fields.push({ label: 'Last fired', value: `${utcMinute(schedule.lastFiredAt)} (${relativeTime(new Date(schedule.lastFiredAt), now)})` });
+  const skipped = schedule.lastSkipped;
+  if (skipped && !(schedule.lastFiredAt && schedule.lastFiredAt > skipped.at)) {
+    fields.push({ label: 'Last skipped', value: `${utcMinute(skipped.at)} (${relativeTime(new Date(skipped.at), now)}): ${skipped.reason}` });
+  }
   fields.push(...specFields(schedule.spec));
   // On this machine instance types mean nothing: say where the firings run instead.
   if (schedule.compute === 'local') fields.push({ label: 'Runs on', value: 'this machine' });

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../bot/config.js';
+
+const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
+
+function problemsOf(env: Record<string, string>): string[] {
+  const result = loadConfig(env, { stdinIsTTY: false });
+  return result.ok ? [] : result.problems;
+}
+
+function configOf(env: Record<string, string>) {
+  const result = loadConfig(env, { stdinIsTTY: false });
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+}
+
+describe('SCHED_MAX_PRICE_CEILING, SCHED_DEFAULT_TIMEOUT, SCHED_MAX_TIMEOUT', () => {
+  test('unset: no limits; set: read as USD per hour and durations', () => {
+    expect(configOf(EC2).guardRails).toEqual({});
+    expect(configOf({ ...EC2, SCHED_MAX_PRICE_CEILING: '0.75', SCHED_DEFAULT_TIMEOUT: '6h', SCHED_MAX_TIMEOUT: '1d' }).guardRails).toEqual({
+      maxPriceCeiling: '0.75',
+      defaultTimeoutSeconds: 6 * 3600,
+      maxTimeoutSeconds: 86400,
+    });
+  });
+
+  test('a bad value is a problem that shows it', () => {
+    expect(problemsOf({ ...EC2, SCHED_MAX_PRICE_CEILING: 'cheap' })).toEqual(['SCHED_MAX_PRICE_CEILING: must be a positive number of USD per hour such as "0.50", got "cheap"']);
+    expect(problemsOf({ ...EC2, SCHED_MAX_PRICE_CEILING: '0' })).toEqual(['SCHED_MAX_PRICE_CEILING: must be a positive number of USD per hour such as "0.50", got "0"']);
+    expect(problemsOf({ ...EC2, SCHED_DEFAULT_TIMEOUT: 'forever', SCHED_MAX_TIMEOUT: '99d' })).toEqual([
+      'SCHED_DEFAULT_TIMEOUT: must be a duration from 1s to 720h ("6h", "90m", "1d"), got "forever"',
+      'SCHED_MAX_TIMEOUT: must be a duration from 1s to 720h ("6h", "90m", "1d"), got "99d"',
+    ]);
+  });
+
+  test('the default must be within the maximum, and SCHED_MAX_PRICE within the ceiling', () => {
+    expect(problemsOf({ ...EC2, SCHED_DEFAULT_TIMEOUT: '8h', SCHED_MAX_TIMEOUT: '6h' })).toEqual([
+      'SCHED_DEFAULT_TIMEOUT: 8h is longer than SCHED_MAX_TIMEOUT 6h; the default must be within the maximum',
+    ]);
+    expect(problemsOf({ ...EC2, SCHED_MAX_PRICE: '1.2', SCHED_MAX_PRICE_CEILING: '1' })).toEqual(['SCHED_MAX_PRICE: the default max price 1.2 is above SCHED_MAX_PRICE_CEILING 1']);
+    expect(problemsOf({ ...EC2, SCHED_MAX_PRICE: '1', SCHED_MAX_PRICE_CEILING: '1.000' })).toEqual([]);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../bot/config.js';
+
+const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
+const SLACK = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-test' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  const result = loadConfig(env, { stdinIsTTY: false });
+  return result.ok ? [] : result.problems;
+}
+
+function configOf(env: Record<string, string>, stdinIsTTY = false) {
+  const result = loadConfig(env, { stdinIsTTY });
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+}
+
+describe('Slack with local compute', () => {
+  test('refuses to start without SCHED_ALLOWED_USERS, saying why and what to set', () => {
+    expect(problemsOf({ ...SLACK })).toEqual([
+      'SCHED_ALLOWED_USERS: required with Slack and local compute (SCHED_CHAT=slack, SCHED_COMPUTE=local): without it every member of the workspace could run containers on this machine; set it to the Slack user ids (U…) who may, comma-separated',
+    ]);
+    expect(configOf({ ...SLACK, SCHED_ALLOWED_USERS: 'U012ABCDEF' })).toMatchObject({ chat: 'slack', compute: 'local' });
+  });
+
+  test('terminal or no chat with local compute, and Slack with EC2, need no allow-list', () => {
+    expect(configOf({}, true)).toMatchObject({ chat: 'terminal', compute: 'local' });
+    expect(configOf({})).toMatchObject({ chat: 'none', compute: 'local' });
+    expect(configOf({ ...SLACK, SCHED_CHAT: 'none' })).toMatchObject({ chat: 'none', compute: 'local' });
+    expect(configOf({ ...EC2, ...SLACK })).toMatchObject({ chat: 'slack', compute: 'ec2' });
+  });
+});
+
+describe('SCHED_LOCAL_MEMORY, SCHED_LOCAL_CPUS', () => {
+  test('defaults: 2g of memory, CPUs left to the machine (main.ts: 2 or fewer), 512 processes', () => {
+    expect(configOf({}).localLimits).toEqual({ memory: '2g', pids: 512 });
+    expect(configOf({ SCHED_LOCAL_MEMORY: '512M', SCHED_LOCAL_CPUS: '1.5' }).localLimits).toEqual({ memory: '512m', cpus: '1.5', pids: 512 });
+  });
+
+  test('a value docker or podman would not take is a problem that shows it', () => {
+    expect(problemsOf({ SCHED_LOCAL_MEMORY: 'lots', SCHED_LOCAL_CPUS: 'all' })).toEqual([
+      'SCHED_LOCAL_MEMORY: must be a memory size of at least 6m such as "512m" or "2g", got "lots"',
+      'SCHED_LOCAL_CPUS: must be a number of CPUs such as "2" or "0.5", got "all"',
+    ]);
+    expect(problemsOf({ SCHED_LOCAL_MEMORY: '1m', SCHED_LOCAL_CPUS: '0' })).toHaveLength(2);
+  });
+});
