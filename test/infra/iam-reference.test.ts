@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { describe, expect, test } from 'vitest';
 import type { Market } from '../../bot/core/lifecycle/observation.js';
-import { GLOBAL_CONDITION_KEYS, REFERENCE_ACTIONS, REFERENCE_RESOURCE_TYPES, type ReferenceAction } from '../../infra/iam-reference.js';
+import { referenceOf, resourceTypeOfArn } from '../../infra/iam-doc.js';
+import { GLOBAL_CONDITION_KEYS, REFERENCE_ACTIONS, REFERENCE_RESOURCE_TYPES } from '../../infra/iam-reference.js';
 import { botPolicy, type PolicyStatement } from '../../infra/policies.js';
 import { actionOf, driveFleet, LAUNCHED_INSTANCE_ID, LEGACY_INSTANCE_ID, LEGACY_REQUEST_ID, type SentCall } from './ec2-replay.js';
 import { isAllowed, requestTagContext, resourceTagContext, type RequestContext } from './iam-simulator.js';
@@ -29,26 +30,6 @@ interface Authorization {
   resourceType?: string;
   resource: string;
   context: RequestContext;
-}
-
-function referenceOf(action: string): ReferenceAction {
-  const entry = REFERENCE_ACTIONS[action];
-  if (entry === undefined) throw new Error(`${action} is not in infra/iam-reference.ts: add its row from the Service Authorization Reference`);
-  return entry;
-}
-
-/** The ARN format's placeholders (`${InstanceId}`) as wildcards, as a RegExp over policy or request ARNs. */
-function arnPattern(format: string): RegExp {
-  const parts = format.split(/\$\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\/]/g, '\\$&'));
-  return new RegExp(`^${parts.join('[^:]*?')}$`.replace('[^:]*?$', '.+$'));
-}
-
-function resourceTypeOfArn(action: string, arn: string): string | undefined {
-  const service = action.split(':')[0]!;
-  return referenceOf(action).resourceTypes.find((row) => {
-    const format = REFERENCE_RESOURCE_TYPES[`${service}:${row.type}`]?.arn;
-    return format !== undefined && arnPattern(format).test(arn);
-  })?.type;
 }
 
 const tagsOf = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
@@ -174,6 +155,16 @@ describe('every statement of the policy, against the reference', () => {
         ...rows.flatMap((row) => [...row.conditionKeys, ...(REFERENCE_RESOURCE_TYPES[`${service}:${row.type}`]?.conditionKeys ?? [])]),
       ];
       for (const key of keysOf(statement)) expect(listed(key, allowedKeys), `${statement.Sid}: ${key} is not a condition key of ${action} on ${rows.map((r) => r.type).join(', ')}`).toBe(true);
+    }
+  });
+
+  test('every action granted on named resources is granted on each resource type the reference marks required for it', () => {
+    const actions = new Set(policy.Statement.flatMap((s) => s.Action));
+    for (const action of actions) {
+      const statements = policy.Statement.filter((s) => s.Action.includes(action));
+      if (statements.some((s) => s.Resource.includes('*')) || action === 'ec2:CreateTags') continue;
+      const granted = new Set(statements.flatMap((s) => s.Resource.map((arn) => resourceTypeOfArn(action, arn))));
+      for (const row of referenceOf(action).resourceTypes.filter((r) => r.required)) expect([...granted], `${action} on its required ${row.type}`).toContain(row.type);
     }
   });
 

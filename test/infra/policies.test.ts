@@ -208,7 +208,7 @@ describe('what the bot role can and cannot do', () => {
     expect(can('dynamodb:Scan', INPUT.tableArn)).toBe(false);
     expect(can('dynamodb:DeleteTable', INPUT.tableArn)).toBe(false);
     expect(can('dynamodb:GetItem', INPUT.tableArn.replace('sched-prod-jobs', 'payroll'))).toBe(false);
-    expect(can('dynamodb:Query', INPUT.tableArn)).toBe(false);
+    expect(can('dynamodb:Query', INPUT.tableArn.replace('sched-prod-jobs', 'payroll'))).toBe(false);
     expect(can('ssm:GetParameters', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/prod/db-password`)).toBe(false);
     expect(can('ssm:GetParameter', INPUT.secretParameterArns[0]!)).toBe(false);
   });
