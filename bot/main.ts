@@ -16,6 +16,7 @@ import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
 import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
 import { DynamoJobStore } from './adapters/dynamo-store.js';
 import { Ec2Fleet } from './adapters/ec2-fleet.js';
+import { LaunchPermissionCheck } from './adapters/ec2-launch-check.js';
 import { startEmbeddedDynamo } from './adapters/embedded-dynamo.js';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { checkContainerEngine, containerEnvFrom, detectContainerCli, NO_CONTAINER_CLI_MESSAGE } from './adapters/container-engine.js';
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ ...(maskConfig(config) as object), ...(chatNote && { chatChoice: chatNote }) }, null, 2)}\n`);
     return;
   }
+  if (argv.includes('--check-aws')) return checkAwsAndExit(config);
   // The embedded store and the local runs belong to one process: a second start says who has them.
   if (usesDataDir(config)) {
     const lock = lockDataDir(config.dataDir);
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef });
   const fleet = openFleet(config, logger, closers);
+  const launchCheck = launchPermissionCheck(config, fleet, logger, closers);
   // Dry runs: the same fleet's read-only quotes; no store.
   const planner = new RunPlanner({ fleet, publicUrl: config.publicUrl });
   const engine = engineRef.bind(
@@ -106,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
     metrics: () => engine.metrics.render(),
     planner,
     ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),
+    ...(launchCheck && { launchPermission: () => launchCheck.current() }),
   });
 
   await http.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
@@ -114,6 +118,8 @@ async function main(argv: string[]): Promise<void> {
   });
   await engine.start();
   await scheduler.start();
+  // Not awaited: EC2 may be slow to answer, and /healthz says "not checked yet" meanwhile.
+  void launchCheck?.start();
   const shutdown = shutdownOnSignals(
     logger,
     [
@@ -293,6 +299,26 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     onDemandPrices: onDemandPriceTable(config.spot.onDemandPrices),
     logger: logger.child({ component: 'ec2' }),
   });
+}
+
+/** EC2 compute: the DryRun launch check (bot/adapters/ec2-launch-check.ts) of the first default type's pool. */
+function launchPermissionCheck(config: Config, fleet: Fleet, logger: Logger, closers: Closer[]): LaunchPermissionCheck | undefined {
+  if (!(fleet instanceof Ec2Fleet)) return undefined;
+  const check = new LaunchPermissionCheck({ probe: () => fleet.checkLaunchPermission(config.spot.instanceTypes[0]!), logger: logger.child({ component: 'launch-check' }) });
+  closers.push(async () => check.stop());
+  return check;
+}
+
+/** `--check-aws`: the same check once, printed (EC2's message included); exit 0 when allowed, 1 when not. */
+async function checkAwsAndExit(config: Config): Promise<void> {
+  if (config.compute !== 'ec2') {
+    process.stderr.write('sched: --check-aws checks EC2 launches, and SCHED_COMPUTE is local\n');
+    process.exit(2);
+  }
+  const fleet = openFleet(config, pino({ level: 'silent' }), []) as Ec2Fleet;
+  const result = await fleet.checkLaunchPermission(config.spot.instanceTypes[0]!);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  process.exit(result.state === 'ok' ? 0 : 1);
 }
 
 /** The log of the terminal mode: owner-only, like the folder it is in (an older 0644 one is tightened). */

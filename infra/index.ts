@@ -62,6 +62,7 @@ const bot = new BotHost(
     subnetIds: network.subnetIds,
     workerSecurityGroupId: workers.securityGroupId,
     instanceProfileName: botRole.instanceProfileName,
+    waitFor: botRole.grants,
     bundleUrl: artifact.url,
     bundleSha256: artifact.sha256,
     bot: {

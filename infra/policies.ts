@@ -187,10 +187,13 @@ export function botPolicy(input: BotPolicyInput): PolicyDocument {
         Resource: [input.tableArn],
       },
       {
+        // The bot queries only the indexes, but the Service Authorization Reference marks the
+        // table as Query's required resource type (the index as optional): both, so a query
+        // is not refused on the table (the bot reads and writes its items already).
         Sid: 'QueryItsTablesIndexes',
         Effect: 'Allow',
         Action: ['dynamodb:Query'],
-        Resource: input.indexNames.map((name) => `${input.tableArn}/index/${name}`),
+        Resource: [input.tableArn, ...input.indexNames.map((name) => `${input.tableArn}/index/${name}`)],
       },
       {
         // SecureStrings under the AWS-managed aws/ssm key: its key policy already lets this

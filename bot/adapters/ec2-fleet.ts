@@ -43,6 +43,7 @@ import {
   SpotPriceBook,
   SubnetZones,
 } from './ec2-pools.js';
+import { checkLaunchPermission, type LaunchPermission } from './ec2-launch-check.js';
 import { CapacityRefusal, runInstance, runInstancesInput, type WorkerLaunchSettings } from './ec2-run-instances.js';
 import { isSchedTagKey, toInstanceView, toRequestView, type FleetLogger } from './ec2-views.js';
 
@@ -196,6 +197,11 @@ export class Ec2Fleet implements Fleet {
       ...withPrice('spotPricePerHour', this.prices.get(pool.instanceType, pool.zone)),
       ...withPrice('onDemandPricePerHour', this.onDemandPrices(pool.instanceType)),
     }));
+  }
+
+  /** Whether a spot launch of `instanceType` in the first subnet is allowed: a DryRun RunInstances. */
+  checkLaunchPermission(instanceType: string): Promise<LaunchPermission> {
+    return checkLaunchPermission(this.client, this.worker, { instanceType, ...(this.subnetIds[0] !== undefined && { subnetId: this.subnetIds[0] }) });
   }
 
   /**

@@ -23,6 +23,8 @@ export interface BotHostArgs {
   /** The only source allowed to reach `port`. */
   workerSecurityGroupId: pulumi.Input<string>;
   instanceProfileName: pulumi.Input<string>;
+  /** What the instance boots only after: its role's inline policy and instance profile (BotRole.grants). */
+  waitFor?: pulumi.Resource[];
   bundleUrl: pulumi.Input<string>;
   bundleSha256: string;
   bot: HostedBotSettings;
@@ -130,7 +132,7 @@ export class BotHost extends pulumi.ComponentResource {
         tags: { Name: name },
       },
       // The boot script needs the way out before it runs.
-      { parent: this, deleteBeforeReplace: true, dependsOn: publicIp ? [publicIp] : [] },
+      { parent: this, deleteBeforeReplace: true, dependsOn: [...(publicIp ? [publicIp] : []), ...(args.waitFor ?? [])] },
     );
 
     this.instanceId = instance.id;

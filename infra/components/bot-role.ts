@@ -14,6 +14,12 @@ export class BotRole extends pulumi.ComponentResource {
   readonly instanceProfileName: pulumi.Output<string>;
   /** The policy document as attached, JSON. */
   readonly policy: pulumi.Output<string>;
+  /**
+   * The inline policy and the instance profile: the bot host must not boot before both exist, or
+   * its first calls (secrets, the launch check, the first job) are refused. Nothing in the host's
+   * inputs names the policy, so it has to wait for these explicitly (`dependsOn`).
+   */
+  readonly grants: pulumi.Resource[];
 
   constructor(name: string, args: BotRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sched:infra:BotRole', name, {}, opts);
@@ -29,8 +35,9 @@ export class BotRole extends pulumi.ComponentResource {
       { description: 'Sched bot host: its table, its secrets, and spot instances of its deployment', assumeRolePolicy: JSON.stringify(ec2TrustPolicy()) },
       { parent: this },
     );
-    new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: this.policy }, { parent: this });
+    const inlinePolicy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: this.policy }, { parent: this });
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this });
+    this.grants = [inlinePolicy, profile];
 
     this.roleArn = role.arn;
     this.instanceProfileName = profile.name;

@@ -140,6 +140,13 @@ describe('the bot host', () => {
     expect(host.iamInstanceProfile).toBe(botProfile.state.name);
   });
 
+  test('boots only after its role\u2019s inline policy and instance profile exist (dependsOn)', () => {
+    const host = run.one('aws:ec2/instance:Instance');
+    const policy = run.resources.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name.endsWith('-bot-policy'))!;
+    const profile = run.resources.find((r) => r.type === 'aws:iam/instanceProfile:InstanceProfile' && r.name.endsWith('-bot-profile'))!;
+    expect(host.dependencies).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`::${policy.name}$`)), expect.stringMatching(new RegExp(`::${profile.name}$`))]));
+  });
+
   test('has a fixed private address, which is the notification URL the workers get', () => {
     expect(run.outputs.notificationUrl).toBe(`http://${BOT_HOST_PRIVATE_IP}:8080`);
     expect(booted.botEnv.SCHED_PUBLIC_URL).toBe(`http://${BOT_HOST_PRIVATE_IP}:8080`);

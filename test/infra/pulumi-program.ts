@@ -70,6 +70,8 @@ export interface RecordedResource {
   provider?: string;
   id: string;
   state: Record<string, unknown>;
+  /** The URNs the engine is told this resource depends on (explicit `dependsOn` and those of its inputs). */
+  dependencies: string[];
 }
 
 export interface ProgramRun {
@@ -116,6 +118,12 @@ export function stackConfig(project: ProjectFile, values: Record<string, unknown
   );
 }
 
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
 export async function runProgram(values: Record<string, unknown>, opts: { stack: string }): Promise<ProgramRun> {
   const project = readProjectFile();
   const resources: RecordedResource[] = [];
@@ -124,6 +132,7 @@ export async function runProgram(values: Record<string, unknown>, opts: { stack:
 
   const arn = (service: string, resource: string, global = false) => `arn:aws:${service}:${global ? '' : region}:${ACCOUNT_ID}:${resource}`;
   const autoName = (name: string) => `${name}-${hex(name, 7)}`;
+  const dependenciesOf = new Map<string, string[]>();
 
   await pulumi.runtime.setMocks(
     {
@@ -179,7 +188,7 @@ export async function runProgram(values: Record<string, unknown>, opts: { stack:
             state.result = `R${hex(args.name, 47)}`;
             break;
         }
-        resources.push({ type: args.type, name: args.name, inputs, provider: args.provider, id, state });
+        resources.push({ type: args.type, name: args.name, inputs, provider: args.provider, id, state, dependencies: dependenciesOf.get(`${args.type}::${args.name}`) ?? [] });
         return { id, state };
       },
       call(args) {
@@ -218,6 +227,14 @@ export async function runProgram(values: Record<string, unknown>, opts: { stack:
     opts.stack,
     false,
   );
+
+  // The mocks see no dependencies; the monitor's registration request carries them.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    dependenciesOf.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+    return register(req, callback);
+  };
 
   const config = stackConfig(project, values);
   const secretKeys = Object.entries(project.config)
