@@ -43,8 +43,12 @@ export interface SlackContent {
 export interface JobMessageRenderer {
   /** The job's live message, from its latest state. */
   jobMessage(job: Job): SlackContent;
-  /** One thread reply for `events` (one or more, oldest first) of `job`. */
-  threadReply(job: Job, events: JobEvent[]): SlackContent;
+  /**
+   * The next thread reply for `events` (one or more, oldest first) of `job`, with `events`: how
+   * many of them, from the first, it carries (all when absent; at least one). A long batch goes
+   * out as several replies, each within Slack's limits.
+   */
+  threadReply(job: Job, events: JobEvent[]): SlackContent & { events?: number };
 }
 
 export interface SlackNotifierOptions {
@@ -110,6 +114,11 @@ interface PendingJob extends Turn {
   firstFailureAt?: number;
   /** A message Slack said is gone: never edit it again. */
   goneTs?: string;
+  /**
+   * After `msg_blocks_too_long`: the most events the next reply may carry (halved on each refusal),
+   * then, for a single event, its text without blocks. Cleared by the next call that succeeds.
+   */
+  tooLong?: { maxEvents: number; textOnly: boolean };
 }
 
 const DEFAULT_MIN_INTERVAL_MS = 1000;
@@ -202,14 +211,21 @@ export class SlackNotifier implements Notifier {
     }
     const job = pending.job;
     const revision = pending.revision;
-    const events = pending.events.slice();
+    const events = pending.events.slice(0, pending.tooLong?.maxEvents);
     const ts = this.messageTsOf(pending);
     let args: Record<string, unknown>;
+    /** Events the reply carries. */
+    let carried = 0;
     try {
-      args =
-        operation === 'reply'
-          ? { channel: lane.channel, thread_ts: ts, ...this.options.render.threadReply(job, events) }
-          : { channel: lane.channel, ...(operation === 'update' ? { ts } : {}), ...this.options.render.jobMessage(job) };
+      if (operation === 'reply') {
+        const { events: count, ...content } = this.options.render.threadReply(job, events);
+        carried = Math.max(1, Math.min(events.length, count ?? events.length));
+        args = { channel: lane.channel, thread_ts: ts, ...content };
+      } else {
+        args = { channel: lane.channel, ...(operation === 'update' ? { ts } : {}), ...this.options.render.jobMessage(job) };
+      }
+      // Slack refused the blocks even within our budget: the words alone beat nothing.
+      if (pending.tooLong?.textOnly) delete args.blocks;
     } catch (err) {
       this.options.logger.error({ err: coerceError(err), jobId: job.id, operation }, 'rendering a slack message failed; dropping it');
       this.drop(lane, pending);
@@ -222,16 +238,17 @@ export class SlackNotifier implements Notifier {
       lane.lastCallEndedAt = this.now();
       pending.failures = 0;
       pending.firstFailureAt = undefined;
+      pending.tooLong = undefined;
       pending.lastOperation = operation;
       if (operation === 'reply') {
-        pending.events.splice(0, events.length);
+        pending.events.splice(0, carried);
       } else {
         if (pending.revision === revision) pending.messageStale = false;
         if (operation === 'post') await this.rememberMessage(lane.channel, job.id, (result as { ts?: unknown }).ts);
       }
     } catch (thrown) {
       lane.lastCallEndedAt = this.now();
-      this.handleFailure(lane, pending, operation, thrown);
+      this.handleFailure(lane, pending, operation, thrown, carried);
       return;
     }
     this.settle(lane, pending);
@@ -256,7 +273,7 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  private handleFailure(lane: Lane<PendingJob>, pending: PendingJob, operation: Operation, thrown: unknown): void {
+  private handleFailure(lane: Lane<PendingJob>, pending: PendingJob, operation: Operation, thrown: unknown, carried: number): void {
     const { logger } = this.options;
     const failure = classifyCallFailure(thrown);
     const context = { channel: lane.channel, jobId: pending.jobId, operation, status: pending.job.status };
@@ -278,11 +295,21 @@ export class SlackNotifier implements Notifier {
         this.lanes.enqueue(lane, pending);
         return;
       }
+      case 'too-long':
+        // Fewer events per reply, down to one; then that one (or the job message) without its
+        // blocks. A text alone cannot be refused for its blocks: if it is, it is permanent.
+        if (!pending.tooLong?.textOnly) {
+          this.stats.failed += 1;
+          const textOnly = operation !== 'reply' || carried <= 1;
+          pending.tooLong = { maxEvents: operation !== 'reply' ? Infinity : textOnly ? 1 : Math.floor(carried / 2), textOnly };
+          logger.warn({ ...context, error: failure.error, ...pending.tooLong }, 'slack found the message too long; sending it in smaller parts');
+          this.lanes.enqueue(lane, pending, true);
+          return;
+        }
+        this.refuse(lane, pending, context, failure.error);
+        return;
       case 'permanent':
-        this.stats.failed += 1;
-        logger.error({ ...context, error: failure.error }, 'slack refused the call; dropping the job\'s pending updates');
-        this.drop(lane, pending);
-        this.options.onUndeliverable?.(pending.job, failure.error);
+        this.refuse(lane, pending, context, failure.error);
         return;
       case 'transient': {
         this.stats.failed += 1;
@@ -313,6 +340,14 @@ export class SlackNotifier implements Notifier {
         throw new Error(`unhandled failure ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** Slack will never take this call: the job's pending work goes, and its owner is told. */
+  private refuse(lane: Lane<PendingJob>, pending: PendingJob, context: Record<string, unknown>, error: string): void {
+    this.stats.failed += 1;
+    this.options.logger.error({ ...context, error }, 'slack refused the call; dropping the job\'s pending updates');
+    this.drop(lane, pending);
+    this.options.onUndeliverable?.(pending.job, error);
   }
 
   /** Exponential, capped, with equal jitter so channels that failed together do not retry together. */

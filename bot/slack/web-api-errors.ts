@@ -10,6 +10,11 @@ export type CallFailure =
   | { kind: 'rate-limited'; retryAfterMs: number }
   /** The message to update was deleted: post a new one. */
   | { kind: 'message-gone'; error: string }
+  /**
+   * `msg_blocks_too_long`: every block within its limits, their text too long in total. The same
+   * content in smaller parts (or as text) goes through; nothing is wrong with the channel.
+   */
+  | { kind: 'too-long'; error: string }
   /** Sending the same call again cannot succeed (no access, bad arguments, revoked token). */
   | { kind: 'permanent'; error: string }
   /** Slack or the network failed this time; the same call may succeed later. */
@@ -52,6 +57,7 @@ export function classifyCallFailure(thrown: unknown): CallFailure {
   if (err.code === PLATFORM_ERROR) {
     const error = typeof err.data?.error === 'string' ? err.data.error : 'unknown_error';
     if (MESSAGE_GONE_ERRORS.has(error)) return { kind: 'message-gone', error };
+    if (error === 'msg_blocks_too_long') return { kind: 'too-long', error };
     if (RATE_LIMITED_PLATFORM_ERRORS.has(error)) return { kind: 'rate-limited', retryAfterMs: PLATFORM_RATE_LIMIT_PAUSE_MS };
     return TRANSIENT_PLATFORM_ERRORS.has(error) ? { kind: 'transient', error } : { kind: 'permanent', error };
   }

@@ -11,6 +11,9 @@
  *   answers `{ ok: true }`.
  * - Keeps what a user would see: `messages(channel)` is each top-level message in its latest
  *   edited state with its thread replies.
+ * - Slack's message limits: `chat.postMessage` and `chat.update` answer `invalid_blocks` for more
+ *   than 50 blocks and `msg_blocks_too_long` when the text in the blocks totals more than
+ *   `maxBlocksText` (Slack's figure, about 12,000 characters, counted on every `text` string).
  * - Faults: `rateLimit(...)` answers 429 with `Retry-After` while active (until its time is up or
  *   the test lifts it); `failNext(method, 5xx)`; `errorNext(method, 'channel_not_found')` answers
  *   200 with `ok: false`.
@@ -94,6 +97,8 @@ export interface FakeSlackOptions {
    * Default false: such an update is accepted, so tests may update messages they made up.
    */
   strictUpdates?: boolean;
+  /** Characters of text the blocks of one message may hold in total; default 12,000. */
+  maxBlocksText?: number;
 }
 
 export interface FakeSlack {
@@ -194,6 +199,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const channel = typeof args.channel === 'string' ? args.channel : '';
     const text = typeof args.text === 'string' ? args.text : undefined;
     const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+    if ((method === 'chat.postMessage' || method === 'chat.update') && blocks) {
+      if (blocks.length > 50) return { ok: false, error: 'invalid_blocks' };
+      if (blocksText(blocks) > (options.maxBlocksText ?? 12_000)) return { ok: false, error: 'msg_blocks_too_long' };
+    }
     switch (method) {
       case 'chat.postMessage': {
         const ts = nextTs();
@@ -382,6 +391,13 @@ function parseArgs(
   // Recorded calls end up in assertion messages and logs: a token must never be among them.
   delete args.token;
   return { args, bodyToken };
+}
+
+/** The text Slack counts against a message's blocks: every `text` string, however deep. */
+function blocksText(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + blocksText(item), 0);
+  if (!value || typeof value !== 'object') return 0;
+  return Object.entries(value).reduce((sum, [key, item]) => sum + (key === 'text' && typeof item === 'string' ? item.length : blocksText(item)), 0);
 }
 
 function decodeJson(value: string): unknown {
