@@ -6,7 +6,7 @@
  *   with the arguments parsed from a form-encoded or JSON body. The token is never recorded:
  *   only whether one came (`authorized`).
  * - Answers `ok: true` with the fields Bolt and the bot read: `chat.postMessage` (increasing
- *   `ts`), `chat.update`, `chat.postEphemeral`, `views.publish`, `users.info` (a time zone per
+ *   `ts`), `chat.update`, `chat.postEphemeral`, `views.publish`, `views.open` (kept in `modals()`), `users.info` (a time zone per
  *   user), `auth.test`, `apps.connections.open` (a Socket Mode URL you choose). Any other method
  *   answers `{ ok: true }`.
  * - Keeps what a user would see: `messages(channel)` is each top-level message in its latest
@@ -114,6 +114,8 @@ export interface FakeSlack {
   messages(channel: string): FakeMessage[];
   /** The last App Home view published for a user. */
   homeView(userId: string): unknown;
+  /** Every modal opened with `views.open`, oldest first, with the trigger it answered. */
+  modals(): { triggerId: unknown; view: unknown }[];
   rateLimit(rule: RateLimitRule): ActiveRateLimitHandle;
   /** Holds the answers of `method` (every method when absent) until released. */
   hold(method?: string): Hold;
@@ -161,6 +163,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   /** channel → ts → message, in post order (Map keeps insertion order). */
   let channels = new Map<string, Map<string, FakeMessage>>();
   let homeViews = new Map<string, unknown>();
+  let modals: { triggerId: unknown; view: unknown }[] = [];
   let tsCounter = 0;
 
   const nextTs = (): string => `${TS_BASE_SECONDS + ++tsCounter}.000100`;
@@ -237,6 +240,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const userId = typeof args.user_id === 'string' ? args.user_id : '';
         homeViews.set(userId, args.view);
         return { ok: true, view: { id: `V${userId}`, ...(typeof args.view === 'object' ? args.view : {}) } };
+      }
+      case 'views.open': {
+        modals.push({ triggerId: args.trigger_id, view: args.view });
+        return { ok: true, view: { id: `VMODAL${modals.length}`, ...(typeof args.view === 'object' ? args.view : {}) } };
       }
       case 'users.info': {
         const id = typeof args.user === 'string' ? args.user : '';
@@ -320,6 +327,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages: (channel) =>
       [...(channels.get(channel)?.values() ?? [])].map((m) => ({ ...m, replies: m.replies.map((r) => ({ ...r })) })),
     homeView: (userId) => homeViews.get(userId),
+    modals: () => [...modals],
     rateLimit: (rule) => {
       const active: ActiveRateLimit = { ...rule, until: rule.forMs === undefined ? Infinity : Date.now() + rule.forMs };
       rateLimits.push(active);
@@ -360,6 +368,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
       channels = new Map();
       homeViews = new Map();
+      modals = [];
     },
     close: async () => {
       server.closeAllConnections();

@@ -5,9 +5,9 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
-import type { Clock, JobStore, ScheduleStore } from '../../bot/ports.js';
+import type { Clock, JobStore, Notifier, ScheduleStore } from '../../bot/ports.js';
 
-export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?: ScheduleStore; fleet?: MemoryFleet; allowedInstanceTypes?: string[] }) {
+export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?: ScheduleStore; fleet?: MemoryFleet; allowedInstanceTypes?: string[]; notifier?: Notifier }) {
   const { clock } = opts;
   const store = opts.store ?? new MemoryJobStore();
   const fleet = opts.fleet ?? new MemoryFleet();
@@ -17,7 +17,7 @@ export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?
     store,
     fleet,
     callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
-    notifier: { jobChanged: async () => undefined },
+    notifier: opts.notifier ?? { jobChanged: async () => undefined },
     clock,
     logger,
     scheduler,
