@@ -13,6 +13,7 @@ import type { Job, JobEvent } from '../core/job.js';
 import type { Clock } from '../ports.js';
 import { SlackNotifier } from './notifier.js';
 import { renderThreadReply } from './thread-replies.js';
+import { SLACK_WORKSPACE_LIMITS } from './workspace-pace.js';
 import { renderJobMessage } from './render.js';
 import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
 import { slashCommandListener } from './listeners/command.js';
@@ -85,6 +86,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
     client: notifierClient,
     logger: log.child({ component: 'slack-notifier' }),
     saveMessageRef: opts.saveMessageRef,
+    workspaceLimits: SLACK_WORKSPACE_LIMITS,
     clock,
     onUndeliverable: (job, error) => {
       const text = undeliverableText(job.id, error);

@@ -32,6 +32,8 @@ import { systemClock } from '../clock.js';
 import type { Clock, Notifier } from '../ports.js';
 import { ChannelLanes, type Lane, type Turn } from './channel-lanes.js';
 import { classifyCallFailure } from './web-api-errors.js';
+import { WorkspacePace } from './workspace-pace.js';
+import type { BucketLimit } from '../core/token-bucket.js';
 
 /** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
 export interface SlackContent {
@@ -74,6 +76,11 @@ export interface SlackNotifierOptions {
     /** How long a terminal state keeps being retried. Default 10 minutes. */
     finalStateRetryMs?: number;
   };
+  /**
+   * Workspace-wide pace per Web API method, in front of the channels' (workspace-pace.ts;
+   * `SLACK_WORKSPACE_LIMITS` in production). Absent: only a 429's Retry-After is shared.
+   */
+  workspaceLimits?: Readonly<Record<string, BucketLimit>>;
   /** Default: the system clock. */
   clock?: Clock;
   /**
@@ -95,6 +102,10 @@ export interface SlackNotifierStats {
 }
 
 type Operation = 'post' | 'update' | 'reply';
+
+function methodOf(operation: Operation): string {
+  return operation === 'update' ? 'chat.update' : 'chat.postMessage';
+}
 
 /** A job with something left to send. */
 interface PendingJob extends Turn {
@@ -127,6 +138,9 @@ const MAX_REMEMBERED_REFS = 10_000;
 
 export class SlackNotifier implements Notifier {
   private readonly lanes: ChannelLanes<PendingJob>;
+  private readonly workspace: WorkspacePace;
+  /** Wakes the calls waiting for the workspace's turn, at stop. */
+  private readonly sleepers = new Set<() => void>();
   private readonly messageRefs = new Map<string, string>();
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -141,6 +155,7 @@ export class SlackNotifier implements Notifier {
     this.intermediateRetries = options.retry?.intermediateRetries ?? 3;
     this.finalStateRetryMs = options.retry?.finalStateRetryMs ?? 10 * 60_000;
     this.clock = options.clock ?? systemClock;
+    this.workspace = new WorkspacePace(options.workspaceLimits ?? {});
     this.lanes = new ChannelLanes({
       minIntervalMs: options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS,
       clock: this.clock,
@@ -182,7 +197,9 @@ export class SlackNotifier implements Notifier {
 
   /** Stops sending: a call in flight completes, nothing else goes out; pending work is lost. */
   stop(): Promise<void> {
-    return this.lanes.stop();
+    const stopped = this.lanes.stop();
+    for (const wake of this.sleepers) wake();
+    return stopped;
   }
 
   private nextOperation(pending: PendingJob): Operation | undefined {
@@ -209,6 +226,8 @@ export class SlackNotifier implements Notifier {
       this.settle(lane, pending);
       return;
     }
+    // The workspace's turn for this method (a wait holds this channel only, which could not send anyway).
+    if (!(await this.workspaceTurn(methodOf(operation)))) return;
     const job = pending.job;
     const revision = pending.revision;
     const events = pending.events.slice(0, pending.tooLong?.maxEvents);
@@ -234,7 +253,7 @@ export class SlackNotifier implements Notifier {
 
     this.stats.calls += 1;
     try {
-      const result = await this.options.client.apiCall(operation === 'update' ? 'chat.update' : 'chat.postMessage', args);
+      const result = await this.options.client.apiCall(methodOf(operation), args);
       lane.lastCallEndedAt = this.now();
       pending.failures = 0;
       pending.firstFailureAt = undefined;
@@ -281,6 +300,7 @@ export class SlackNotifier implements Notifier {
       case 'rate-limited': {
         this.stats.rateLimited += 1;
         lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
+        if (failure.announced) this.workspace.rateLimited(methodOf(operation), lane.channel, this.now(), lane.pausedUntil);
         logger.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'slack rate limit: pausing the channel');
         this.lanes.enqueue(lane, pending, true);
         return;
@@ -340,6 +360,27 @@ export class SlackNotifier implements Notifier {
         throw new Error(`unhandled failure ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** Waits for a workspace-wide token of `method`; false when the notifier stopped meanwhile. */
+  private async workspaceTurn(method: string): Promise<boolean> {
+    let at = this.workspace.book(method, this.now());
+    while (!this.lanes.isStopped) {
+      // A 429 elsewhere since the booking: book again, after the pause.
+      if (this.workspace.pausedTill(method) > at) at = this.workspace.book(method, this.now());
+      const waitMs = at - this.now();
+      if (waitMs <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.sleepers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, waitMs);
+        this.sleepers.add(wake);
+      });
+    }
+    return false;
   }
 
   /** Slack will never take this call: the job's pending work goes, and its owner is told. */

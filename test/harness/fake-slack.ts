@@ -117,6 +117,11 @@ export interface FakeSlack {
   /** Every modal opened with `views.open`, oldest first, with the trigger it answered. */
   modals(): { triggerId: unknown; view: unknown }[];
   rateLimit(rule: RateLimitRule): ActiveRateLimitHandle;
+  /**
+   * Slack's per-method workspace limit: more than `max` calls of `method` (any channel) within
+   * any `windowMs` are answered 429 with `Retry-After`. Refused calls do not count.
+   */
+  workspaceLimit(rule: { method: string; max: number; windowMs: number; retryAfterSeconds: number }): void;
   /** Holds the answers of `method` (every method when absent) until released. */
   hold(method?: string): Hold;
   /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
@@ -158,6 +163,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let socketModeUrl = options.socketModeUrl ?? 'ws://127.0.0.1:9/';
   const calls: FakeSlackCall[] = [];
   let rateLimits: ActiveRateLimit[] = [];
+  let workspaceLimits: { method: string; max: number; windowMs: number; retryAfterSeconds: number; accepted: number[] }[] = [];
   let faults: Fault[] = [];
   let holds: HeldCalls[] = [];
   /** channel → ts → message, in post order (Map keeps insertion order). */
@@ -273,7 +279,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   /** Answers one recorded call: rate limit (judged at its arrival), injected fault, or the answer. */
   const respond = (res: ServerResponse, method: string, args: Record<string, unknown>, call: FakeSlackCall): void => {
-    const limited = activeRateLimit(method, args, call.at);
+    const workspace = workspaceLimits.find((rule) => rule.method === method);
+    if (workspace) workspace.accepted = workspace.accepted.filter((at) => at > call.at - workspace.windowMs);
+    const limited = activeRateLimit(method, args, call.at) ?? (workspace && workspace.accepted.length >= workspace.max ? workspace : undefined);
+    if (!limited) workspace?.accepted.push(call.at);
     if (limited) {
       call.status = 429;
       call.retryAfterSeconds = limited.retryAfterSeconds;
@@ -328,6 +337,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       [...(channels.get(channel)?.values() ?? [])].map((m) => ({ ...m, replies: m.replies.map((r) => ({ ...r })) })),
     homeView: (userId) => homeViews.get(userId),
     modals: () => [...modals],
+    workspaceLimit: (rule) => {
+      workspaceLimits.push({ ...rule, accepted: [] });
+    },
     rateLimit: (rule) => {
       const active: ActiveRateLimit = { ...rule, until: rule.forMs === undefined ? Infinity : Date.now() + rule.forMs };
       rateLimits.push(active);
@@ -363,6 +375,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     reset: () => {
       calls.length = 0;
       rateLimits = [];
+      workspaceLimits = [];
       faults = [];
       // Held calls are answered (nothing may hang), then forgotten with the rest.
       for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
