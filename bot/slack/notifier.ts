@@ -15,7 +15,10 @@
  *   cannot starve the others.
  * - A job's calls: `chat.postMessage` the first time (then `saveMessageRef`, so a restarted bot
  *   edits the same message through `job.origin.messageTs`), `chat.update` afterwards, and a
- *   `chat.postMessage` with `thread_ts` whenever events are waiting.
+ *   `chat.postMessage` with `thread_ts` whenever events are waiting. The first post carries the
+ *   job id in its metadata: if it timed out or failed as one that may have posted, the next turn
+ *   looks for it (`conversations.history`, posted-message.ts) before posting again.
+ * - Workspace: every call first takes its method's workspace-wide turn (workspace-pace.ts).
  * - 429: the whole channel waits out `Retry-After`, then the same job's call goes first.
  * - Other failures: back-off with jitter. An intermediate state is given up after a few tries (the
  *   job's next change brings a newer one; its events are kept for it). A terminal state is the
@@ -33,6 +36,7 @@ import type { Clock, Notifier } from '../ports.js';
 import { ChannelLanes, type Lane, type Turn } from './channel-lanes.js';
 import { classifyCallFailure } from './web-api-errors.js';
 import { WorkspacePace } from './workspace-pace.js';
+import { historySince, jobMessageMetadata, jobMessageTs } from './posted-message.js';
 import type { BucketLimit } from '../core/token-bucket.js';
 
 /** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
@@ -125,6 +129,11 @@ interface PendingJob extends Turn {
   firstFailureAt?: number;
   /** A message Slack said is gone: never edit it again. */
   goneTs?: string;
+  /**
+   * A first post failed in a way that may have posted it (timeout, `fatal_error`): when it was
+   * tried (ms since the epoch). The next post looks for the message first (posted-message.ts).
+   */
+  uncertainPostAt?: number;
   /**
    * After `msg_blocks_too_long`: the most events the next reply may carry (halved on each refusal),
    * then, for a single event, its text without blocks. Cleared by the next call that succeeds.
@@ -226,6 +235,10 @@ export class SlackNotifier implements Notifier {
       this.settle(lane, pending);
       return;
     }
+    if (operation === 'post' && pending.uncertainPostAt !== undefined) {
+      await this.findUncertainPost(lane, pending, pending.uncertainPostAt);
+      return;
+    }
     // The workspace's turn for this method (a wait holds this channel only, which could not send anyway).
     if (!(await this.workspaceTurn(methodOf(operation)))) return;
     const job = pending.job;
@@ -241,7 +254,8 @@ export class SlackNotifier implements Notifier {
         carried = Math.max(1, Math.min(events.length, count ?? events.length));
         args = { channel: lane.channel, thread_ts: ts, ...content };
       } else {
-        args = { channel: lane.channel, ...(operation === 'update' ? { ts } : {}), ...this.options.render.jobMessage(job) };
+        const where = operation === 'update' ? { ts } : { metadata: jobMessageMetadata(job.id) };
+        args = { channel: lane.channel, ...where, ...this.options.render.jobMessage(job) };
       }
       // Slack refused the blocks even within our budget: the words alone beat nothing.
       if (pending.tooLong?.textOnly) delete args.blocks;
@@ -252,6 +266,7 @@ export class SlackNotifier implements Notifier {
     }
 
     this.stats.calls += 1;
+    const startedAt = this.now();
     try {
       const result = await this.options.client.apiCall(methodOf(operation), args);
       lane.lastCallEndedAt = this.now();
@@ -267,8 +282,43 @@ export class SlackNotifier implements Notifier {
       }
     } catch (thrown) {
       lane.lastCallEndedAt = this.now();
+      // A first post may have landed although it failed this way: look before posting again.
+      if (operation === 'post' && classifyCallFailure(thrown).kind === 'transient') pending.uncertainPostAt ??= startedAt;
       this.handleFailure(lane, pending, operation, thrown, carried);
       return;
+    }
+    this.settle(lane, pending);
+  }
+
+  /**
+   * A turn that reads the channel for the job's message, posted by an attempt that seemed to fail:
+   * found, its ts is the job's (saved, then edited as usual); not found, the post goes again. If
+   * the channel cannot be read (no `channels:history`), it is posted again too: two messages beat
+   * none. A 429 waits and looks again.
+   */
+  private async findUncertainPost(lane: Lane<PendingJob>, pending: PendingJob, sinceMs: number): Promise<void> {
+    if (!(await this.workspaceTurn('conversations.history'))) return;
+    this.stats.calls += 1;
+    const context = { channel: lane.channel, jobId: pending.jobId };
+    try {
+      const history = await this.options.client.apiCall('conversations.history', historySince(lane.channel, sinceMs));
+      lane.lastCallEndedAt = this.now();
+      pending.uncertainPostAt = undefined;
+      const ts = jobMessageTs(history, pending.jobId);
+      this.options.logger.info({ ...context, found: ts !== undefined }, 'looked for a job message whose post seemed to fail');
+      if (ts) await this.rememberMessage(lane.channel, pending.jobId, ts);
+    } catch (thrown) {
+      lane.lastCallEndedAt = this.now();
+      const failure = classifyCallFailure(thrown);
+      if (failure.kind === 'rate-limited') {
+        this.stats.rateLimited += 1;
+        lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
+        this.lanes.enqueue(lane, pending, true);
+        return;
+      }
+      this.stats.failed += 1;
+      pending.uncertainPostAt = undefined;
+      this.options.logger.warn({ ...context, error: failure.error }, 'could not look for a job message whose post seemed to fail; posting again');
     }
     this.settle(lane, pending);
   }

@@ -56,6 +56,8 @@ export interface FakeReply {
 }
 
 export interface FakeMessage extends FakeReply {
+  /** The `metadata` it was posted with (event_type, event_payload). */
+  metadata?: unknown;
   /** Thread replies (`thread_ts` = this message's ts), oldest first. */
   replies: FakeReply[];
   /** False when replies or updates named a ts the fake never issued. */
@@ -126,6 +128,11 @@ export interface FakeSlack {
   hold(method?: string): Hold;
   /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
   failNext(method: string, status: number, count?: number): void;
+  /**
+   * The next `count` calls of `method` take effect (a post is posted) but answer as if they had
+   * failed: 200 `{ ok: false, error }` (`fatal_error`), or, for `'timeout'`, no answer at all.
+   */
+  succeedThenFail(method: string, error: string, count?: number): void;
   /** The next `count` calls of `method` answer 200 `{ ok: false, error }`. */
   errorNext(method: string, error: string, count?: number, channel?: string): void;
   setUserTimezone(userId: string, tz: string): void;
@@ -146,7 +153,7 @@ interface Fault {
   /** Only calls whose `channel` argument is this. */
   channel?: string;
   remaining: number;
-  answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string };
+  answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string } | { kind: 'after-success'; error: string };
 }
 
 interface ActiveRateLimit extends RateLimitRule {
@@ -171,8 +178,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let homeViews = new Map<string, unknown>();
   let modals: { triggerId: unknown; view: unknown }[] = [];
   let tsCounter = 0;
+  /** When each ts was issued (ms since the epoch): what `oldest` is compared with, as Slack's ts is its time. */
+  const issuedAt = new Map<string, number>();
 
-  const nextTs = (): string => `${TS_BASE_SECONDS + ++tsCounter}.000100`;
+  const nextTs = (): string => {
+    const ts = `${TS_BASE_SECONDS + ++tsCounter}.000100`;
+    issuedAt.set(ts, Date.now());
+    return ts;
+  };
 
   const channelMessages = (channel: string): Map<string, FakeMessage> => {
     let messages = channels.get(channel);
@@ -219,7 +232,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (threadTs) {
           parentOf(channel, threadTs).replies.push({ ts, text, blocks, edits: 0 });
         } else {
-          channelMessages(channel).set(ts, { ts, text, blocks, edits: 0, replies: [], posted: true });
+          channelMessages(channel).set(ts, { ts, text, blocks, edits: 0, replies: [], posted: true, ...(args.metadata !== undefined && { metadata: args.metadata }) });
         }
         return {
           ok: true,
@@ -239,6 +252,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (blocks !== undefined) target.blocks = blocks;
         target.edits += 1;
         return { ok: true, channel, ts, text: target.text, message: { type: 'message', text: target.text, blocks: target.blocks } };
+      }
+      case 'conversations.history': {
+        // Newest first, top-level messages only; metadata only when asked for, as Slack does.
+        const oldest = Number(args.oldest ?? 0);
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        const messages = [...channelMessages(channel).values()]
+          .filter((m) => m.posted && (issuedAt.get(m.ts) ?? 0) >= oldest * 1000)
+          .reverse()
+          .slice(0, Number(args.limit ?? 100))
+          .map((m) => ({ type: 'message', bot_id: 'B0FAKE', user: 'U0FAKEBOT', ts: m.ts, text: m.text, ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }) }));
+        return { ok: true, messages, has_more: false };
       }
       case 'chat.postEphemeral':
         return { ok: true, message_ts: nextTs() };
@@ -294,6 +318,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (fault?.answer.kind === 'http') {
       call.status = fault.answer.status;
       res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
+      return;
+    }
+    if (fault?.answer.kind === 'after-success') {
+      answer(method, args);
+      // A timeout: the call took effect and its answer never comes (the connection stays open).
+      if (fault.answer.error === 'timeout') return;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: fault.answer.error }));
       return;
     }
     const body = fault?.answer.kind === 'platform' ? { ok: false, error: fault.answer.error } : answer(method, args);
@@ -362,6 +393,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     failNext: (method, status, count = 1) => {
       faults.push({ method, remaining: count, answer: { kind: 'http', status } });
+    },
+    succeedThenFail: (method, error, count = 1) => {
+      faults.push({ method, remaining: count, answer: { kind: 'after-success', error } });
     },
     errorNext: (method, error, count = 1, channel) => {
       faults.push({ method, remaining: count, answer: { kind: 'platform', error }, ...(channel !== undefined && { channel }) });
