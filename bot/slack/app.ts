@@ -8,11 +8,13 @@ import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
 import type { ChatSurface, CommandDeps } from '../commands/types.js';
-import { jobView, viewEvent } from '../core/view/job-view.js';
+import { jobView } from '../core/view/job-view.js';
 import type { Job, JobEvent } from '../core/job.js';
 import type { Clock } from '../ports.js';
 import { SlackNotifier } from './notifier.js';
-import { renderJobEvent, renderJobMessage, SLACK_LIMITS } from './render.js';
+import { renderThreadReply } from './thread-replies.js';
+import { SLACK_WORKSPACE_LIMITS } from './workspace-pace.js';
+import { renderJobMessage } from './render.js';
 import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
 import { slashCommandListener } from './listeners/command.js';
 import type { SlackContext } from './listeners/context.js';
@@ -84,6 +86,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
     client: notifierClient,
     logger: log.child({ component: 'slack-notifier' }),
     saveMessageRef: opts.saveMessageRef,
+    workspaceLimits: SLACK_WORKSPACE_LIMITS,
     clock,
     onUndeliverable: (job, error) => {
       const text = undeliverableText(job.id, error);
@@ -91,12 +94,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
     },
     render: {
       jobMessage: (job: Job) => renderJobMessage(jobView(job, clock.now())),
-      threadReply: (job: Job, events: JobEvent[]) => {
-        const now = clock.now();
-        const view = jobView(job, now);
-        const parts = events.map((event) => renderJobEvent(view, viewEvent(event, now)));
-        return { text: parts.map((p) => p.text).join('\n'), blocks: parts.flatMap((p) => p.blocks ?? []).slice(0, SLACK_LIMITS.messageBlocks) };
-      },
+      threadReply: (job: Job, events: JobEvent[]) => renderThreadReply(job, events, clock.now()),
     },
   });
   app.error(async (error) => {

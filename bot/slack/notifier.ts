@@ -15,7 +15,10 @@
  *   cannot starve the others.
  * - A job's calls: `chat.postMessage` the first time (then `saveMessageRef`, so a restarted bot
  *   edits the same message through `job.origin.messageTs`), `chat.update` afterwards, and a
- *   `chat.postMessage` with `thread_ts` whenever events are waiting.
+ *   `chat.postMessage` with `thread_ts` whenever events are waiting. The first post carries the
+ *   job id in its metadata: if it timed out or failed as one that may have posted, the next turn
+ *   looks for it (`conversations.history`, posted-message.ts) before posting again.
+ * - Workspace: every call first takes its method's workspace-wide turn (workspace-pace.ts).
  * - 429: the whole channel waits out `Retry-After`, then the same job's call goes first.
  * - Other failures: back-off with jitter. An intermediate state is given up after a few tries (the
  *   job's next change brings a newer one; its events are kept for it). A terminal state is the
@@ -32,6 +35,9 @@ import { systemClock } from '../clock.js';
 import type { Clock, Notifier } from '../ports.js';
 import { ChannelLanes, type Lane, type Turn } from './channel-lanes.js';
 import { classifyCallFailure } from './web-api-errors.js';
+import { WorkspacePace } from './workspace-pace.js';
+import { historySince, jobMessageMetadata, jobMessageTs } from './posted-message.js';
+import type { BucketLimit } from '../core/token-bucket.js';
 
 /** What Slack shows: `text` is the notification and fallback, `blocks` the Block Kit layout. */
 export interface SlackContent {
@@ -43,8 +49,12 @@ export interface SlackContent {
 export interface JobMessageRenderer {
   /** The job's live message, from its latest state. */
   jobMessage(job: Job): SlackContent;
-  /** One thread reply for `events` (one or more, oldest first) of `job`. */
-  threadReply(job: Job, events: JobEvent[]): SlackContent;
+  /**
+   * The next thread reply for `events` (one or more, oldest first) of `job`, with `events`: how
+   * many of them, from the first, it carries (all when absent; at least one). A long batch goes
+   * out as several replies, each within Slack's limits.
+   */
+  threadReply(job: Job, events: JobEvent[]): SlackContent & { events?: number };
 }
 
 export interface SlackNotifierOptions {
@@ -70,6 +80,11 @@ export interface SlackNotifierOptions {
     /** How long a terminal state keeps being retried. Default 10 minutes. */
     finalStateRetryMs?: number;
   };
+  /**
+   * Workspace-wide pace per Web API method, in front of the channels' (workspace-pace.ts;
+   * `SLACK_WORKSPACE_LIMITS` in production). Absent: only a 429's Retry-After is shared.
+   */
+  workspaceLimits?: Readonly<Record<string, BucketLimit>>;
   /** Default: the system clock. */
   clock?: Clock;
   /**
@@ -92,6 +107,10 @@ export interface SlackNotifierStats {
 
 type Operation = 'post' | 'update' | 'reply';
 
+function methodOf(operation: Operation): string {
+  return operation === 'update' ? 'chat.update' : 'chat.postMessage';
+}
+
 /** A job with something left to send. */
 interface PendingJob extends Turn {
   jobId: string;
@@ -110,6 +129,16 @@ interface PendingJob extends Turn {
   firstFailureAt?: number;
   /** A message Slack said is gone: never edit it again. */
   goneTs?: string;
+  /**
+   * A first post failed in a way that may have posted it (timeout, `fatal_error`): when it was
+   * tried (ms since the epoch). The next post looks for the message first (posted-message.ts).
+   */
+  uncertainPostAt?: number;
+  /**
+   * After `msg_blocks_too_long`: the most events the next reply may carry (halved on each refusal),
+   * then, for a single event, its text without blocks. Cleared by the next call that succeeds.
+   */
+  tooLong?: { maxEvents: number; textOnly: boolean };
 }
 
 const DEFAULT_MIN_INTERVAL_MS = 1000;
@@ -118,6 +147,9 @@ const MAX_REMEMBERED_REFS = 10_000;
 
 export class SlackNotifier implements Notifier {
   private readonly lanes: ChannelLanes<PendingJob>;
+  private readonly workspace: WorkspacePace;
+  /** Wakes the calls waiting for the workspace's turn, at stop. */
+  private readonly sleepers = new Set<() => void>();
   private readonly messageRefs = new Map<string, string>();
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -132,6 +164,7 @@ export class SlackNotifier implements Notifier {
     this.intermediateRetries = options.retry?.intermediateRetries ?? 3;
     this.finalStateRetryMs = options.retry?.finalStateRetryMs ?? 10 * 60_000;
     this.clock = options.clock ?? systemClock;
+    this.workspace = new WorkspacePace(options.workspaceLimits ?? {});
     this.lanes = new ChannelLanes({
       minIntervalMs: options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS,
       clock: this.clock,
@@ -173,7 +206,9 @@ export class SlackNotifier implements Notifier {
 
   /** Stops sending: a call in flight completes, nothing else goes out; pending work is lost. */
   stop(): Promise<void> {
-    return this.lanes.stop();
+    const stopped = this.lanes.stop();
+    for (const wake of this.sleepers) wake();
+    return stopped;
   }
 
   private nextOperation(pending: PendingJob): Operation | undefined {
@@ -200,16 +235,30 @@ export class SlackNotifier implements Notifier {
       this.settle(lane, pending);
       return;
     }
+    if (operation === 'post' && pending.uncertainPostAt !== undefined) {
+      await this.findUncertainPost(lane, pending, pending.uncertainPostAt);
+      return;
+    }
+    // The workspace's turn for this method (a wait holds this channel only, which could not send anyway).
+    if (!(await this.workspaceTurn(methodOf(operation)))) return;
     const job = pending.job;
     const revision = pending.revision;
-    const events = pending.events.slice();
+    const events = pending.events.slice(0, pending.tooLong?.maxEvents);
     const ts = this.messageTsOf(pending);
     let args: Record<string, unknown>;
+    /** Events the reply carries. */
+    let carried = 0;
     try {
-      args =
-        operation === 'reply'
-          ? { channel: lane.channel, thread_ts: ts, ...this.options.render.threadReply(job, events) }
-          : { channel: lane.channel, ...(operation === 'update' ? { ts } : {}), ...this.options.render.jobMessage(job) };
+      if (operation === 'reply') {
+        const { events: count, ...content } = this.options.render.threadReply(job, events);
+        carried = Math.max(1, Math.min(events.length, count ?? events.length));
+        args = { channel: lane.channel, thread_ts: ts, ...content };
+      } else {
+        const where = operation === 'update' ? { ts } : { metadata: jobMessageMetadata(job.id) };
+        args = { channel: lane.channel, ...where, ...this.options.render.jobMessage(job) };
+      }
+      // Slack refused the blocks even within our budget: the words alone beat nothing.
+      if (pending.tooLong?.textOnly) delete args.blocks;
     } catch (err) {
       this.options.logger.error({ err: coerceError(err), jobId: job.id, operation }, 'rendering a slack message failed; dropping it');
       this.drop(lane, pending);
@@ -217,22 +266,59 @@ export class SlackNotifier implements Notifier {
     }
 
     this.stats.calls += 1;
+    const startedAt = this.now();
     try {
-      const result = await this.options.client.apiCall(operation === 'update' ? 'chat.update' : 'chat.postMessage', args);
+      const result = await this.options.client.apiCall(methodOf(operation), args);
       lane.lastCallEndedAt = this.now();
       pending.failures = 0;
       pending.firstFailureAt = undefined;
+      pending.tooLong = undefined;
       pending.lastOperation = operation;
       if (operation === 'reply') {
-        pending.events.splice(0, events.length);
+        pending.events.splice(0, carried);
       } else {
         if (pending.revision === revision) pending.messageStale = false;
         if (operation === 'post') await this.rememberMessage(lane.channel, job.id, (result as { ts?: unknown }).ts);
       }
     } catch (thrown) {
       lane.lastCallEndedAt = this.now();
-      this.handleFailure(lane, pending, operation, thrown);
+      // A first post may have landed although it failed this way: look before posting again.
+      if (operation === 'post' && classifyCallFailure(thrown).kind === 'transient') pending.uncertainPostAt ??= startedAt;
+      this.handleFailure(lane, pending, operation, thrown, carried);
       return;
+    }
+    this.settle(lane, pending);
+  }
+
+  /**
+   * A turn that reads the channel for the job's message, posted by an attempt that seemed to fail:
+   * found, its ts is the job's (saved, then edited as usual); not found, the post goes again. If
+   * the channel cannot be read (no `channels:history`), it is posted again too: two messages beat
+   * none. A 429 waits and looks again.
+   */
+  private async findUncertainPost(lane: Lane<PendingJob>, pending: PendingJob, sinceMs: number): Promise<void> {
+    if (!(await this.workspaceTurn('conversations.history'))) return;
+    this.stats.calls += 1;
+    const context = { channel: lane.channel, jobId: pending.jobId };
+    try {
+      const history = await this.options.client.apiCall('conversations.history', historySince(lane.channel, sinceMs));
+      lane.lastCallEndedAt = this.now();
+      pending.uncertainPostAt = undefined;
+      const ts = jobMessageTs(history, pending.jobId);
+      this.options.logger.info({ ...context, found: ts !== undefined }, 'looked for a job message whose post seemed to fail');
+      if (ts) await this.rememberMessage(lane.channel, pending.jobId, ts);
+    } catch (thrown) {
+      lane.lastCallEndedAt = this.now();
+      const failure = classifyCallFailure(thrown);
+      if (failure.kind === 'rate-limited') {
+        this.stats.rateLimited += 1;
+        lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
+        this.lanes.enqueue(lane, pending, true);
+        return;
+      }
+      this.stats.failed += 1;
+      pending.uncertainPostAt = undefined;
+      this.options.logger.warn({ ...context, error: failure.error }, 'could not look for a job message whose post seemed to fail; posting again');
     }
     this.settle(lane, pending);
   }
@@ -256,7 +342,7 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  private handleFailure(lane: Lane<PendingJob>, pending: PendingJob, operation: Operation, thrown: unknown): void {
+  private handleFailure(lane: Lane<PendingJob>, pending: PendingJob, operation: Operation, thrown: unknown, carried: number): void {
     const { logger } = this.options;
     const failure = classifyCallFailure(thrown);
     const context = { channel: lane.channel, jobId: pending.jobId, operation, status: pending.job.status };
@@ -264,6 +350,7 @@ export class SlackNotifier implements Notifier {
       case 'rate-limited': {
         this.stats.rateLimited += 1;
         lane.pausedUntil = Math.max(lane.pausedUntil, this.now() + failure.retryAfterMs);
+        if (failure.announced) this.workspace.rateLimited(methodOf(operation), lane.channel, this.now(), lane.pausedUntil);
         logger.warn({ ...context, retryAfterMs: failure.retryAfterMs }, 'slack rate limit: pausing the channel');
         this.lanes.enqueue(lane, pending, true);
         return;
@@ -278,11 +365,21 @@ export class SlackNotifier implements Notifier {
         this.lanes.enqueue(lane, pending);
         return;
       }
+      case 'too-long':
+        // Fewer events per reply, down to one; then that one (or the job message) without its
+        // blocks. A text alone cannot be refused for its blocks: if it is, it is permanent.
+        if (!pending.tooLong?.textOnly) {
+          this.stats.failed += 1;
+          const textOnly = operation !== 'reply' || carried <= 1;
+          pending.tooLong = { maxEvents: operation !== 'reply' ? Infinity : textOnly ? 1 : Math.floor(carried / 2), textOnly };
+          logger.warn({ ...context, error: failure.error, ...pending.tooLong }, 'slack found the message too long; sending it in smaller parts');
+          this.lanes.enqueue(lane, pending, true);
+          return;
+        }
+        this.refuse(lane, pending, context, failure.error);
+        return;
       case 'permanent':
-        this.stats.failed += 1;
-        logger.error({ ...context, error: failure.error }, 'slack refused the call; dropping the job\'s pending updates');
-        this.drop(lane, pending);
-        this.options.onUndeliverable?.(pending.job, failure.error);
+        this.refuse(lane, pending, context, failure.error);
         return;
       case 'transient': {
         this.stats.failed += 1;
@@ -313,6 +410,35 @@ export class SlackNotifier implements Notifier {
         throw new Error(`unhandled failure ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** Waits for a workspace-wide token of `method`; false when the notifier stopped meanwhile. */
+  private async workspaceTurn(method: string): Promise<boolean> {
+    let at = this.workspace.book(method, this.now());
+    while (!this.lanes.isStopped) {
+      // A 429 elsewhere since the booking: book again, after the pause.
+      if (this.workspace.pausedTill(method) > at) at = this.workspace.book(method, this.now());
+      const waitMs = at - this.now();
+      if (waitMs <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.sleepers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, waitMs);
+        this.sleepers.add(wake);
+      });
+    }
+    return false;
+  }
+
+  /** Slack will never take this call: the job's pending work goes, and its owner is told. */
+  private refuse(lane: Lane<PendingJob>, pending: PendingJob, context: Record<string, unknown>, error: string): void {
+    this.stats.failed += 1;
+    this.options.logger.error({ ...context, error }, 'slack refused the call; dropping the job\'s pending updates');
+    this.drop(lane, pending);
+    this.options.onUndeliverable?.(pending.job, error);
   }
 
   /** Exponential, capped, with equal jitter so channels that failed together do not retry together. */

@@ -6,10 +6,18 @@
  */
 
 export type CallFailure =
-  /** HTTP 429: nothing may be sent to this channel before `retryAfterMs` has passed. */
-  | { kind: 'rate-limited'; retryAfterMs: number }
+  /**
+   * Nothing may be sent to this channel before `retryAfterMs` has passed. `announced`: an HTTP 429
+   * with its Retry-After, which may be the workspace's limit of the method as well as the channel's.
+   */
+  | { kind: 'rate-limited'; retryAfterMs: number; announced: boolean }
   /** The message to update was deleted: post a new one. */
   | { kind: 'message-gone'; error: string }
+  /**
+   * `msg_blocks_too_long`: every block within its limits, their text too long in total. The same
+   * content in smaller parts (or as text) goes through; nothing is wrong with the channel.
+   */
+  | { kind: 'too-long'; error: string }
   /** Sending the same call again cannot succeed (no access, bad arguments, revoked token). */
   | { kind: 'permanent'; error: string }
   /** Slack or the network failed this time; the same call may succeed later. */
@@ -47,12 +55,13 @@ const MESSAGE_GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', '
 export function classifyCallFailure(thrown: unknown): CallFailure {
   const err = (thrown ?? {}) as { code?: unknown; retryAfter?: unknown; data?: { error?: unknown }; statusCode?: unknown; message?: unknown };
   if (err.code === RATE_LIMITED && typeof err.retryAfter === 'number' && Number.isFinite(err.retryAfter)) {
-    return { kind: 'rate-limited', retryAfterMs: Math.max(0, err.retryAfter) * 1000 + RETRY_AFTER_MARGIN_MS };
+    return { kind: 'rate-limited', retryAfterMs: Math.max(0, err.retryAfter) * 1000 + RETRY_AFTER_MARGIN_MS, announced: true };
   }
   if (err.code === PLATFORM_ERROR) {
     const error = typeof err.data?.error === 'string' ? err.data.error : 'unknown_error';
     if (MESSAGE_GONE_ERRORS.has(error)) return { kind: 'message-gone', error };
-    if (RATE_LIMITED_PLATFORM_ERRORS.has(error)) return { kind: 'rate-limited', retryAfterMs: PLATFORM_RATE_LIMIT_PAUSE_MS };
+    if (error === 'msg_blocks_too_long') return { kind: 'too-long', error };
+    if (RATE_LIMITED_PLATFORM_ERRORS.has(error)) return { kind: 'rate-limited', retryAfterMs: PLATFORM_RATE_LIMIT_PAUSE_MS, announced: false };
     return TRANSIENT_PLATFORM_ERRORS.has(error) ? { kind: 'transient', error } : { kind: 'permanent', error };
   }
   if (err.code === HTTP_ERROR) return { kind: 'transient', error: `http_${String(err.statusCode)}` };

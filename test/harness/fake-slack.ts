@@ -6,11 +6,14 @@
  *   with the arguments parsed from a form-encoded or JSON body. The token is never recorded:
  *   only whether one came (`authorized`).
  * - Answers `ok: true` with the fields Bolt and the bot read: `chat.postMessage` (increasing
- *   `ts`), `chat.update`, `chat.postEphemeral`, `views.publish`, `users.info` (a time zone per
+ *   `ts`), `chat.update`, `chat.postEphemeral`, `views.publish`, `views.open` (kept in `modals()`), `users.info` (a time zone per
  *   user), `auth.test`, `apps.connections.open` (a Socket Mode URL you choose). Any other method
  *   answers `{ ok: true }`.
  * - Keeps what a user would see: `messages(channel)` is each top-level message in its latest
  *   edited state with its thread replies.
+ * - Slack's message limits: `chat.postMessage` and `chat.update` answer `invalid_blocks` for more
+ *   than 50 blocks and `msg_blocks_too_long` when the text in the blocks totals more than
+ *   `maxBlocksText` (Slack's figure, about 12,000 characters, counted on every `text` string).
  * - Faults: `rateLimit(...)` answers 429 with `Retry-After` while active (until its time is up or
  *   the test lifts it); `failNext(method, 5xx)`; `errorNext(method, 'channel_not_found')` answers
  *   200 with `ok: false`.
@@ -53,6 +56,8 @@ export interface FakeReply {
 }
 
 export interface FakeMessage extends FakeReply {
+  /** The `metadata` it was posted with (event_type, event_payload). */
+  metadata?: unknown;
   /** Thread replies (`thread_ts` = this message's ts), oldest first. */
   replies: FakeReply[];
   /** False when replies or updates named a ts the fake never issued. */
@@ -94,6 +99,8 @@ export interface FakeSlackOptions {
    * Default false: such an update is accepted, so tests may update messages they made up.
    */
   strictUpdates?: boolean;
+  /** Characters of text the blocks of one message may hold in total; default 12,000. */
+  maxBlocksText?: number;
 }
 
 export interface FakeSlack {
@@ -109,11 +116,23 @@ export interface FakeSlack {
   messages(channel: string): FakeMessage[];
   /** The last App Home view published for a user. */
   homeView(userId: string): unknown;
+  /** Every modal opened with `views.open`, oldest first, with the trigger it answered. */
+  modals(): { triggerId: unknown; view: unknown }[];
   rateLimit(rule: RateLimitRule): ActiveRateLimitHandle;
+  /**
+   * Slack's per-method workspace limit: more than `max` calls of `method` (any channel) within
+   * any `windowMs` are answered 429 with `Retry-After`. Refused calls do not count.
+   */
+  workspaceLimit(rule: { method: string; max: number; windowMs: number; retryAfterSeconds: number }): void;
   /** Holds the answers of `method` (every method when absent) until released. */
   hold(method?: string): Hold;
   /** The next `count` calls of `method` answer HTTP `status` (a 5xx). */
   failNext(method: string, status: number, count?: number): void;
+  /**
+   * The next `count` calls of `method` take effect (a post is posted) but answer as if they had
+   * failed: 200 `{ ok: false, error }` (`fatal_error`), or, for `'timeout'`, no answer at all.
+   */
+  succeedThenFail(method: string, error: string, count?: number): void;
   /** The next `count` calls of `method` answer 200 `{ ok: false, error }`. */
   errorNext(method: string, error: string, count?: number, channel?: string): void;
   setUserTimezone(userId: string, tz: string): void;
@@ -134,7 +153,7 @@ interface Fault {
   /** Only calls whose `channel` argument is this. */
   channel?: string;
   remaining: number;
-  answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string };
+  answer: { kind: 'http'; status: number } | { kind: 'platform'; error: string } | { kind: 'after-success'; error: string };
 }
 
 interface ActiveRateLimit extends RateLimitRule {
@@ -151,14 +170,22 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let socketModeUrl = options.socketModeUrl ?? 'ws://127.0.0.1:9/';
   const calls: FakeSlackCall[] = [];
   let rateLimits: ActiveRateLimit[] = [];
+  let workspaceLimits: { method: string; max: number; windowMs: number; retryAfterSeconds: number; accepted: number[] }[] = [];
   let faults: Fault[] = [];
   let holds: HeldCalls[] = [];
   /** channel → ts → message, in post order (Map keeps insertion order). */
   let channels = new Map<string, Map<string, FakeMessage>>();
   let homeViews = new Map<string, unknown>();
+  let modals: { triggerId: unknown; view: unknown }[] = [];
   let tsCounter = 0;
+  /** When each ts was issued (ms since the epoch): what `oldest` is compared with, as Slack's ts is its time. */
+  const issuedAt = new Map<string, number>();
 
-  const nextTs = (): string => `${TS_BASE_SECONDS + ++tsCounter}.000100`;
+  const nextTs = (): string => {
+    const ts = `${TS_BASE_SECONDS + ++tsCounter}.000100`;
+    issuedAt.set(ts, Date.now());
+    return ts;
+  };
 
   const channelMessages = (channel: string): Map<string, FakeMessage> => {
     let messages = channels.get(channel);
@@ -194,6 +221,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const channel = typeof args.channel === 'string' ? args.channel : '';
     const text = typeof args.text === 'string' ? args.text : undefined;
     const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+    if ((method === 'chat.postMessage' || method === 'chat.update') && blocks) {
+      if (blocks.length > 50) return { ok: false, error: 'invalid_blocks' };
+      if (blocksText(blocks) > (options.maxBlocksText ?? 12_000)) return { ok: false, error: 'msg_blocks_too_long' };
+    }
     switch (method) {
       case 'chat.postMessage': {
         const ts = nextTs();
@@ -201,7 +232,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (threadTs) {
           parentOf(channel, threadTs).replies.push({ ts, text, blocks, edits: 0 });
         } else {
-          channelMessages(channel).set(ts, { ts, text, blocks, edits: 0, replies: [], posted: true });
+          channelMessages(channel).set(ts, { ts, text, blocks, edits: 0, replies: [], posted: true, ...(args.metadata !== undefined && { metadata: args.metadata }) });
         }
         return {
           ok: true,
@@ -222,12 +253,27 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         target.edits += 1;
         return { ok: true, channel, ts, text: target.text, message: { type: 'message', text: target.text, blocks: target.blocks } };
       }
+      case 'conversations.history': {
+        // Newest first, top-level messages only; metadata only when asked for, as Slack does.
+        const oldest = Number(args.oldest ?? 0);
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        const messages = [...channelMessages(channel).values()]
+          .filter((m) => m.posted && (issuedAt.get(m.ts) ?? 0) >= oldest * 1000)
+          .reverse()
+          .slice(0, Number(args.limit ?? 100))
+          .map((m) => ({ type: 'message', bot_id: 'B0FAKE', user: 'U0FAKEBOT', ts: m.ts, text: m.text, ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }) }));
+        return { ok: true, messages, has_more: false };
+      }
       case 'chat.postEphemeral':
         return { ok: true, message_ts: nextTs() };
       case 'views.publish': {
         const userId = typeof args.user_id === 'string' ? args.user_id : '';
         homeViews.set(userId, args.view);
         return { ok: true, view: { id: `V${userId}`, ...(typeof args.view === 'object' ? args.view : {}) } };
+      }
+      case 'views.open': {
+        modals.push({ triggerId: args.trigger_id, view: args.view });
+        return { ok: true, view: { id: `VMODAL${modals.length}`, ...(typeof args.view === 'object' ? args.view : {}) } };
       }
       case 'users.info': {
         const id = typeof args.user === 'string' ? args.user : '';
@@ -257,7 +303,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   /** Answers one recorded call: rate limit (judged at its arrival), injected fault, or the answer. */
   const respond = (res: ServerResponse, method: string, args: Record<string, unknown>, call: FakeSlackCall): void => {
-    const limited = activeRateLimit(method, args, call.at);
+    const workspace = workspaceLimits.find((rule) => rule.method === method);
+    if (workspace) workspace.accepted = workspace.accepted.filter((at) => at > call.at - workspace.windowMs);
+    const limited = activeRateLimit(method, args, call.at) ?? (workspace && workspace.accepted.length >= workspace.max ? workspace : undefined);
+    if (!limited) workspace?.accepted.push(call.at);
     if (limited) {
       call.status = 429;
       call.retryAfterSeconds = limited.retryAfterSeconds;
@@ -269,6 +318,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (fault?.answer.kind === 'http') {
       call.status = fault.answer.status;
       res.writeHead(fault.answer.status, { 'content-type': 'text/plain' }).end('injected failure');
+      return;
+    }
+    if (fault?.answer.kind === 'after-success') {
+      answer(method, args);
+      // A timeout: the call took effect and its answer never comes (the connection stays open).
+      if (fault.answer.error === 'timeout') return;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: fault.answer.error }));
       return;
     }
     const body = fault?.answer.kind === 'platform' ? { ok: false, error: fault.answer.error } : answer(method, args);
@@ -311,6 +367,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages: (channel) =>
       [...(channels.get(channel)?.values() ?? [])].map((m) => ({ ...m, replies: m.replies.map((r) => ({ ...r })) })),
     homeView: (userId) => homeViews.get(userId),
+    modals: () => [...modals],
+    workspaceLimit: (rule) => {
+      workspaceLimits.push({ ...rule, accepted: [] });
+    },
     rateLimit: (rule) => {
       const active: ActiveRateLimit = { ...rule, until: rule.forMs === undefined ? Infinity : Date.now() + rule.forMs };
       rateLimits.push(active);
@@ -334,6 +394,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     failNext: (method, status, count = 1) => {
       faults.push({ method, remaining: count, answer: { kind: 'http', status } });
     },
+    succeedThenFail: (method, error, count = 1) => {
+      faults.push({ method, remaining: count, answer: { kind: 'after-success', error } });
+    },
     errorNext: (method, error, count = 1, channel) => {
       faults.push({ method, remaining: count, answer: { kind: 'platform', error }, ...(channel !== undefined && { channel }) });
     },
@@ -346,11 +409,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     reset: () => {
       calls.length = 0;
       rateLimits = [];
+      workspaceLimits = [];
       faults = [];
       // Held calls are answered (nothing may hang), then forgotten with the rest.
       for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
       channels = new Map();
       homeViews = new Map();
+      modals = [];
     },
     close: async () => {
       server.closeAllConnections();
@@ -382,6 +447,13 @@ function parseArgs(
   // Recorded calls end up in assertion messages and logs: a token must never be among them.
   delete args.token;
   return { args, bodyToken };
+}
+
+/** The text Slack counts against a message's blocks: every `text` string, however deep. */
+function blocksText(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + blocksText(item), 0);
+  if (!value || typeof value !== 'object') return 0;
+  return Object.entries(value).reduce((sum, [key, item]) => sum + (key === 'text' && typeof item === 'string' ? item.length : blocksText(item)), 0);
 }
 
 function decodeJson(value: string): unknown {

@@ -5,7 +5,7 @@ import { MemoryFleet } from '../../bot/adapters/memory-fleet.js';
 import { MemoryJobStore } from '../../bot/adapters/memory-store.js';
 import { Engine } from '../../bot/engine/engine.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
-import type { Clock, JobStore, ScheduleStore } from '../../bot/ports.js';
+import type { Clock, JobStore, Notifier, ScheduleStore } from '../../bot/ports.js';
 import { activeJobsCapReached } from '../../bot/commands/caps.js';
 import type { CommandDeps } from '../../bot/commands/types.js';
 import type { JobOwner } from '../../bot/core/job.js';
@@ -20,6 +20,7 @@ export function memoryReplica(opts: {
   guardRails?: GuardRails;
   /** The per-person cap on a schedule's firings (as main.ts wires it). */
   caps?: Pick<CommandDeps, 'access' | 'limits'>;
+  notifier?: Notifier;
 }) {
   const { clock } = opts;
   const store = opts.store ?? new MemoryJobStore();
@@ -34,7 +35,7 @@ export function memoryReplica(opts: {
     store,
     fleet,
     callbacks: { send: async () => ({ ok: true, statusCode: 200 }) },
-    notifier: { jobChanged: async () => undefined },
+    notifier: opts.notifier ?? { jobChanged: async () => undefined },
     clock,
     logger,
     scheduler,

@@ -60,3 +60,42 @@ export function buttonBody(fields: { actionId: string; value: string; userId: st
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+/**
+ * A button clicked on the App Home tab, as Slack sends it: the container is the view, and there is
+ * no `channel` and no `response_url` (only the `trigger_id`, for a modal).
+ */
+export function homeButtonBody(fields: { actionId: string; value: string; userId: string; triggerId: string }): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T0001', domain: 'acme' },
+    user: { id: fields.userId, username: fields.userId.toLowerCase(), name: fields.userId.toLowerCase(), team_id: 'T0001' },
+    api_app_id: 'A0001',
+    token: 'legacy-verification-token',
+    container: { type: 'view', view_id: `VHOME${fields.userId}` },
+    trigger_id: fields.triggerId,
+    view: {
+      id: `VHOME${fields.userId}`,
+      team_id: 'T0001',
+      type: 'home',
+      blocks: [],
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: '1767225600.abcdef12',
+      title: { type: 'plain_text', text: 'View Title', emoji: true },
+      clear_on_close: false,
+      notify_on_close: false,
+      close: null,
+      submit: null,
+      previous_view_id: null,
+      root_view_id: `VHOME${fields.userId}`,
+      app_id: 'A0001',
+      external_id: '',
+      app_installed_team_id: 'T0001',
+      bot_id: 'B0FAKE',
+    },
+    actions: [{ action_id: fields.actionId, block_id: 'job-actions', value: fields.value, type: 'button', text: { type: 'plain_text', text: 'x', emoji: true }, action_ts: '1767225602.000200' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

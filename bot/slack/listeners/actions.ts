@@ -8,6 +8,7 @@ import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
 import { runOnDemand } from '../../commands/on-demand.js';
 import { answerOrExplain, executeOrExplain } from './execute.js';
+import { answerHomeClick } from './home-actions.js';
 
 const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
   [ACTION_IDS.cancel]: 'cancel',
@@ -18,12 +19,17 @@ const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
 export const BUTTON_ACTION_IDS = [...Object.keys(COMMAND_OF), ACTION_IDS['on-demand']];
 
 export function buttonListener(ctx: SlackContext) {
-  return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, action, respond, client }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const kind = COMMAND_OF[action.action_id];
     const onDemand = action.action_id === ACTION_IDS['on-demand'];
     const target = action.value ?? '';
     if ((!kind && !onDemand) || !target) return;
+    // App Home (or a modal): no channel, no response_url, so no `respond`; answered in a modal.
+    if (body.container?.type === 'view' || !respond) {
+      await answerHomeClick(ctx, client, { kind: kind ?? 'on-demand', target, userId: body.user.id, triggerId: body.trigger_id });
+      return;
+    }
     const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
     const outcome = kind
       ? await executeOrExplain({ kind, target }, actor, ctx.deps, respond)

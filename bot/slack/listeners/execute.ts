@@ -9,12 +9,15 @@ import type { Actor, CommandDeps, CommandOutcome } from '../../commands/types.js
 import type { Command } from '../../core/parsing/grammar.js';
 import { renderFailure } from '../reply.js';
 
-export function executeOrExplain(command: Command, actor: Actor, deps: CommandDeps, respond: RespondFn): Promise<CommandOutcome> {
+/** Where the failure is told: Bolt's `respond`, or a modal for a click that has none. */
+type Answer = (message: Parameters<RespondFn>[0]) => Promise<unknown>;
+
+export function executeOrExplain(command: Command, actor: Actor, deps: CommandDeps, respond: Answer): Promise<CommandOutcome> {
   return answerOrExplain(() => executeCommand(command, actor, deps), respond);
 }
 
 /** The same, for a use case that is not a parsed command (the "Run on-demand" button). */
-export async function answerOrExplain(useCase: () => Promise<CommandOutcome>, respond: RespondFn): Promise<CommandOutcome> {
+export async function answerOrExplain(useCase: () => Promise<CommandOutcome>, respond: Answer): Promise<CommandOutcome> {
   try {
     return await useCase();
   } catch (err) {

@@ -1,5 +1,5 @@
 /** App Home: the user's active and recent jobs and schedules, rendered when they open the tab. */
-import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs, webApi } from '@slack/bolt';
 import { list } from '../../commands/list.js';
 import { canUse } from '../../core/access.js';
 import { jobView, scheduleView } from '../../core/view/job-view.js';
@@ -11,10 +11,15 @@ export function homeListener(ctx: SlackContext) {
     if (event.tab !== 'home') return;
     // The Home tab is in no channel: only the user list applies.
     if (!canUse({ ...ctx.deps.access, allowedChannels: [] }, event.user, undefined).allowed) return;
-    const outcome = await list({ all: false }, { surface: 'slack', userId: event.user }, ctx.deps);
-    if (outcome.kind !== 'list') return;
-    const now = ctx.deps.clock.now();
-    const view = renderHome({ jobs: outcome.jobs.map((job) => jobView(job, now)), schedules: outcome.schedules.map((s) => scheduleView(s, now)) });
-    await client.views.publish({ user_id: event.user, view });
+    await publishHome(ctx, client, event.user);
   };
+}
+
+/** Renders the user's tab and publishes it: when they open it, and after a click there changed it. */
+export async function publishHome(ctx: SlackContext, client: Pick<webApi.WebClient, 'views'>, userId: string): Promise<void> {
+  const outcome = await list({ all: false }, { surface: 'slack', userId }, ctx.deps);
+  if (outcome.kind !== 'list') return;
+  const now = ctx.deps.clock.now();
+  const view = renderHome({ jobs: outcome.jobs.map((job) => jobView(job, now)), schedules: outcome.schedules.map((s) => scheduleView(s, now)) });
+  await client.views.publish({ user_id: userId, view });
 }
