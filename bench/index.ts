@@ -4,14 +4,16 @@
  * Ratios are what to compare across runs on these shared, noisy machines; absolute times only
  * within one run. A missed target is printed, never an exit code: only a crash exits non-zero.
  *
- *   npm run bench                       all of them (about 10 minutes on 2 cores; moto for some)
+ *   npm run bench                       all of them (about 10 minutes on 2 cores; moto for most)
  *   npm run bench -- poll-tick launch   only the ones named (see BENCHMARKS below)
  *   npm run bench -- core               the in-process ones (decide, reconcile-memory)
  *   npm run bench -- poll-tick-5000     item 1 at 5,000 jobs: not in the default run (moto needs
  *                                       minutes to describe 5,000 instances; see docs/benchmarks.md)
  */
 import { emit, type BenchResult } from './report.js';
+import { benchBotMemory, benchNotificationEndpoint, benchSlashAck } from './bot-load.js';
 import { benchDecide, benchReconcileMemory } from './core.js';
+import { benchCapacityFallback, benchInterruptionReaction } from './interruption.js';
 import { benchPollTick } from './poll-tick.js';
 import { benchLaunchBurst, benchSchedulePrecision } from './scheduling.js';
 import { benchStoreTick } from './store-tick.js';
@@ -27,6 +29,11 @@ export const BENCHMARKS: readonly { name: string; groups?: string[]; extra?: boo
   { name: 'store-tick', run: () => benchStoreTick(50_000, 100) },
   { name: 'schedule', run: () => benchSchedulePrecision(100, 10_000) },
   { name: 'launch', run: () => benchLaunchBurst(200) },
+  { name: 'interruption', run: () => benchInterruptionReaction(100) },
+  { name: 'capacity', run: () => benchCapacityFallback(30) },
+  { name: 'slash-ack', run: () => benchSlashAck([20, 100], 5) },
+  { name: 'notifications', run: () => benchNotificationEndpoint(5) },
+  { name: 'memory', run: () => benchBotMemory(10_000) },
 ];
 
 /** The benchmarks `names` select (a name or a group); all but the extra ones when none is given. */
