@@ -16,6 +16,7 @@ import { benchDecide, benchReconcileMemory } from './core.js';
 import { benchCapacityFallback, benchInterruptionReaction } from './interruption.js';
 import { benchPollTick } from './poll-tick.js';
 import { benchLaunchBurst, benchSchedulePrecision } from './scheduling.js';
+import { benchSlackBurst } from './slack-burst.js';
 import { benchStoreTick } from './store-tick.js';
 
 type Run = () => Promise<BenchResult | BenchResult[]> | BenchResult;
@@ -34,6 +35,7 @@ export const BENCHMARKS: readonly { name: string; groups?: string[]; extra?: boo
   { name: 'slash-ack', run: () => benchSlashAck([20, 100], 5) },
   { name: 'notifications', run: () => benchNotificationEndpoint(5) },
   { name: 'memory', run: () => benchBotMemory(10_000) },
+  { name: 'slack-burst', run: () => benchSlackBurst(100, 5000) },
 ];
 
 /** The benchmarks `names` select (a name or a group); all but the extra ones when none is given. */

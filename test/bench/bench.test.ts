@@ -3,6 +3,7 @@ import { benchDecide, benchReconcileMemory } from '../../bench/core.js';
 import { selectBenchmarks } from '../../bench/index.js';
 import { emit, percentile, ratioOf, resultLine } from '../../bench/report.js';
 import { benchSchedulePrecision } from '../../bench/scheduling.js';
+import { startFakeSlack } from '../harness/fake-slack.js';
 
 describe('a benchmark line', () => {
   it('carries the figures, the target, met, and the baseline with its ratio', () => {
@@ -63,5 +64,30 @@ describe('benchmarks at a tiny size, end to end', () => {
     const result = await benchSchedulePrecision(3, 200);
     expect(result).toMatchObject({ bench: 'schedule_precision', figures: { jobs: 3, early: 0 } });
     expect(typeof result.met).toBe('boolean');
+  });
+});
+
+describe('the fake Slack with channelLimit (the Slack burst benchmark relies on it)', () => {
+  const post = (apiUrl: string, channel: string) =>
+    fetch(`${apiUrl}chat.postMessage`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer xoxb-t' }, body: new URLSearchParams({ channel, text: 'hi' }) }).then((r) => r.status);
+
+  it('answers 429 with Retry-After once a channel has spent its burst, other channels unaffected', async () => {
+    const slack = await startFakeSlack({ channelLimit: { callsPerSecond: 0.5, burst: 2 } });
+    try {
+      expect([await post(slack.apiUrl, 'C1'), await post(slack.apiUrl, 'C1'), await post(slack.apiUrl, 'C1')]).toEqual([200, 200, 429]);
+      expect(slack.refused()[0]?.retryAfterSeconds).toBe(1);
+      expect(await post(slack.apiUrl, 'C2')).toBe(200);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('limits nothing without the option', async () => {
+    const slack = await startFakeSlack();
+    try {
+      for (let i = 0; i < 5; i++) expect(await post(slack.apiUrl, 'C1')).toBe(200);
+    } finally {
+      await slack.close();
+    }
   });
 });

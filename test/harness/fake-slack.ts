@@ -94,6 +94,12 @@ export interface FakeSlackOptions {
    * Default false: such an update is accepted, so tests may update messages they made up.
    */
   strictUpdates?: boolean;
+  /**
+   * Enforces Slack's posting limit the way Slack does: per channel, a token bucket over the
+   * `chat.*` calls that name one (about one a second, short bursts allowed); a call that finds it
+   * empty answers 429 with `Retry-After: retryAfterSeconds` (default 1). Default: no limit.
+   */
+  channelLimit?: { callsPerSecond: number; burst: number; retryAfterSeconds?: number };
 }
 
 export interface FakeSlack {
@@ -255,9 +261,25 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return fault;
   };
 
+  const channelBuckets = new Map<string, { tokens: number; at: number }>();
+  /** `options.channelLimit`'s answer for a call: a rule to refuse it with, or none (a token taken). */
+  const channelLimited = (method: string, args: Record<string, unknown>, now: number): RateLimitRule | undefined => {
+    const limit = options.channelLimit;
+    if (!limit || !method.startsWith('chat.') || typeof args.channel !== 'string') return undefined;
+    const bucket = channelBuckets.get(args.channel) ?? { tokens: limit.burst, at: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.callsPerSecond);
+    bucket.at = now;
+    channelBuckets.set(args.channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return { retryAfterSeconds: limit.retryAfterSeconds ?? 1 };
+  };
+
   /** Answers one recorded call: rate limit (judged at its arrival), injected fault, or the answer. */
   const respond = (res: ServerResponse, method: string, args: Record<string, unknown>, call: FakeSlackCall): void => {
-    const limited = activeRateLimit(method, args, call.at);
+    const limited = activeRateLimit(method, args, call.at) ?? channelLimited(method, args, call.at);
     if (limited) {
       call.status = 429;
       call.retryAfterSeconds = limited.retryAfterSeconds;
@@ -346,6 +368,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     reset: () => {
       calls.length = 0;
       rateLimits = [];
+      channelBuckets.clear();
       faults = [];
       // Held calls are answered (nothing may hang), then forgotten with the rest.
       for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
