@@ -26,7 +26,7 @@ import { BENCH_AMI, BENCH_SECRET } from './world.js';
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const API_TOKEN = 'bench-api-token-0123456789abcdefghijkl';
 
-function botEnv(moto: Moto, extra: Record<string, string>): Record<string, string> {
+export function botEnv(moto: Moto, extra: Record<string, string>): Record<string, string> {
   return {
     SCHED_COMPUTE: 'ec2',
     AWS_ENDPOINT_URL: moto.endpoint,
@@ -45,11 +45,11 @@ function restTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-async function createJob(bot: BotProcess, runAtMs: number, name: string): Promise<string> {
+export async function createJob(bot: BotProcess, runAtMs: number, name: string, callback?: string): Promise<string> {
   const res = await fetch(`${bot.url}/v1/jobs`, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ docker_image: 'alpine:3.20', datetime: restTime(runAtMs), name }),
+    body: JSON.stringify({ docker_image: 'alpine:3.20', datetime: restTime(runAtMs), name, ...(callback !== undefined && { callback }) }),
   });
   const body = (await res.json()) as { id?: string; job_id?: string };
   if (res.status !== 201) throw new Error(`POST /v1/jobs answered ${res.status}: ${JSON.stringify(body)}`);

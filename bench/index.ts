@@ -13,6 +13,7 @@
 import { emit, type BenchResult } from './report.js';
 import { benchBotMemory, benchNotificationEndpoint, benchSlashAck } from './bot-load.js';
 import { benchDecide, benchReconcileMemory } from './core.js';
+import { benchCrashRecovery } from './crash-recovery.js';
 import { benchCapacityFallback, benchInterruptionReaction } from './interruption.js';
 import { benchPollTick } from './poll-tick.js';
 import { benchLaunchBurst, benchSchedulePrecision } from './scheduling.js';
@@ -36,6 +37,7 @@ export const BENCHMARKS: readonly { name: string; groups?: string[]; extra?: boo
   { name: 'notifications', run: () => benchNotificationEndpoint(5) },
   { name: 'memory', run: () => benchBotMemory(10_000) },
   { name: 'slack-burst', run: () => benchSlackBurst(100, 5000) },
+  { name: 'crash-recovery', run: () => benchCrashRecovery(100) },
 ];
 
 /** The benchmarks `names` select (a name or a group); all but the extra ones when none is given. */
