@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface BotProcess {
   url: string;
   port: number;
+  /** The process group's leader (`npm` or `tsx`); the bot's node process is in its group. */
+  pid: number;
   logs: Record<string, unknown>[];
   stderr: string[];
   /** Sends SIGTERM and waits for the exit code. */
@@ -89,6 +91,7 @@ export async function startBot(env: Record<string, string>, opts: StartBotOption
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     logs,
     stderr,
     async crash() {

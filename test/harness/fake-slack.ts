@@ -101,6 +101,12 @@ export interface FakeSlackOptions {
   strictUpdates?: boolean;
   /** Characters of text the blocks of one message may hold in total; default 12,000. */
   maxBlocksText?: number;
+  /**
+   * Enforces Slack's posting limit the way Slack does: per channel, a token bucket over the
+   * `chat.*` calls that name one (about one a second, short bursts allowed); a call that finds it
+   * empty answers 429 with `Retry-After: retryAfterSeconds` (default 1). Default: no limit.
+   */
+  channelLimit?: { callsPerSecond: number; burst: number; retryAfterSeconds?: number };
 }
 
 export interface FakeSlack {
@@ -301,11 +307,27 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return fault;
   };
 
+  const channelBuckets = new Map<string, { tokens: number; at: number }>();
+  /** `options.channelLimit`'s answer for a call: a rule to refuse it with, or none (a token taken). */
+  const channelLimited = (method: string, args: Record<string, unknown>, now: number): RateLimitRule | undefined => {
+    const limit = options.channelLimit;
+    if (!limit || !method.startsWith('chat.') || typeof args.channel !== 'string') return undefined;
+    const bucket = channelBuckets.get(args.channel) ?? { tokens: limit.burst, at: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.callsPerSecond);
+    bucket.at = now;
+    channelBuckets.set(args.channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return { retryAfterSeconds: limit.retryAfterSeconds ?? 1 };
+  };
+
   /** Answers one recorded call: rate limit (judged at its arrival), injected fault, or the answer. */
   const respond = (res: ServerResponse, method: string, args: Record<string, unknown>, call: FakeSlackCall): void => {
     const workspace = workspaceLimits.find((rule) => rule.method === method);
     if (workspace) workspace.accepted = workspace.accepted.filter((at) => at > call.at - workspace.windowMs);
-    const limited = activeRateLimit(method, args, call.at) ?? (workspace && workspace.accepted.length >= workspace.max ? workspace : undefined);
+    const limited = activeRateLimit(method, args, call.at) ?? (workspace && workspace.accepted.length >= workspace.max ? workspace : undefined) ?? channelLimited(method, args, call.at);
     if (!limited) workspace?.accepted.push(call.at);
     if (limited) {
       call.status = 429;
@@ -410,6 +432,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       calls.length = 0;
       rateLimits = [];
       workspaceLimits = [];
+      channelBuckets.clear();
       faults = [];
       // Held calls are answered (nothing may hang), then forgotten with the rest.
       for (const held of holds.splice(0)) for (const answerNow of held.waiting.splice(0)) answerNow();
