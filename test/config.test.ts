@@ -95,13 +95,14 @@ describe('configuration', () => {
     // Chosen by a setting, not by stdin: nothing to explain.
     const set = loadConfig({ SCHED_CHAT: 'none' }, { stdinIsTTY: true });
     expect(set.ok && chatChoice({ SCHED_CHAT: 'none' }, set.config)).toBeUndefined();
-    const slack = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }, { stdinIsTTY: false });
+    const slack = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SCHED_ALLOWED_USERS: 'U1' }, { stdinIsTTY: false });
+    if (!slack.ok) throw new Error(`Slack with an allow-list is valid: ${slack.problems.join('; ')}`);
     expect(slack.ok && chatChoice({}, slack.config)).toBeUndefined();
     // From a pipe, as the issue saw it: the output says why, not only `none`.
     const out = spawnSync('npm', ['start', '--silent', '--', '--check-config'], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
     expect(out.status).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ chat: 'none', chatChoice: expect.stringContaining('npm start typed in a terminal shows the prompt') });
-  }, 30_000);
+  }, 60_000);
 
   test('npm start -- --check-config prints the masked configuration; bad configuration exits 2', () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_EC2_METADATA_DISABLED: 'true', ...AWS, SCHED_API_TOKEN: 't'.repeat(40) };
@@ -113,5 +114,5 @@ describe('configuration', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/SCHED_PORT/);
     expect(bad.stderr).toMatch(/SCHED_AMI/);
-  }, 30_000);
+  }, 90_000);
 });
