@@ -42,6 +42,12 @@ export interface BotHostArgs {
  *   through a redeploy still reach the new bot.
  * - New code or settings change the user data, which replaces the instance (the bot keeps no
  *   state of its own). The old one goes first: the two cannot share the interface.
+ * - It comes back by itself (`hostRecoveryAlarms`): a failed system status check (the hardware or
+ *   AWS's side) recovers it onto another host, same instance id, interface and addresses; a
+ *   failed instance status check (a hung kernel, memory exhausted) reboots it; systemd restarts
+ *   the bot if only the process dies. Not an Auto Scaling group of one: an ASG launches each
+ *   instance from a template that cannot name an existing interface, so the fixed address the
+ *   workers report to would need a hook to move it, while recovery keeps it as it is.
  */
 export class BotHost extends pulumi.ComponentResource {
   readonly instanceId: pulumi.Output<string>;
@@ -127,6 +133,8 @@ export class BotHost extends pulumi.ComponentResource {
         primaryNetworkInterface: { networkInterfaceId: networkInterface.id, deleteOnTermination: false },
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
         rootBlockDevice: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true },
+        // Simplified automatic recovery, EC2's default, said so it is never turned off by accident.
+        maintenanceOptions: { autoRecovery: 'default' },
         userData,
         userDataReplaceOnChange: true,
         tags: { Name: name },
@@ -135,8 +143,65 @@ export class BotHost extends pulumi.ComponentResource {
       { parent: this, deleteBeforeReplace: true, dependsOn: [...(publicIp ? [publicIp] : []), ...(args.waitFor ?? [])] },
     );
 
+    for (const alarm of hostRecoveryAlarms(args.region)) {
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${alarm.suffix}`,
+        {
+          alarmDescription: alarm.description,
+          namespace: 'AWS/EC2',
+          metricName: alarm.metricName,
+          dimensions: { InstanceId: instance.id },
+          statistic: 'Maximum',
+          period: 60,
+          evaluationPeriods: alarm.evaluationPeriods,
+          threshold: 1,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          // No data is what a stopped or replaced instance gives: nothing to act on.
+          treatMissingData: 'notBreaching',
+          alarmActions: [alarm.action],
+          tags: { Name: name },
+        },
+        { parent: this },
+      );
+    }
+
     this.instanceId = instance.id;
     this.securityGroupId = securityGroup.id;
     this.registerOutputs({ instanceId: this.instanceId, publicUrl: this.publicUrl, securityGroupId: this.securityGroupId });
   }
+}
+
+/** What brings the bot host back: a status check failing for `evaluationPeriods` minutes, and EC2's own action for it. */
+export interface HostRecoveryAlarm {
+  suffix: string;
+  description: string;
+  metricName: 'StatusCheckFailed_System' | 'StatusCheckFailed_Instance';
+  evaluationPeriods: number;
+  /** An EC2 alarm action: `arn:aws:automate:<region>:ec2:recover|reboot`. */
+  action: string;
+}
+
+/**
+ * CloudWatch's recover action (allowed on the system check, not the instance check) moves the
+ * instance to healthy hardware keeping its id, interface, private and Elastic IP; simplified
+ * automatic recovery does the same by default on supported types, but only after AWS's own delay:
+ * the alarm acts after two failed minutes. A reboot cures what is wrong inside the instance.
+ */
+export function hostRecoveryAlarms(region: string): HostRecoveryAlarm[] {
+  return [
+    {
+      suffix: 'recover',
+      description: 'Sched bot host: the system status check failed (AWS hardware or network); recover it onto another host, same id and address',
+      metricName: 'StatusCheckFailed_System',
+      evaluationPeriods: 2,
+      action: `arn:aws:automate:${region}:ec2:recover`,
+    },
+    {
+      suffix: 'reboot',
+      description: 'Sched bot host: the instance status check failed (kernel, memory, network inside the instance); reboot it',
+      metricName: 'StatusCheckFailed_Instance',
+      evaluationPeriods: 3,
+      action: `arn:aws:automate:${region}:ec2:reboot`,
+    },
+  ];
 }

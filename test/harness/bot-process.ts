@@ -46,6 +46,12 @@ export interface StartBotOptions {
    * the variables given (no test defaults): what `npm start` does with nothing configured.
    */
   bareIn?: string;
+  /**
+   * Run this bundle (infra/bot-bundle.ts: what the bot host runs) with `node` instead of `npm
+   * start`: the same bot, started in a few seconds rather than after tsx compiles it (a test that
+   * restarts bots many times). DynamoDB only: the bundle carries no embedded store.
+   */
+  bundle?: string;
 }
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,11 +66,17 @@ export async function startBot(env: Record<string, string>, opts: StartBotOption
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       })
-    : spawn('npm', ['start', '--silent'], {
-        env: { ...base, ...SAFE_BOT_ENV, SCHED_PORT: String(port), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
+    : opts.bundle
+      ? spawn(process.execPath, [opts.bundle], {
+          env: { ...base, ...SAFE_BOT_ENV, SCHED_PORT: String(port), ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn('npm', ['start', '--silent'], {
+          env: { ...base, ...SAFE_BOT_ENV, SCHED_PORT: String(port), ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));

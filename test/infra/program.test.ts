@@ -160,6 +160,22 @@ describe('the bot host', () => {
     expect(booted.botEnv.SCHED_SUBNET_IDS).toBe(sorted.join(','));
   });
 
+  test('comes back by itself: recovered onto other hardware (same id and interface) when the system check fails, rebooted when the instance check fails', () => {
+    const host = run.one(T.instance);
+    expect(host.inputs.maintenanceOptions).toEqual({ autoRecovery: 'default' });
+    const alarms = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.inputs);
+    expect(alarms.map((a) => [a.metricName, a.alarmActions])).toEqual([
+      ['StatusCheckFailed_System', ['arn:aws:automate:us-east-1:ec2:recover']],
+      ['StatusCheckFailed_Instance', ['arn:aws:automate:us-east-1:ec2:reboot']],
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ namespace: 'AWS/EC2', dimensions: { InstanceId: host.id }, statistic: 'Maximum', period: 60, threshold: 1, comparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm.evaluationPeriods).toBeGreaterThanOrEqual(2);
+    }
+    // Recovery keeps the interface: it is the instance's own, not deleted with it.
+    expect(host.inputs.primaryNetworkInterface).toEqual({ networkInterfaceId: run.one(T.eni).id, deleteOnTermination: false });
+  });
+
   test('ships the bundle built from this checkout, and checks it by SHA-256', () => {
     const sha256 = createHash('sha256').update(readFileSync(DEFAULT_BUNDLE_PATH)).digest('hex');
     expect(run.one(T.bucketObject).inputs.key).toBe(`bot/sched-${sha256}.cjs`);

@@ -9,6 +9,7 @@ import { isDrainingResource } from './draining.js';
 export interface SnapshotIndex {
   requestsByJob: Map<string, SpotRequestView[]>;
   instancesById: Map<string, InstanceView>;
+  instancesByJob: Map<string, InstanceView[]>;
 }
 
 export function indexSnapshot(snapshot: FleetSnapshot): SnapshotIndex {
@@ -20,17 +21,34 @@ export function indexSnapshot(snapshot: FleetSnapshot): SnapshotIndex {
     requestsByJob.set(request.jobId, list);
   }
   const instancesById = new Map(snapshot.instances.map((instance) => [instance.instanceId, instance]));
-  return { requestsByJob, instancesById };
+  const instancesByJob = new Map<string, InstanceView[]>();
+  for (const instance of snapshot.instances) {
+    if (instance.jobId) instancesByJob.set(instance.jobId, [...(instancesByJob.get(instance.jobId) ?? []), instance]);
+  }
+  return { requestsByJob, instancesById, instancesByJob };
 }
 
 /**
  * What the snapshot says about one job: always a `tick`, then its current request and instance.
  * Without a snapshot (EC2 could not be asked) only the tick: absence is never inferred from a
  * failed observation.
+ *
+ * A job that has recorded neither a request nor an instance for its attempt adopts what EC2 lists
+ * under the attempt's tags — its request, else an instance launched without one (RunInstances) —
+ * and sees it before the tick: a process that died between launching and recording the launch
+ * left the instance running, and the tick would launch the attempt again (in another pool, under
+ * another ClientToken, after the request retry time).
  */
 export function observationsFor(job: Job, index: SnapshotIndex | undefined): Observation[] {
-  const observations: Observation[] = [{ kind: 'tick' }];
-  if (!index || job.attempt === 0) return observations;
+  const tick: Observation = { kind: 'tick' };
+  if (!index || job.attempt === 0) return [tick];
+  const world = observeJob(job, index);
+  const unrecorded = !job.spotRequestId && !job.instanceId && !isTerminal(job.status);
+  return unrecorded ? [...world, tick] : [tick, ...world];
+}
+
+function observeJob(job: Job, index: SnapshotIndex): Observation[] {
+  const observations: Observation[] = [];
 
   const requests = index.requestsByJob.get(job.id) ?? [];
   const request = job.spotRequestId
@@ -42,7 +60,7 @@ export function observationsFor(job: Job, index: SnapshotIndex | undefined): Obs
     observations.push({ kind: 'spot', request: { requestId: job.spotRequestId, jobId: job.id, attempt: job.attempt, state: 'missing' } });
   }
 
-  const instanceId = job.instanceId ?? request?.instanceId;
+  const instanceId = job.instanceId ?? request?.instanceId ?? unrecordedInstance(job, index)?.instanceId;
   if (instanceId) {
     const instance = index.instancesById.get(instanceId);
     if (instance) {
@@ -59,6 +77,15 @@ export function observationsFor(job: Job, index: SnapshotIndex | undefined): Obs
     observations.push({ kind: 'instance', instance });
   }
   return observations;
+}
+
+/** An instance tagged with the job's current attempt that the job never recorded, live ones first. */
+function unrecordedInstance(job: Job, index: SnapshotIndex): InstanceView | undefined {
+  const abandoned = job.abandonedRequestIds ?? [];
+  const mine = (index.instancesByJob.get(job.id) ?? []).filter(
+    (i) => i.attempt === job.attempt && !(i.spotRequestId !== undefined && abandoned.includes(i.spotRequestId)),
+  );
+  return mine.find((i) => LIVE_INSTANCE_STATES.has(i.state)) ?? mine[0];
 }
 
 /** Candidates only: the engine acts on one after `stillOrphaned` confirms it on fresh state. */

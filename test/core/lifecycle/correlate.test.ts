@@ -149,6 +149,24 @@ describe('observationsFor: what the snapshot says about one job', () => {
       expected: [{ kind: 'spot', request: mine('sir-cur', { instanceId: 'i-cur' }) }],
     },
     {
+      name: 'no request or instance recorded: an instance launched under the attempt\'s tags (RunInstances, no request) is adopted',
+      job,
+      snapshot: { requests: [], instances: [instance('i-prev', { jobId: job.id, attempt: 1 }), instance('i-cur', { jobId: job.id, attempt: 2 })] },
+      expected: [{ kind: 'instance', instance: instance('i-cur', { jobId: job.id, attempt: 2 }) }],
+    },
+    {
+      name: 'no request or instance recorded: a live instance of the attempt is adopted before a terminated one',
+      job,
+      snapshot: { requests: [], instances: [instance('i-dead', { jobId: job.id, attempt: 2, state: 'terminated' }), instance('i-live', { jobId: job.id, attempt: 2 })] },
+      expected: [{ kind: 'instance', instance: instance('i-live', { jobId: job.id, attempt: 2 }) }],
+    },
+    {
+      name: 'an instance of a request the job gave up is not adopted',
+      job: { ...job, abandonedRequestIds: ['sir-given-up'] },
+      snapshot: { requests: [], instances: [instance('i-given-up', { jobId: job.id, attempt: 2, spotRequestId: 'sir-given-up' })] },
+      expected: [],
+    },
+    {
       name: 'before the first attempt, only time passes',
       job: { ...job, status: JobStatus.Scheduled, attempt: 0 },
       snapshot: { requests: [mine('sir-x', { attempt: 0 })], instances: [] },
@@ -156,12 +174,45 @@ describe('observationsFor: what the snapshot says about one job', () => {
     },
   ];
 
+  // A job that recorded nothing for its attempt sees what it adopts before the tick (which would
+  // launch the attempt again); every other job sees the tick first.
   for (const { name, job, snapshot, expected } of rows) {
-    test(name, () => expect(observationsFor(job, indexSnapshot(snapshot))).toEqual([{ kind: 'tick' }, ...expected]));
+    const unrecorded = !job.spotRequestId && !job.instanceId;
+    test(name, () => expect(observationsFor(job, indexSnapshot(snapshot))).toEqual(unrecorded ? [...expected, { kind: 'tick' }] : [{ kind: 'tick' }, ...expected]));
   }
 
   test('without a snapshot (EC2 could not be asked), nothing is presumed missing', () => {
     expect(observationsFor({ ...job, spotRequestId: 'sir-cur', instanceId: 'i-cur' }, undefined)).toEqual([{ kind: 'tick' }]);
+  });
+});
+
+describe('a launch the process died before recording (issue 13: two replicas under kills)', () => {
+  // Attempt 1 was written as requested, RunInstances launched it, and the process was killed
+  // before it recorded the instance. Another replica's pass finds it after the retry time.
+  const job = makeJob({ status: JobStatus.Requested, attempt: 1, requestedAt: '2026-01-15T10:05:00.000Z', runAt: '2026-01-15T10:05:00.000Z' });
+  const launched = instance('i-launched', { jobId: job.id, attempt: 1, state: 'running' });
+  const afterRetryTime = new Date('2026-01-15T10:06:00.000Z');
+
+  /** What the job driver does with a pass's observations: decide on each in turn. */
+  function pass(snapshot: FleetSnapshot) {
+    let current = job;
+    const effects = [];
+    for (const observation of observationsFor(job, indexSnapshot(snapshot))) {
+      const decision = decide(current, observation, afterRetryTime);
+      current = decision.job;
+      effects.push(...decision.effects);
+    }
+    return { job: current, launches: effects.filter((e) => e.kind === 'launch') };
+  }
+
+  test('the pass adopts the running instance and launches nothing again', () => {
+    const { job: next, launches } = pass({ requests: [], instances: [launched] });
+    expect(launches).toEqual([]);
+    expect(next).toMatchObject({ status: JobStatus.Launching, attempt: 1, instanceId: 'i-launched' });
+  });
+
+  test('with nothing in EC2 under the attempt\'s tags, the launch is issued again', () => {
+    expect(pass({ requests: [], instances: [] }).launches).toHaveLength(1);
   });
 });
 
