@@ -95,7 +95,7 @@ describe('configuration', () => {
     // Chosen by a setting, not by stdin: nothing to explain.
     const set = loadConfig({ SCHED_CHAT: 'none' }, { stdinIsTTY: true });
     expect(set.ok && chatChoice({ SCHED_CHAT: 'none' }, set.config)).toBeUndefined();
-    const slack = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SCHED_ALLOWED_USERS: 'U1' }, { stdinIsTTY: false });
+    const slack = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SCHED_ALLOWED_USERS: 'U0123ABCD' }, { stdinIsTTY: false });
     if (!slack.ok) throw new Error(`Slack with an allow-list is valid: ${slack.problems.join('; ')}`);
     expect(slack.ok && chatChoice({}, slack.config)).toBeUndefined();
     // From a pipe, as the issue saw it: the output says why, not only `none`.
