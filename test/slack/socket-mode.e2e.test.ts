@@ -7,29 +7,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { startNotificationReceiver, type NotificationReceiver } from '../harness/agent.js';
 import { eventually, startBot, type BotProcess } from '../harness/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.js';
+import { startFakeSocketMode, type FakeSocketMode } from '../harness/socket-mode.js';
 
 let slack: FakeSlack;
 let responses: NotificationReceiver;
-let wss: WebSocketServer;
+let socketMode: FakeSocketMode;
 let bot: BotProcess;
 let dataDir: string;
-const sockets: WebSocket[] = [];
-const received: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
-  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const { port } = wss.address() as { port: number };
-  wss.on('connection', (socket) => {
-    sockets.push(socket);
-    socket.on('message', (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
-    socket.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake' }, connection_info: { app_id: 'A0001' } }));
-  });
-  [slack, responses] = await Promise.all([startFakeSlack({ socketModeUrl: `ws://127.0.0.1:${port}/link` }), startNotificationReceiver()]);
+  socketMode = await startFakeSocketMode();
+  [slack, responses] = await Promise.all([startFakeSlack({ socketModeUrl: socketMode.url }), startNotificationReceiver()]);
   dataDir = await mkdtemp(join(tmpdir(), 'sched-socket-'));
   bot = await startBot({
     SCHED_COMPUTE: 'local',
@@ -46,14 +37,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.stop();
-  for (const socket of sockets) socket.terminate();
-  await new Promise((resolve) => wss?.close(resolve));
+  await socketMode?.close();
   await Promise.all([slack?.close(), responses?.close()]);
   await rm(dataDir, { recursive: true, force: true });
 });
 
 test('a slash command over the socket is acknowledged and runs', async () => {
-  const socket = await eventually(async () => sockets[0], 'the bot to connect over Socket Mode');
+  const socket = await eventually(async () => socketMode.sockets[0], 'the bot to connect over Socket Mode');
   expect(slack.accepted('apps.connections.open')).toHaveLength(1);
   const envelope = {
     envelope_id: 'env-1',
@@ -73,7 +63,7 @@ test('a slash command over the socket is acknowledged and runs', async () => {
   };
   const sent = Date.now();
   socket.send(JSON.stringify(envelope));
-  const ack = await eventually(async () => received.find((m) => m.envelope_id === 'env-1'), 'the ack over the socket');
+  const ack = await eventually(async () => socketMode.received.find((m) => m.envelope_id === 'env-1'), 'the ack over the socket');
   // An empty acknowledgement: the answer goes to response_url, never in the ack.
   expect(ack).toEqual({ envelope_id: 'env-1', payload: {} });
   const reply = await eventually(async () => responses.requests.find((r) => r.path === '/response/socket-1'), 'the reply');
