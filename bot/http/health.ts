@@ -1,17 +1,45 @@
 import type { FastifyInstance } from 'fastify';
+import type { Degraded } from '../engine/health-state.js';
 import { sendError } from './error-replies.js';
 
 export interface HealthDeps {
   /** Prometheus text exposition; absent: no `/metrics` route answers. */
   metrics?: () => string | Promise<string>;
+  /**
+   * What is degraded now (bot/engine/health-state.ts: reported by the parts as they go, rechecked
+   * cheaply while degraded); absent: nothing is ever reported degraded.
+   */
+  health?: { check(): Promise<Degraded[]> };
+}
+
+/** What /healthz answers: `ok`, each check by name, and what is degraded since when. */
+export interface HealthBody {
+  ok: boolean;
+  checks?: Record<string, unknown>;
+  degraded?: Degraded[];
 }
 
 /**
  * Unauthenticated on purpose: load balancers and Prometheus scrapers carry no token, and neither
  * answer carries a job's details (metrics are counts and timings, never ids or parameters).
+ *
+ * `/healthz` answers 200 `{ ok: true, checks }` when every check passes, and 503
+ * `{ ok: false, checks, degraded: [{ part, since, detail }] }` while one does not (the job store
+ * unreachable, …), so a load balancer or an Auto Scaling health check can act on the status alone.
  */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', async (_request, reply) => {
+    const body: HealthBody = { ok: true };
+    if (deps.health) {
+      const degraded = await deps.health.check();
+      body.checks = { store: degraded.some((d) => d.part === 'store') ? 'degraded' : 'ok' };
+      if (degraded.length > 0) {
+        body.ok = false;
+        body.degraded = degraded;
+      }
+    }
+    return reply.code(body.ok ? 200 : 503).send(body);
+  });
 
   app.get('/metrics', async (_request, reply) => {
     if (deps.metrics === undefined) return sendError(reply, 404, 'no_metrics', 'metrics are not enabled');

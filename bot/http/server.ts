@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { JobDefaults } from '../core/request/job-request.js';
 import type { Clock, JobPlanner, JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute, RouteTable } from './error-replies.js';
-import { registerHealthRoutes } from './health.js';
+import { registerHealthRoutes, type HealthDeps } from './health.js';
 import { registerNotificationRoutes } from './notifications.js';
 import { REST_BODY_LIMIT_BYTES, registerRestApi } from './rest-api.js';
 
@@ -23,6 +23,8 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Prometheus text exposition for `GET /metrics`; absent: 404. */
   metrics?: () => string | Promise<string>;
+  /** What `GET /healthz` reports degraded; absent: always 200. */
+  health?: HealthDeps['health'];
   /** Dry runs (`"dry_run": true`); absent: refused with 400. */
   planner?: JobPlanner;
   /**
@@ -80,7 +82,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   void app.register(async (scope) =>
     registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock, ...(deps.planner && { planner: deps.planner }) }),
   );
-  void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics }));
+  void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics, ...(deps.health && { health: deps.health }) }));
 
   return app;
 }
