@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Degraded } from '../engine/health-state.js';
+import { HealthPart, type Degraded } from '../engine/health-state.js';
 import { sendError } from './error-replies.js';
 
 export interface HealthDeps {
@@ -32,7 +32,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
     const body: HealthBody = { ok: true };
     if (deps.health) {
       const degraded = await deps.health.check();
-      body.checks = { store: degraded.some((d) => d.part === 'store') ? 'degraded' : 'ok' };
+      body.checks = { store: degraded.some((d) => d.part === HealthPart.Store) ? 'degraded' : 'ok' };
       if (degraded.length > 0) {
         body.ok = false;
         body.degraded = degraded;
