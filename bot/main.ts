@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock } from './clock.js';
 import { allowedInstanceTypes, chatChoice, gpuFacts, loadConfig, LOCAL_LIMIT_DEFAULTS, maskConfig, type Config } from './config.js';
-import { createDynamoClient, createEc2Client } from './adapters/aws-clients.js';
+import { createDynamoClient, createEc2Client, reportAwsCalls } from './adapters/aws-clients.js';
 import { HttpCallbackSender } from './adapters/callback-http.js';
 import { DynamoLeaseStore } from './adapters/dynamo-lease.js';
 import { DynamoScheduleStore } from './adapters/dynamo-schedules.js';
@@ -24,6 +24,8 @@ import { LocalFleet } from './adapters/local-fleet.js';
 import { LogNotifier } from './adapters/log-notifier.js';
 import { coerceError } from './core/errors.js';
 import { Engine } from './engine/engine.js';
+import { EngineMetrics } from './engine/metrics.js';
+import { HealthPart, HealthState } from './engine/health-state.js';
 import { DEFAULT_TIMINGS } from './core/lifecycle/lifecycle.js';
 import { RunPlanner } from './engine/run-planner.js';
 import { onDemandPriceTable } from './core/on-demand-prices.js';
@@ -37,6 +39,9 @@ import type { Fleet } from './ports.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 type Closer = () => Promise<void>;
+
+/** The id /healthz's recheck reads while the store is degraded: no job has it (job ids are `j-…`). */
+const HEALTH_PROBE_JOB_ID = 'sched-health-probe';
 
 async function main(argv: string[]): Promise<void> {
   const config = configOrExit();
@@ -61,7 +66,10 @@ async function main(argv: string[]): Promise<void> {
   const secret = config.secret ?? embeddedSecret(config.dataDir);
   const defaults = { instanceTypes: config.spot.instanceTypes, interruptionsTolerated: config.defaultInterruptionsTolerated, maxPrice: config.spot.maxPrice, gpus: gpuFacts(config), allowedInstanceTypes: allowedInstanceTypes(config), compute: config.compute, guardRails: config.guardRails };
 
-  const stores = await openStores(config, closers);
+  // One registry and one health state for the process: the engine, the AWS clients and Slack report into them.
+  const metrics = new EngineMetrics({ processMetrics: true });
+  const health = new HealthState({ clock: systemClock });
+  const stores = await openStores(config, closers, { metrics, health });
   // The scheduler and the Slack notifier call the engine, which is built after them (it takes
   // the scheduler and the surface's notifier): they reach it through this, bound below.
   const engineRef = new LateBound<Engine>('the engine');
@@ -74,8 +82,8 @@ async function main(argv: string[]): Promise<void> {
     logger: logger.child({ component: 'scheduler' }),
     compute: config.compute,
   });
-  const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef });
-  const fleet = openFleet(config, logger, closers);
+  const chat = await buildChatSurface(config, { defaults, logger, engine: engineRef, metrics });
+  const fleet = openFleet(config, logger, closers, metrics);
   const launchCheck = launchPermissionCheck(config, fleet, logger, closers);
   // Dry runs: the same fleet's read-only quotes; no store.
   const planner = new RunPlanner({ fleet, publicUrl: config.publicUrl });
@@ -97,6 +105,7 @@ async function main(argv: string[]): Promise<void> {
       allowedInstanceTypes: defaults.allowedInstanceTypes,
       guardRails: config.guardRails,
       holderId: leaseHolder(config),
+      metrics,
     }),
   );
   const http = buildHttpServer({
@@ -106,7 +115,8 @@ async function main(argv: string[]): Promise<void> {
     defaults,
     clock: systemClock,
     logger,
-    metrics: () => engine.metrics.render(),
+    metrics: () => metrics.render(),
+    health,
     planner,
     ...(chat?.rawRoutes && { rawRoutes: chat.rawRoutes }),
     ...(launchCheck && { launchPermission: () => launchCheck.current() }),
@@ -179,9 +189,12 @@ async function checkCompute(config: Config, logger: Logger): Promise<HostFacts['
   return { kind: 'local', containerCli, engineProblem };
 }
 
-async function openStores(config: Config, closers: Closer[]): Promise<{ jobs: DynamoJobStore; lease: DynamoLeaseStore; schedules: DynamoScheduleStore }> {
+async function openStores(config: Config, closers: Closer[], reporting: { metrics: EngineMetrics; health: HealthState }): Promise<{ jobs: DynamoJobStore; lease: DynamoLeaseStore; schedules: DynamoScheduleStore }> {
   const dynamo = await openDynamo(config, closers);
+  // Every store call reports whether the table answered: /healthz reads that, and rechecks with a read of an id no job has.
+  reportAwsCalls(dynamo.client, { service: 'dynamodb', ...reporting });
   const jobs = new DynamoJobStore({ client: dynamo.client, tableName: config.table, clock: systemClock, retentionDays: config.retentionDays });
+  reporting.health.setRecheck(HealthPart.Store, () => jobs.get(HEALTH_PROBE_JOB_ID));
   if (dynamo.ensureTable) await jobs.ensureTable();
   return {
     jobs,
@@ -193,7 +206,7 @@ async function openStores(config: Config, closers: Closer[]): Promise<{ jobs: Dy
 /** The configured chat surface, if any, and the raw HTTP routes it serves (Slack's HTTP mode). */
 async function buildChatSurface(
   config: Config,
-  opts: { defaults: SlackSurfaceOptions['defaults']; logger: Logger; engine: LateBound<Engine> },
+  opts: { defaults: SlackSurfaceOptions['defaults']; logger: Logger; engine: LateBound<Engine>; metrics: EngineMetrics },
 ): Promise<{ surface: ChatSurface; rawRoutes?: HttpServerDeps['rawRoutes'] } | undefined> {
   if (config.chat === 'slack') {
     // Bolt is loaded only when Slack is used: the embedded default starts faster without it.
@@ -206,6 +219,7 @@ async function buildChatSurface(
       defaults: opts.defaults,
       logger: opts.logger.child({ component: 'slack' }),
       saveMessageRef: (jobId, channel, ts) => opts.engine.get().recordChatMessage(jobId, channel, ts),
+      metrics: opts.metrics,
     });
     return { surface: slack, ...(slack.eventsListener && { rawRoutes: { '/slack/events': slack.eventsListener } }) };
   }
@@ -279,7 +293,7 @@ async function openDynamo(config: Config, closers: Closer[]): Promise<{ client: 
   return { client, ensureTable: config.aws.endpoint !== undefined };
 }
 
-function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
+function openFleet(config: Config, logger: Logger, closers: Closer[], metrics?: EngineMetrics): Fleet {
   if (config.compute === 'local') {
     const fleetLogger = logger.child({ component: 'local-fleet' });
     if (!detectContainerCli(process.env.PATH)) fleetLogger.warn({}, `${NO_CONTAINER_CLI_MESSAGE}: jobs fail until one is on PATH`);
@@ -288,8 +302,10 @@ function openFleet(config: Config, logger: Logger, closers: Closer[]): Fleet {
     closers.push(() => fleet.close());
     return fleet;
   }
+  const client = createEc2Client({ region: config.aws.region, endpoint: config.aws.endpoint });
+  if (metrics) reportAwsCalls(client, { service: 'ec2', metrics });
   return new Ec2Fleet({
-    client: createEc2Client({ region: config.aws.region, endpoint: config.aws.endpoint }),
+    client,
     deployment: config.deployment,
     amiId: config.spot.ami!,
     gpuAmiId: config.spot.gpuAmi,

@@ -19,6 +19,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { Ec2RateLimiter, type Ec2RateLimiterOptions } from './ec2-rate-limits.js';
+import { awsErrorCode, isUnreachable } from './aws-errors.js';
+import type { AwsCallRecorder } from '../engine/metrics.js';
+import { HealthPart, type HealthState } from '../engine/health-state.js';
 
 /** Attempts per call, the first included: about 30 s of throttling back-off in the worst case. */
 export const DEFAULT_MAX_ATTEMPTS = 6;
@@ -103,4 +106,54 @@ export function createEc2Client(opts: AwsClientOptions = {}): EC2Client {
 /** A DynamoDB client with adaptive retries and timeouts (wrap it in a document client to use). */
 export function createDynamoClient(opts: AwsClientOptions = {}): DynamoDBClient {
   return new DynamoDBClient(commonConfig(opts));
+}
+
+/** The stack entry's name of the metrics and health middleware. */
+export const AWS_CALL_RECORDER_MIDDLEWARE = 'schedCallRecorderMiddleware';
+
+interface InitializeStack {
+  add(middleware: unknown, options: { step: 'initialize'; name: string; override: boolean }): void;
+}
+
+export interface AwsCallReporting {
+  /** `ec2` or `dynamodb`: the `service` label. */
+  service: string;
+  metrics?: AwsCallRecorder;
+  /** DynamoDB: every call reports the job store reachable or not (bot/engine/health-state.ts). */
+  health?: HealthState;
+}
+
+/**
+ * Records every command sent through `client`, once, after the SDK's own retries: a call, its
+ * retries (`$metadata.attempts` less one) and, when it failed, its error code — in the metrics,
+ * and in the health state for the store. One place for EC2 and DynamoDB; the SDK's `initialize`
+ * step is outside its retry loop, so a call is counted once however often it was tried.
+ */
+export function reportAwsCalls(client: EC2Client | DynamoDBClient, reporting: AwsCallReporting): void {
+  const { service, metrics, health } = reporting;
+  const middleware = (next: (args: object) => Promise<{ output?: { $metadata?: { attempts?: number } } }>, context: { commandName?: string }) => async (args: object) => {
+    const operation = ec2Action(context.commandName ?? 'Unknown');
+    const started = health?.now() ?? 0;
+    try {
+      const result = await next(args);
+      metrics?.awsCall({ service, operation, attempts: result.output?.$metadata?.attempts ?? 1 });
+      health?.ok(HealthPart.Store, started);
+      return result;
+    } catch (err) {
+      const errorCode = awsErrorCode(err) ?? (err instanceof Error ? err.name : 'Unknown');
+      const attempts = (err as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
+      metrics?.awsCall({ service, operation, attempts, errorCode });
+      if (health) {
+        if (isUnreachable(err)) health.failed(HealthPart.Store, started, `${operation}: ${errorCode}`);
+        else health.ok(HealthPart.Store, started);
+      }
+      throw err;
+    }
+  };
+  // Both clients' stacks take this; their typed overloads only name each client's own types.
+  (client.middlewareStack as unknown as InitializeStack).add(middleware, {
+    step: 'initialize',
+    name: AWS_CALL_RECORDER_MIDDLEWARE,
+    override: true,
+  });
 }

@@ -162,6 +162,15 @@ export function isServerFault(err: unknown): boolean {
 }
 
 /**
+ * The service could not be used just now: no answer at all (refused, dropped, timed out), a server
+ * fault, or throttling that outlasted the SDK's retries. A health check calls a store in this state
+ * unreachable; an answer such as a failed condition or a bad request means it is reachable.
+ */
+export function isUnreachable(err: unknown): boolean {
+  return httpStatus(err) === undefined || isServerFault(err) || isThrottling(err);
+}
+
+/**
  * DynamoDB error names the adapters branch on. The SDK sets `name` from the service's `__type`,
  * which DynamoDB, moto and dynalite all send.
  */

@@ -24,6 +24,20 @@ export interface BackoffPolicy {
   jitter: Jitter;
 }
 
+/**
+ * A fraction in [0, 1) fixed by `key` (FNV-1a, 32 bits): jitter for a pure decision, which may not
+ * draw a random number. Keys that differ (job ids) spread; the same key always lands in the same
+ * place, so deciding twice on the same facts decides the same.
+ */
+export function stableFraction(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 2 ** 32;
+}
+
 /** The ceiling after `failures` (1 or more) consecutive failures: `baseMs · 2^(failures-1)`, capped. */
 export function backoffCeilingMs(failures: number, policy: Pick<BackoffPolicy, 'baseMs' | 'maxMs'>): number {
   if (!Number.isSafeInteger(failures) || failures < 1) {

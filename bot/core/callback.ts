@@ -53,8 +53,9 @@ export const MAX_CALLBACK_ATTEMPTS = 1 + CALLBACK_RETRY_DELAYS_SECONDS.length;
 /**
  * The delay before the next delivery, given how many have been made: 0 → 0 (send now),
  * 1 → 5 s, …, 8 → 30 min, 9 (= `MAX_CALLBACK_ATTEMPTS`) and beyond → `undefined`: give up.
- * A table rather than bot/core/backoff.ts's doubling, for the steps above; and no jitter: the
- * lifecycle's decision is pure and stores the next try's time with the job (nothing adds any).
+ * A table rather than bot/core/backoff.ts's doubling, for the steps above. The lifecycle waits
+ * between half and all of it (equal jitter keyed by the job and the try: the decision is pure, so
+ * the jitter is `stableFraction`'s, not a random draw) and stores the next try's time with the job.
  */
 export function callbackRetryDelaySeconds(attemptsSoFar: number): number | undefined {
   if (!Number.isSafeInteger(attemptsSoFar) || attemptsSoFar < 0) {

@@ -50,10 +50,12 @@ export interface EngineDeps {
   holderId?: string;
   /** Cron schedules to fire on each pass (under the same lease). */
   scheduler?: { fireDue(): Promise<number> };
+  /** Where the engine counts (and the composition root's AWS and Slack clients too); default: its own. */
+  metrics?: EngineMetrics;
 }
 
 export class Engine implements JobService {
-  readonly metrics = new EngineMetrics();
+  readonly metrics: EngineMetrics;
   private readonly driver: JobDriver;
   private readonly timers: DueTimers;
   private readonly reconciler: Reconciler;
@@ -61,7 +63,7 @@ export class Engine implements JobService {
 
   constructor(private readonly deps: EngineDeps) {
     const { store, fleet, clock, logger } = deps;
-    const metrics = this.metrics;
+    const metrics = (this.metrics = deps.metrics ?? new EngineMetrics());
     const timings = deps.timings ?? DEFAULT_TIMINGS;
     this.timers = new DueTimers({
       clock,

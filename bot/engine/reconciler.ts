@@ -56,7 +56,7 @@ export class Reconciler {
     const snapshot = await this.observeFleet();
     await this.reconcileJobs(jobs, snapshot && indexSnapshot(snapshot));
     const swept = snapshot ? await sweepOrphans(this.deps, jobs, snapshot) : { terminated: 0, cancelled: 0 };
-    metrics.recordPass(performance.now() - started, jobs.length);
+    metrics.recordPass(performance.now() - started, jobs);
     return { skipped: false, jobs: jobs.length, orphansTerminated: swept.terminated, orphansCancelled: swept.cancelled };
   }
 

@@ -25,6 +25,8 @@ export interface HttpServerDeps {
   metrics?: () => string | Promise<string>;
   /** EC2 compute: the launch permission check's latest answer, for `/healthz`. */
   launchPermission?: HealthDeps['launchPermission'];
+  /** What `GET /healthz` reports degraded; absent: always 200. */
+  health?: HealthDeps['health'];
   /** Dry runs (`"dry_run": true`); absent: refused with 400. */
   planner?: JobPlanner;
   /**
@@ -82,7 +84,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   void app.register(async (scope) =>
     registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock, ...(deps.planner && { planner: deps.planner }) }),
   );
-  void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics, ...(deps.launchPermission && { launchPermission: deps.launchPermission }) }));
+  void app.register(async (scope) => registerHealthRoutes(scope, { metrics: deps.metrics, ...(deps.health && { health: deps.health }), ...(deps.launchPermission && { launchPermission: deps.launchPermission }) }));
 
   return app;
 }

@@ -14,6 +14,8 @@ import type { Clock } from '../ports.js';
 import { SlackNotifier } from './notifier.js';
 import { renderThreadReply } from './thread-replies.js';
 import { SLACK_WORKSPACE_LIMITS } from './workspace-pace.js';
+import { countedClient } from './counted-client.js';
+import type { SlackCallRecorder } from '../engine/metrics.js';
 import { renderJobMessage } from './render.js';
 import { buttonListener, BUTTON_ACTION_IDS } from './listeners/actions.js';
 import { slashCommandListener } from './listeners/command.js';
@@ -35,6 +37,8 @@ export interface SlackSurfaceOptions {
   saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
   /** Default: the system clock. */
   clock?: Clock;
+  /** Counts the notifier's Web API calls by method and outcome (/metrics). */
+  metrics?: SlackCallRecorder;
 }
 
 export interface SlackSurface extends ChatSurface {
@@ -83,7 +87,7 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
   // The notifier does its own pacing and must see every 429, so its client never retries.
   const notifierClient = new webApi.WebClient(opts.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const notifier = new SlackNotifier({
-    client: notifierClient,
+    client: countedClient(notifierClient, opts.metrics),
     logger: log.child({ component: 'slack-notifier' }),
     saveMessageRef: opts.saveMessageRef,
     workspaceLimits: SLACK_WORKSPACE_LIMITS,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeilingMs, backoffDelayMs, Jitter, type BackoffPolicy } from '../../bot/core/backoff.js';
+import { backoffCeilingMs, backoffDelayMs, Jitter, stableFraction, type BackoffPolicy } from '../../bot/core/backoff.js';
 
 const policy = (jitter: Jitter): BackoffPolicy => ({ baseMs: 1000, maxMs: 60_000, jitter });
 
@@ -53,4 +53,17 @@ describe('backoffDelayMs', () => {
       }),
     );
   });
+});
+
+describe('stableFraction: jitter for pure decisions', () => {
+  it('is in [0, 1), the same for the same key, and spreads different keys', () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `j-${i.toString(36).padStart(12, 'a')}.1`);
+    const fractions = keys.map(stableFraction);
+    for (const f of fractions) expect(f >= 0 && f < 1).toBe(true);
+    expect(keys.map(stableFraction)).toEqual(fractions);
+    // Ten equal bins, none empty and none with more than twice its share.
+    const bins = Array.from({ length: 10 }, (_, b) => fractions.filter((f) => Math.floor(f * 10) === b).length);
+    for (const n of bins) expect(n > 50 && n < 200, `bins ${bins.join(',')}`).toBe(true);
+  });
+
 });

@@ -2,6 +2,7 @@
 import { CallbackState } from '../job.js';
 import { LIVE_INSTANCE_STATES, type Observation } from './observation.js';
 import { callbackRetryDelaySeconds } from '../callback.js';
+import { stableFraction } from '../backoff.js';
 import { assertNever } from '../assert-never.js';
 import { sendCallback } from './attempts.js';
 import { REQUEST_OVER_STATES, type Transition } from './transition.js';
@@ -69,6 +70,9 @@ function onCallbackResult(t: Transition, obs: Extract<Observation, { kind: 'call
     t.event({ kind: 'callback', delivered: false, attempts, statusCode: obs.statusCode, error: obs.error });
     return;
   }
-  const nextAt = new Date(t.now.getTime() + delay * 1000).toISOString();
+  // Equal jitter, fixed by the job and the try: the jobs of one receiver that went down together
+  // do not all come back to it in the same second, and never later than the table says.
+  const jitteredMs = Math.round(delay * 1000 * (0.5 + stableFraction(`${t.job.id}.${attempts}`) / 2));
+  const nextAt = new Date(t.now.getTime() + jitteredMs).toISOString();
   t.set({ callback: { state: CallbackState.Pending, attempts, nextAt, lastStatusCode: obs.statusCode, lastError: obs.error } });
 }

@@ -575,14 +575,31 @@ describe('decide: cancel and callbacks', () => {
     expect(kinds(s.effects)).toEqual(expect.arrayContaining(['cancelSpotRequest', 'terminateInstance']));
   });
 
+  test('jobs whose callbacks failed together retry apart (equal jitter, fixed by job and try)', () => {
+    const fail: Observation = { kind: 'callbackResult', tryNumber: 1, ok: false, statusCode: 503, error: 'HTTP 503', permanent: false };
+    const delays = Array.from({ length: 50 }, (_, i) => {
+      const ended = decide(running({ id: `j-spread${String(i).padStart(4, '0')}`, spec: { callbackUrl: 'https://example.com/cb' } as Job['spec'] }), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(0)).job;
+      const once = decide(ended, fail, at(1)).job;
+      expect(decide(ended, fail, at(1)).job.callback?.nextAt).toBe(once.callback?.nextAt);
+      return (Date.parse(once.callback!.nextAt!) - at(1).getTime()) / 1000;
+    });
+    for (const d of delays) expect(d >= 2.5 && d <= 5).toBe(true);
+    expect(new Set(delays).size).toBeGreaterThan(40);
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(1.5);
+  });
+
   test('callback retried with back-off, then given up; a repeated result is not counted twice', () => {
     let job = decide(running({ spec: { callbackUrl: 'https://example.com/cb' } as Job['spec'] }), { kind: 'agent', status: 'finished', attempt: 1, exitCode: 0 }, at(0)).job;
     const fail = (tryNumber: number): Observation => ({ kind: 'callbackResult', tryNumber, ok: false, statusCode: 503, error: 'HTTP 503', permanent: false });
     job = decide(job, fail(1), at(1)).job;
-    expect(job.callback).toMatchObject({ state: 'pending', attempts: 1, nextAt: at(6).toISOString() });
+    // 5 s with equal jitter: between 2.5 s and 5 s after the failure.
+    expect(job.callback).toMatchObject({ state: 'pending', attempts: 1 });
+    const nextAt = Date.parse(job.callback!.nextAt!);
+    expect(nextAt).toBeGreaterThanOrEqual(at(3.5).getTime());
+    expect(nextAt).toBeLessThanOrEqual(at(6).getTime());
     expect(decide(job, fail(1), at(2)).job).toEqual(job);
-    expect(kinds(decide(job, { kind: 'tick' }, at(5)).effects)).toEqual([]);
-    expect(decide(job, { kind: 'tick' }, at(6)).effects).toContainEqual(expect.objectContaining({ kind: 'sendCallback', tryNumber: 2 }));
+    expect(kinds(decide(job, { kind: 'tick' }, new Date(nextAt - 1)).effects)).toEqual([]);
+    expect(decide(job, { kind: 'tick' }, new Date(nextAt)).effects).toContainEqual(expect.objectContaining({ kind: 'sendCallback', tryNumber: 2 }));
     const permanent = decide(job, { kind: 'callbackResult', tryNumber: 2, ok: false, statusCode: 404, permanent: true }, at(7)).job;
     expect(permanent.callback?.state).toBe('failed');
     const delivered = decide(job, { kind: 'callbackResult', tryNumber: 2, ok: true, statusCode: 200, permanent: false }, at(7)).job;
