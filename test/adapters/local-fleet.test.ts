@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { containerEnvFrom, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE } from '../../bot/adapters/container-engine.js';
 import { LocalFleet, type LocalFleetOptions } from '../../bot/adapters/local-fleet.js';
 import { localRunIds, type RunRecord } from '../../bot/adapters/local-runs.js';
-import { renderAgentScript } from '../../bot/core/agent-script.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
-import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
+import { HOST_COMMAND_STUBS, makeStubBin, renderServedAgentScript, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { groupMembers, processesIn } from '../harness/processes.js';
 import { FakeClock } from '../harness/clock.js';
 
@@ -65,7 +64,7 @@ function fleetOn(workDir: string, stubs: StubBin, extra: Partial<LocalFleetOptio
 }
 
 function launchOf(jobId: string, attempt = 1, command: string[] = ['echo', 'hi']): LaunchPlan {
-  const userData = renderAgentScript({ jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
+  const userData = renderServedAgentScript(receiver, { jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
   return { jobId, attempt, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.${attempt}.0` };
 }
 

@@ -7,7 +7,7 @@ import { Engine } from '../../bot/engine/engine.js';
 import { Scheduler } from '../../bot/engine/scheduler.js';
 import type { Clock, JobStore, ScheduleStore } from '../../bot/ports.js';
 
-export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?: ScheduleStore; fleet?: MemoryFleet; allowedInstanceTypes?: string[] }) {
+export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?: ScheduleStore; fleet?: MemoryFleet; allowedInstanceTypes?: string[]; publicUrl?: string }) {
   const { clock } = opts;
   const store = opts.store ?? new MemoryJobStore();
   const fleet = opts.fleet ?? new MemoryFleet();
@@ -22,7 +22,7 @@ export function memoryReplica(opts: { clock: Clock; store?: JobStore; schedules?
     logger,
     scheduler,
     secret: 'memory-replica-secret-0123456789abcdefghij',
-    publicUrl: 'http://127.0.0.1:9',
+    publicUrl: opts.publicUrl ?? 'http://127.0.0.1:9',
     pollSeconds: 30,
     ...(opts.allowedInstanceTypes && { allowedInstanceTypes: opts.allowedInstanceTypes }),
   });
