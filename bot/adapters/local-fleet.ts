@@ -75,6 +75,8 @@ export interface LocalFleetOptions {
    * `checkContainerEngine`. Asked before each run starts, so a job that cannot run says why.
    */
   checkEngine?: (cli: ContainerCli) => Promise<string | undefined>;
+  /** Writes a run's record (`run.json`); default `writeRecord`. A test makes it fail to play a crash. */
+  recordWriter?: (dir: string, record: RunRecord) => Promise<void>;
 }
 
 /** Resource limits of one local container, as docker and podman take them. */
@@ -136,6 +138,7 @@ export class LocalFleet implements Fleet {
   private readonly forgetAfterMs: number;
   private readonly clock: Clock;
   private readonly checkEngine: (cli: ContainerCli) => Promise<string | undefined>;
+  private readonly recordWriter: (dir: string, record: RunRecord) => Promise<void>;
   /** When each CLI's engine last answered (ms): it is not asked again for a while. */
   private readonly engineAnsweredAt = new Map<ContainerCli, number>();
   /** By instance id. Ended runs stay until `forgetAfterMs` has passed. */
@@ -158,6 +161,7 @@ export class LocalFleet implements Fleet {
     this.forgetAfterMs = opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
     this.clock = opts.clock ?? systemClock;
     this.checkEngine = opts.checkEngine ?? ((cli) => checkContainerEngine(cli, this.pathEnv, this.spawnEnv));
+    this.recordWriter = opts.recordWriter ?? writeRecord;
   }
 
   /**
@@ -367,15 +371,21 @@ export class LocalFleet implements Fleet {
     const log = await open(join(dir, LOG_FILE), 'a', 0o600);
     let child: ChildProcess;
     try {
-      child = spawn('bash', [join(dir, SCRIPT_FILE)], {
+      // bash waits for "go" on its stdin before it becomes the script (same pid, same start
+      // marker): the script runs only once its pid is on disk. A bot that dies before that closes
+      // the pipe, and bash exits without running anything, so a restart that reads the record as
+      // lost and launches the attempt's replacement never runs a second copy alongside it.
+      child = spawn('bash', ['-c', 'IFS= read -r go && [ "$go" = go ] && exec bash "$0" </dev/null; exit 70', join(dir, SCRIPT_FILE)], {
         cwd: dir,
         env: this.scriptEnv(cli, dir),
         detached: true,
-        stdio: ['ignore', log.fd, log.fd],
+        stdio: ['pipe', log.fd, log.fd],
       });
     } finally {
       await log.close();
     }
+    // A pipe closed early (bash gone already) must not crash the bot.
+    child.stdin?.on('error', () => undefined);
     const pid = child.pid;
     if (pid === undefined) {
       const err = await new Promise<Error>((resolve) => child.once('error', resolve));
@@ -389,7 +399,16 @@ export class LocalFleet implements Fleet {
     child.on('error', (err) => this.logger.warn({ err, jobId: launch.jobId, attempt: launch.attempt }, 'local run process error'));
     Object.assign(run.record, { state: run.record.state === 'starting' ? 'running' : run.record.state, pid, pgid: pid });
     run.record.startMarker = await processStartMarker(pid);
-    await this.persist(run);
+    try {
+      await this.persistOrThrow(run);
+    } catch (err) {
+      // As if the bot had died here: no "go", so bash exits without running the script.
+      child.stdin?.end();
+      this.markEnded(run, 'lost');
+      void this.persist(run);
+      throw new LaunchError('RunNotRecorded', `could not record the local run, so it was not started: ${(err as Error).message}`, false, { cause: err });
+    }
+    child.stdin?.end('go\n');
     this.logger.info({ jobId: launch.jobId, attempt: launch.attempt, pid, dir, containerCli: cli }, 'local run started');
     return ids;
   }
@@ -535,11 +554,15 @@ export class LocalFleet implements Fleet {
   }
 
   private persist(run: Run): Promise<void> {
+    return this.persistOrThrow(run).catch((err: unknown) => this.logger.warn({ err, dir: run.dir }, 'writing a local run record failed'));
+  }
+
+  /** As `persist`, but the caller learns of a failed write (the writes stay in order either way). */
+  private persistOrThrow(run: Run): Promise<void> {
     // The record as it is now: later changes go out with their own write.
     const snapshot = { ...run.record };
-    run.writes = run.writes
-      .then(() => writeRecord(run.dir, snapshot))
-      .catch((err: unknown) => this.logger.warn({ err, dir: run.dir }, 'writing a local run record failed'));
-    return run.writes;
+    const write = run.writes.then(() => this.recordWriter(run.dir, snapshot));
+    run.writes = write.catch(() => undefined);
+    return write;
   }
 }

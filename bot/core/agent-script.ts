@@ -5,7 +5,13 @@
  * instance (or, in the embedded default, on this machine). Its reports follow docs/rest-api.md
  * "Instance notifications".
  *
+ * The user data carries only the job id, the attempt, the bot's URL and the attempt's token: anyone
+ * with EC2 read access can read it. What to run comes from the bot at run time.
+ *
  * What the rendered script does, in order:
+ * 0. fetches the job's image, argv, env, GPUs and timeout with its token (`GET /v1/agent/<job-id>`,
+ *    bot/core/agent-spec.ts), retrying for five minutes; without them it runs nothing and reports
+ *    nothing (the bot's launch timeout replaces the attempt), and shuts an instance down;
  * 1. reports `started`;
  * 2. starts a background watcher that asks instance metadata (IMDSv2) every few seconds for
  *    `events/recommendations/rebalance` (reported once as `rebalance`: an early warning, nothing
@@ -47,24 +53,32 @@
  *   `--memory`, `--cpus` and `--pids-limit`, each only when set: the local compute adapter sets
  *   them (this machine is shared with the bot); on EC2 the instance is the job's alone.
  *
- * Job-provided values cross into the script only as base64 inside single quotes and are decoded
- * at run time into variables and array elements, so no job input is ever parsed as shell code.
+ * Job-provided values reach the script only as base64 (the fetched answer is checked whole against
+ * one pattern of base64 strings) and are decoded at run time into variables and array elements, so
+ * no job input is ever parsed as shell code.
  */
 import { ValidationError } from './errors.js';
 
 export interface AgentScriptInput {
   jobId: string;
   attempt: number;
+  /** Base URL of the bot's notification endpoint, e.g. `https://sched.example.com`. */
+  notifyBaseUrl: string;
+  /** Bearer token for this job attempt's notifications (and its `GET /v1/agent/<job-id>`). */
+  token: string;
+  /** How many bytes of the container's output `finished` carries; default 4096. */
+  logTailBytes?: number;
+}
+
+/**
+ * What the agent runs, fetched from the bot at run time (`GET /v1/agent/<job-id>`, bot/core/agent-spec.ts),
+ * never written into the user data, which anyone with EC2 read access can read.
+ */
+export interface AgentSpec {
   image: string;
   /** argv after the image; empty runs the image's default command. */
   command: string[];
   env: Record<string, string>;
-  /** Base URL of the bot's notification endpoint, e.g. `https://sched.example.com`. */
-  notifyBaseUrl: string;
-  /** Bearer token for this job attempt's notifications. */
-  token: string;
-  /** How many bytes of the container's output `finished` carries; default 4096. */
-  logTailBytes?: number;
   /** The job's `--timeout`: the agent stops the container this long after its start. */
   timeoutSeconds?: number;
   /** The GPUs the container gets: docker `--gpus all|N`, podman CDI `--device nvidia.com/gpu=…`. */
@@ -81,6 +95,11 @@ export const RESERVED_ENV_KEYS: readonly string[] = ['SCHED_JOB_ID', 'SCHED_ATTE
 
 /** EC2's limit on user data, counted before its base64 encoding. */
 export const MAX_USER_DATA_BYTES = 16384;
+/**
+ * The most a job's image, argv and env may weigh together (UTF-8 bytes): far below what one exec
+ * takes (Linux: 128 KiB per argument), so `docker run` always receives them whole.
+ */
+export const MAX_AGENT_SPEC_BYTES = 64 * 1024;
 
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 // RFC 6750 b64token: also guarantees the header line cannot be split.
@@ -96,13 +115,14 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 export const NOTIFICATION_TOKEN_LENGTH = 43;
 
 /**
- * Throws `ValidationError` when a job's script could not be rendered (bad values, or over EC2's
- * user-data limit), so a job is refused when it is created rather than when it is due. The size
- * depends on the token's length only, never its value.
+ * Throws `ValidationError` when a job could not be run: its image, argv or env are not values a
+ * container can receive (or weigh over `MAX_AGENT_SPEC_BYTES`), or its script would not render.
+ * So a job is refused when it is created rather than when it is due.
  */
-export function checkAgentScriptFits(input: Omit<AgentScriptInput, 'attempt' | 'token'>): void {
-  // A timeout not given here may come later (it is at most 30 days): room for its digits is kept.
-  renderAgentScript({ timeoutSeconds: 9_999_999, ...input, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
+export function checkAgentScriptFits(input: Omit<AgentScriptInput, 'attempt' | 'token'> & AgentSpec): void {
+  const problems = agentSpecProblems(input);
+  if (problems.length > 0) throw new ValidationError(problems);
+  renderAgentScript({ jobId: input.jobId, notifyBaseUrl: input.notifyBaseUrl, attempt: 1, token: 'x'.repeat(NOTIFICATION_TOKEN_LENGTH) });
 }
 
 /** Renders the user-data script for one job attempt; throws `ValidationError` listing every problem. */
@@ -113,11 +133,41 @@ export function renderAgentScript(input: AgentScriptInput): string {
   const script = renderHead(input) + COMPACT_BODY;
   const size = new TextEncoder().encode(script).length;
   if (size > MAX_USER_DATA_BYTES) {
-    throw new ValidationError([
-      `the rendered agent script is ${size} bytes, over EC2's user-data limit of ${MAX_USER_DATA_BYTES}: shorten the env and command`,
-    ]);
+    throw new ValidationError([`the rendered agent script is ${size} bytes, over EC2's user-data limit of ${MAX_USER_DATA_BYTES}`]);
   }
   return script;
+}
+
+/** Why the agent could not run this spec (empty: it can): what `docker run` would misread or not receive. */
+export function agentSpecProblems(spec: AgentSpec): string[] {
+  const problems: string[] = [];
+  if (spec.image === '') problems.push('image must not be empty');
+  // The CLI would read a leading dash as one of its own options.
+  if (spec.image.startsWith('-')) problems.push(`image ${JSON.stringify(spec.image)} must not start with "-"`);
+  checkText(`image`, spec.image, problems);
+  spec.command.forEach((arg, i) => checkText(`command argument ${i + 1}`, arg, problems));
+  for (const [key, value] of Object.entries(spec.env)) {
+    if (!ENV_KEY_PATTERN.test(key)) {
+      problems.push(`env key ${JSON.stringify(key)} must match ${ENV_KEY_PATTERN.source}`);
+    } else if (RESERVED_ENV_KEYS.includes(key)) {
+      problems.push(`env key ${JSON.stringify(key)} is set by Sched itself (${RESERVED_ENV_KEYS.join(', ')}); choose another name`);
+    }
+    checkText(`env value of ${JSON.stringify(key)}`, value, problems);
+  }
+  // Only "all" or a small count is ever handed to the agent, which checks it again.
+  if (spec.gpus !== undefined && spec.gpus !== 'all' && !(Number.isSafeInteger(spec.gpus) && spec.gpus >= 1 && spec.gpus <= 64)) {
+    problems.push(`gpus ${JSON.stringify(spec.gpus)} must be "all" or a whole number from 1 to 64`);
+  }
+  const timeout = spec.timeoutSeconds;
+  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 1)) {
+    problems.push(`timeoutSeconds ${timeout} must be a whole number of seconds, at least 1`);
+  }
+  const encoder = new TextEncoder();
+  const bytes = [spec.image, ...spec.command, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)].reduce((sum, text) => sum + encoder.encode(text).length, 0);
+  if (bytes > MAX_AGENT_SPEC_BYTES) {
+    problems.push(`the image, command and env are ${bytes} bytes together, over the limit of ${MAX_AGENT_SPEC_BYTES}: shorten the env and command`);
+  }
+  return problems;
 }
 
 function validate(input: AgentScriptInput): string[] {
@@ -128,32 +178,11 @@ function validate(input: AgentScriptInput): string[] {
   if (!Number.isSafeInteger(input.attempt) || input.attempt < 0) {
     problems.push(`attempt ${input.attempt} must be a non-negative integer`);
   }
-  if (input.image === '') problems.push('image must not be empty');
-  // The CLI would read a leading dash as one of its own options.
-  if (input.image.startsWith('-')) problems.push(`image ${JSON.stringify(input.image)} must not start with "-"`);
-  checkText(`image`, input.image, problems);
-  input.command.forEach((arg, i) => checkText(`command argument ${i + 1}`, arg, problems));
-  for (const [key, value] of Object.entries(input.env)) {
-    if (!ENV_KEY_PATTERN.test(key)) {
-      problems.push(`env key ${JSON.stringify(key)} must match ${ENV_KEY_PATTERN.source}`);
-    } else if (RESERVED_ENV_KEYS.includes(key)) {
-      problems.push(`env key ${JSON.stringify(key)} is set by Sched itself (${RESERVED_ENV_KEYS.join(', ')}); choose another name`);
-    }
-    checkText(`env value of ${JSON.stringify(key)}`, value, problems);
-  }
   problems.push(...checkNotifyUrl(input.notifyBaseUrl));
   if (!TOKEN_PATTERN.test(input.token)) problems.push('token must be a non-empty bearer token (base64url characters)');
-  // Only "all" or a small count is ever written into the script (unquoted, below).
-  if (input.gpus !== undefined && input.gpus !== 'all' && !(Number.isSafeInteger(input.gpus) && input.gpus >= 1 && input.gpus <= 64)) {
-    problems.push(`gpus ${JSON.stringify(input.gpus)} must be "all" or a whole number from 1 to 64`);
-  }
   const tail = input.logTailBytes;
   if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 1 || tail > MAX_LOG_TAIL_BYTES)) {
     problems.push(`logTailBytes ${tail} must be an integer from 1 to ${MAX_LOG_TAIL_BYTES}`);
-  }
-  const timeout = input.timeoutSeconds;
-  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 1)) {
-    problems.push(`timeoutSeconds ${timeout} must be a whole number of seconds, at least 1`);
   }
   return problems;
 }
@@ -187,30 +216,21 @@ function inert(value: string): string {
   return `'${Buffer.from(value, 'utf8').toString('base64')}'`;
 }
 
-function inertArray(values: string[]): string {
-  return `(${values.map(inert).join(' ')})`;
-}
-
 // jobId and attempt are validated above to characters that are inert in bash.
 function renderHead(input: AgentScriptInput): string {
   return `#!/bin/bash
 # Sched instance agent: job ${input.jobId}, attempt ${input.attempt}.
-# Rendered by bot/core/agent-script.ts, where its comments are. Job values are base64 and are only
-# ever decoded into variables, never parsed as shell code.
+# Rendered by bot/core/agent-script.ts, where its comments are. The job's image, argv and env are
+# fetched from the bot; they are base64 and only ever decoded into variables, never parsed as code.
 set -u
 umask 077
 
 readonly JOB_ID='${input.jobId}'
 readonly ATTEMPT=${input.attempt}
 readonly LOG_TAIL_BYTES=${input.logTailBytes ?? DEFAULT_LOG_TAIL_BYTES}
-readonly TIMEOUT_SECONDS=${input.timeoutSeconds ?? 0}
 readonly TIMEOUT_KILL_AFTER=${TIMEOUT_KILL_AFTER_SECONDS}
 readonly NOTIFY_BASE_B64=${inert(input.notifyBaseUrl.replace(/\/+$/, ''))}
 readonly TOKEN_B64=${inert(input.token)}
-readonly IMAGE_B64=${inert(input.image)}
-readonly -a ENV_B64=${inertArray(Object.entries(input.env).map(([k, v]) => `${k}=${v}`))}
-readonly -a ARGV_B64=${inertArray(input.command)}
-readonly GPUS='${input.gpus ?? ''}'
 `;
 }
 
@@ -243,7 +263,6 @@ decode() {
 
 decode "$NOTIFY_BASE_B64"; readonly NOTIFY_BASE="$REPLY"
 decode "$TOKEN_B64"; readonly TOKEN="$REPLY"
-decode "$IMAGE_B64"; readonly IMAGE="$REPLY"
 
 WORK_DIR="$(mktemp -d "\${TMPDIR:-/tmp}/sched-agent.XXXXXX")" || { log "cannot create a work directory"; exit 70; }
 # The watcher creates this just before it stops the container for an interruption: from then on
@@ -255,8 +274,9 @@ readonly CONTAINER_DONE="$WORK_DIR/container-done"
 readonly TIMEOUT_MARK="$WORK_DIR/timed-out"
 # The container's output, as it is printed.
 readonly CONTAINER_LOG="\${SCHED_OUTPUT_FILE:-$WORK_DIR/container.log}"
-# The agent's own clock: the job's run time and its deadline count from here (the started report).
-readonly START_SECONDS=$SECONDS
+# The agent's own clock: the job's run time and its deadline count from here (the started report,
+# set again once the job is fetched).
+START_SECONDS=$SECONDS
 WATCHER_PID=
 DEADLINE_PID=
 OUTPUT_PID=
@@ -493,6 +513,70 @@ finish() {
   shutdown_backstop
   exit "$exit_code"
 }
+
+# GETs what to run (docs/rest-api.md, "The agent's job"): the job's image, argv and env are never
+# in the user data, which anyone with EC2 read access can read. Network errors, 408, 429 and 5xx
+# are retried with back-off for five minutes (the bot may be restarting); any other answer is
+# final. Every string of the answer is base64 and its fields come in a fixed order, so one pattern
+# checks it whole (no jq needed) and no value in it is ever read as shell code. Sets IMAGE, GPUS,
+# TIMEOUT_SECONDS, ENV_B64 and ARGV_B64; returns 69 (no answer), 77 (refused) or 76 (unreadable).
+fetch_job() {
+  local url="$NOTIFY_BASE/v1/agent/$JOB_ID?attempt=$ATTEMPT" out="$WORK_DIR/job.json"
+  local try code delay=1 deadline=$((SECONDS + 300))
+  for ((try = 1; ; try++)); do
+    code="$(printf 'Authorization: Bearer %s\\n' "$TOKEN" | curl -sS -o "$out" -w '%{http_code}' --connect-timeout 5 --max-time 30 -H @- "$url")"
+    case "$code" in
+      200) break ;;
+      000 | 408 | 429 | 5??) ;;
+      *) log "the bot refused to hand over the job (answer: \${code:-nothing}): not running it"; return 77 ;;
+    esac
+    if ((SECONDS + delay > deadline)); then
+      log "the bot did not hand over the job after $try tries (last answer: $code): not running it"
+      return 69
+    fi
+    log "fetching the job: try $try got $code; again in \${delay}s"
+    sleep "$delay"
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
+  local b='[A-Za-z0-9+/=]*' job argv env
+  local pattern='^\\{"image":"('"$b"')","argv":\\[(("'"$b"'",)*"'"$b"'")?\\],"env":\\[(("'"$b"'",)*"'"$b"'")?\\],"gpus":"(all|[1-9][0-9]?)?","timeoutSeconds":(0|[1-9][0-9]{0,9})\\}$'
+  job="$(cat "$out")"
+  if ! [[ "$job" =~ $pattern ]]; then log "the bot's answer is not a job this agent can read: not running it"; return 76; fi
+  GPUS="\${BASH_REMATCH[6]}"
+  TIMEOUT_SECONDS="\${BASH_REMATCH[7]}"
+  argv="\${BASH_REMATCH[2]}"
+  env="\${BASH_REMATCH[4]}"
+  decode "\${BASH_REMATCH[1]}"
+  IMAGE="$REPLY"
+  b64_list "$argv"
+  ARGV_B64=(\${LIST[@]+"\${LIST[@]}"})
+  b64_list "$env"
+  ENV_B64=(\${LIST[@]+"\${LIST[@]}"})
+}
+
+# Splits a checked list such as "a","b","" into the array LIST (bash 4.2 has no namerefs).
+b64_list() {
+  local rest="$1" q='"'
+  LIST=()
+  while [ -n "$rest" ]; do
+    rest="\${rest#"$q"}"
+    LIST+=("\${rest%%"$q"*}")
+    rest="\${rest#*"$q"}"
+    rest="\${rest#,}"
+  done
+}
+
+# Without its job the attempt does not run, and nothing is reported: a bot that does not answer
+# could not take the report, and one that refuses does not want this attempt. Failing the job for
+# the bot's own outage would be wrong; the bot's launch timeout (or the instance's end, after the
+# backstop) replaces the attempt, as for an instance that never started.
+fetch_job
+fetched=$?
+if ((fetched != 0)); then
+  shutdown_backstop
+  exit "$fetched"
+fi
+START_SECONDS=$SECONDS
 
 if ((TIMEOUT_SECONDS > 0)); then
   watch_deadline &

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { renderAgentScript } from '../core/agent-script.js';
+import { agentSpecOf, renderAgentSpec } from '../core/agent-spec.js';
 import { buildCallbackPayload } from '../core/callback.js';
 import { coerceError, ValidationError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
@@ -53,16 +54,14 @@ export class EffectRunner {
 
   private async launch(job: Job, effect: Extract<Effect, { kind: 'launch' }>): Promise<Observation> {
     try {
+      // The agent fetches the job itself (GET /v1/agent/<job-id>): checked here so a job it could
+      // not run fails now, for good, rather than on the instance.
+      renderAgentSpec(agentSpecOf(job));
       const userData = renderAgentScript({
         jobId: job.id,
         attempt: effect.attempt,
-        image: job.spec.image,
-        command: job.spec.command,
-        env: job.spec.env,
         notifyBaseUrl: this.deps.publicUrl,
         token: notificationToken(this.deps.secret, job.id, effect.attempt),
-        ...(job.spec.timeoutSeconds !== undefined && { timeoutSeconds: job.spec.timeoutSeconds }),
-        ...(job.spec.gpus !== undefined && { gpus: job.spec.gpus }),
       });
       const placed = await this.deps.fleet.launch({
         jobId: job.id,

@@ -1,6 +1,6 @@
 /**
  * The `JobPlanner` port: a dry run. It checks what a real run checks after the request's own
- * validation (the agent script renders and fits EC2's user-data limit, as `newJob` checks), asks
+ * validation (the agent script renders and can be handed the job, as `newJob` checks), asks
  * the fleet to quote the job's pools (read-only: price and subnet lookups, never a launch) and
  * builds the plan (bot/core/plan.ts). It holds no store: nothing can be written.
  */

@@ -30,9 +30,9 @@ const AGENT_STATUSES: readonly AgentStatus[] = ['started', 'finished', 'interrup
 /** Sched's addition: the tail of the output so far, while the container runs; stored, not decided on. */
 const OUTPUT_STATUS = 'output';
 type NotificationStatus = AgentStatus | typeof OUTPUT_STATUS;
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
+export const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
 /** No leading zeros: one attempt has one spelling, the one its token was made for. */
-const ATTEMPT = /^[1-9][0-9]{0,8}$/;
+export const ATTEMPT = /^[1-9][0-9]{0,8}$/;
 const EXIT_CODE = /^(?:0|[1-9][0-9]{0,2})$/;
 /** A year: longer than any job may run (timeouts stop at 30 days). */
 const MAX_RAN_SECONDS = 366 * 86400;

@@ -1,5 +1,5 @@
 /**
- * The HTTP surface: instance notifications, REST API v1, health and metrics. Built, not started:
+ * The HTTP surface: instance notifications, the agent's job, REST API v1, health and metrics. Built, not started:
  * the composition root listens, tests `inject()`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { JobDefaults } from '../core/request/job-request.js';
 import type { Clock, JobPlanner, JobService } from '../ports.js';
 import { handleHttpError, handleUnknownRoute, RouteTable } from './error-replies.js';
+import { registerAgentJobRoute } from './agent-job.js';
 import { registerHealthRoutes, type HealthDeps } from './health.js';
 import { registerNotificationRoutes } from './notifications.js';
 import { REST_BODY_LIMIT_BYTES, registerRestApi } from './rest-api.js';
@@ -81,6 +82,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   // Each group in its own encapsulated scope: the notification route's permissive body parser
   // and the API's token hook must not leak into the other routes.
   void app.register(async (scope) => registerNotificationRoutes(scope, { jobs: deps.jobs, secret: deps.secret }));
+  void app.register(async (scope) => registerAgentJobRoute(scope, { jobs: deps.jobs, secret: deps.secret }));
   void app.register(async (scope) =>
     registerRestApi(scope, { jobs: deps.jobs, apiToken: deps.apiToken, defaults: deps.defaults, clock: deps.clock, ...(deps.planner && { planner: deps.planner }) }),
   );

@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalFleet } from '../../bot/adapters/local-fleet.js';
-import { renderAgentScript } from '../../bot/core/agent-script.js';
 import type { LaunchPlan } from '../../bot/ports.js';
-import { makeStubBin, runAgentScript, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
+import { makeStubBin, renderServedAgentScript, runAgentScript, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 
 const TOKEN = 'dG9rZW4.c2lnbmF0dXJl_-';
 const LIMITS = { memory: '512m', cpus: '1.5', pids: 512 };
@@ -40,7 +39,7 @@ afterAll(async () => {
 });
 
 function launchOf(jobId: string): LaunchPlan {
-  const userData = renderAgentScript({ jobId, attempt: 1, image: 'alpine:3.20', command: ['true'], env: {}, notifyBaseUrl: receiver.url, token: TOKEN });
+  const userData = renderServedAgentScript(receiver, { jobId, attempt: 1, image: 'alpine:3.20', command: ['true'], env: {}, notifyBaseUrl: receiver.url, token: TOKEN });
   return { jobId, attempt: 1, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.1.0` };
 }
 
@@ -104,7 +103,7 @@ describe('local containers', () => {
 
 describe('the agent script on EC2', () => {
   test('passes no resource limits (no SCHED_CONTAINER_* set)', async () => {
-    const script = renderAgentScript({ jobId: 'job-ec2', attempt: 1, image: 'alpine:3.20', command: ['true'], env: {}, notifyBaseUrl: receiver.url, token: TOKEN });
+    const script = renderServedAgentScript(receiver, { jobId: 'job-ec2', attempt: 1, image: 'alpine:3.20', command: ['true'], env: {}, notifyBaseUrl: receiver.url, token: TOKEN });
     const run = await runAgentScript(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' }, timeoutMs: 10_000 });
     expect(run.code).toBe(0);
     const container = await runOf('job-ec2');

@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { containerEnvFrom, detectContainerCli, findOnPath, NO_CONTAINER_CLI_MESSAGE } from '../../bot/adapters/container-engine.js';
 import { LocalFleet, type LocalFleetOptions } from '../../bot/adapters/local-fleet.js';
 import { localRunIds, type RunRecord } from '../../bot/adapters/local-runs.js';
-import { renderAgentScript } from '../../bot/core/agent-script.js';
 import { LaunchError, type LaunchPlan } from '../../bot/ports.js';
-import { HOST_COMMAND_STUBS, makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
+import { HOST_COMMAND_STUBS, makeStubBin, renderServedAgentScript, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 import { groupMembers, processesIn } from '../harness/processes.js';
 import { FakeClock } from '../harness/clock.js';
 
@@ -65,7 +64,7 @@ function fleetOn(workDir: string, stubs: StubBin, extra: Partial<LocalFleetOptio
 }
 
 function launchOf(jobId: string, attempt = 1, command: string[] = ['echo', 'hi']): LaunchPlan {
-  const userData = renderAgentScript({ jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
+  const userData = renderServedAgentScript(receiver, { jobId, attempt, image: 'alpine:3.20', command, env: { MODE: 'full' }, notifyBaseUrl: receiver.url, token: TOKEN });
   return { jobId, attempt, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.${attempt}.0` };
 }
 
@@ -106,6 +105,11 @@ async function containerPids(stubs: StubBin, cli = 'docker'): Promise<number[]> 
     if ((await readFile(join(dir, file), 'utf8')).startsWith('run\0')) pids.push(Number(file.split('.')[1]));
   }
   return pids;
+}
+
+/** The `run` argvs of the quick CLI that belong to `jobId`, any attempt. */
+async function stubsRunsOf(jobId: string): Promise<string[][]> {
+  return (await quick.dockerRuns()).map((r) => r.argv).filter((argv) => (argv[3] ?? '').startsWith(`sched-${jobId}-`));
 }
 
 async function runsNamed(stubs: StubBin, jobId: string, attempt = 1) {
@@ -394,6 +398,56 @@ setInterval(() => {}, 1000);
     expect(await groupMembers(alive.pgid!)).toEqual([]);
     expect((await restarted.observe()).instances.find((i) => i.jobId === 'job-alive')?.state).toBe('terminated');
     expect(await slow.calls('docker')).toContainEqual(['rm', '-f', 'sched-job-alive-1']);
+  });
+
+  test('a crash between recording a run and its pid: the script never runs, so the replacement is the only copy', { timeout: 60_000 }, async () => {
+    const workDir = await newWorkDir();
+    // The bot is its own process, killed at the very point: bash spawned, its pid not yet on disk.
+    const botScript = join(scratch, 'fleet-crash-bot.mts');
+    await writeFile(
+      botScript,
+      `import { LocalFleet } from ${JSON.stringify(join(REPO_ROOT, 'bot/adapters/local-fleet.ts'))};
+import { writeRecord } from ${JSON.stringify(join(REPO_ROOT, 'bot/adapters/local-runs.ts'))};
+const recordWriter = async (dir, record) => {
+  if (record.pid === undefined) return writeRecord(dir, record);
+  process.stdout.write('pid ' + record.pid + '\\n');
+  return new Promise(() => {});
+};
+const fleet = new LocalFleet({ workDir: ${JSON.stringify(workDir)}, pathEnv: ${JSON.stringify(pathWith(quick))}, recordWriter });
+void fleet.launch(JSON.parse(process.argv[2]));
+setInterval(() => {}, 1000);
+`,
+    );
+    const bot = spawn(process.execPath, ['--import', 'tsx', botScript, JSON.stringify(launchOf('job-crash'))], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    bot.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const pid = await new Promise<number>((resolve, reject) => {
+      bot.stdout.on('data', (chunk: Buffer) => {
+        const match = /pid (\d+)/.exec(chunk.toString());
+        if (match) resolve(Number(match[1]));
+      });
+      bot.once('exit', (code) => reject(new Error(`fleet bot exited with ${code}: ${stderr}`)));
+    });
+    groups.add(pid);
+    expect(await readRecordOf(workDir, 'job-crash')).toMatchObject({ state: 'starting' });
+    expect(await readRecordOf(workDir, 'job-crash')).not.toHaveProperty('pid');
+    bot.kill('SIGKILL');
+    await new Promise((resolve) => bot.once('exit', resolve));
+
+    // Its bash goes with it, having run nothing: no agent request, no container.
+    await until(async () => ((await groupMembers(pid)).length === 0 ? true : undefined), 'the unrecorded bash to go');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.jobFetches.filter((r) => r.path === '/v1/agent/job-crash')).toEqual([]);
+    expect(receiver.requests.filter((r) => r.path === '/v1/notifications/job-crash')).toEqual([]);
+    expect(await runsNamed(quick, 'job-crash')).toEqual([]);
+
+    // The restart reads the attempt as lost (the engine then launches attempt 2): the only copy.
+    const restarted = fleetOn(workDir, quick);
+    expect((await restarted.observe()).instances.find((i) => i.jobId === 'job-crash')?.state).toBe('terminated');
+    await restarted.launch(launchOf('job-crash', 2));
+    groups.add((await readRecordOf(workDir, 'job-crash', 2)).pgid!);
+    await receiver.waitFor((r) => notificationOf('job-crash', 'finished')(r) && r.query.attempt === '2', 10_000);
+    expect((await stubsRunsOf('job-crash')).map((argv) => argv[3])).toEqual(['sched-job-crash-2']);
   });
 
   test('no docker or podman on PATH: a permanent error that says what to do, and nothing started', async () => {

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalFleet } from '../../bot/adapters/local-fleet.js';
-import { renderAgentScript } from '../../bot/core/agent-script.js';
 import type { LaunchPlan } from '../../bot/ports.js';
 import { eventually } from '../harness/bot-process.js';
-import { makeStubBin, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
+import { makeStubBin, renderServedAgentScript, startNotificationReceiver, type NotificationReceiver, type StubBin } from '../harness/agent.js';
 
 let receiver: NotificationReceiver;
 let slow: StubBin;
@@ -27,7 +26,7 @@ afterAll(async () => {
 });
 
 function launchOf(jobId: string): LaunchPlan {
-  const userData = renderAgentScript({ jobId, attempt: 1, image: 'alpine:3.20', command: [], env: {}, notifyBaseUrl: receiver.url, token: 'dG9rZW4.c2lnbmF0dXJl_-' });
+  const userData = renderServedAgentScript(receiver, { jobId, attempt: 1, image: 'alpine:3.20', command: [], env: {}, notifyBaseUrl: receiver.url, token: 'dG9rZW4.c2lnbmF0dXJl_-' });
   return { jobId, attempt: 1, market: 'spot', pools: [{ instanceType: 't3.micro' }], userData, clientToken: `${jobId}.1.0` };
 }
 

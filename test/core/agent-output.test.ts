@@ -4,10 +4,9 @@
  * the output so far arrives while the container runs, only when it changed, and never after it.
  */
 import { onTestFinished, describe, expect, it } from 'vitest';
-import { renderAgentScript, type AgentScriptInput } from '../../bot/core/agent-script.js';
-import { makeStubBin, runAgentScript, startNotificationReceiver, type StubBinOptions } from '../harness/agent.js';
+import { makeStubBin, renderServedAgentScript, runAgentScript, startNotificationReceiver, type ServedAgentInput, type StubBinOptions } from '../harness/agent.js';
 
-const INPUT: Omit<AgentScriptInput, 'notifyBaseUrl'> = {
+const INPUT: Omit<ServedAgentInput, 'notifyBaseUrl'> = {
   jobId: 'job-out',
   attempt: 1,
   image: 'alpine:3.20',
@@ -24,7 +23,7 @@ async function runWithOutput(stub: StubBinOptions, env: Record<string, string>, 
     await stubs.cleanup();
   });
   prepare?.(bot);
-  const running = runAgentScript(renderAgentScript({ ...INPUT, notifyBaseUrl: bot.url }), {
+  const running = runAgentScript(renderServedAgentScript(bot, { ...INPUT, notifyBaseUrl: bot.url }), {
     stubBin: stubs.dir,
     env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', ...env },
     timeoutMs: 20_000,
@@ -64,7 +63,7 @@ describe('the agent reports the output so far', () => {
       await bot.close();
       await stubs.cleanup();
     });
-    const run = runAgentScript(renderAgentScript({ ...INPUT, notifyBaseUrl: bot.url, logTailBytes: 100 }), {
+    const run = runAgentScript(renderServedAgentScript(bot, { ...INPUT, notifyBaseUrl: bot.url, logTailBytes: 100 }), {
       stubBin: stubs.dir,
       env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', SCHED_OUTPUT_SECONDS: '1' },
       timeoutMs: 20_000,

@@ -4,11 +4,12 @@
  * Run with bash against the stub container CLIs of test/harness/agent.ts; the argv is asserted.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { renderAgentScript, type AgentScriptInput } from '../../bot/core/agent-script.js';
+import { agentSpecProblems } from '../../bot/core/agent-script.js';
+import { renderAgentSpec } from '../../bot/core/agent-spec.js';
 import { ValidationError } from '../../bot/core/errors.js';
-import { makeStubBin, runAgentScript, startNotificationReceiver } from '../harness/agent.js';
+import { makeStubBin, renderServedAgentScript, runAgentScript, startNotificationReceiver, type ServedAgentInput } from '../harness/agent.js';
 
-const INPUT: AgentScriptInput = {
+const INPUT: ServedAgentInput = {
   jobId: 'job-gpu',
   attempt: 1,
   image: 'nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04',
@@ -19,14 +20,14 @@ const INPUT: AgentScriptInput = {
 };
 
 /** Runs the script for `input` with `cli` and returns the argv of its `run`. */
-async function runArgv(input: Partial<AgentScriptInput>, cli: 'docker' | 'podman' = 'docker'): Promise<string[]> {
+async function runArgv(input: Partial<ServedAgentInput>, cli: 'docker' | 'podman' = 'docker'): Promise<string[]> {
   const stubs = await makeStubBin({});
   const bot = await startNotificationReceiver();
   onTestFinished(async () => {
     await bot.close();
     await stubs.cleanup();
   });
-  const run = await runAgentScript(renderAgentScript({ ...INPUT, notifyBaseUrl: bot.url, ...input }), {
+  const run = await runAgentScript(renderServedAgentScript(bot, { ...INPUT, notifyBaseUrl: bot.url, ...input }), {
     stubBin: stubs.dir,
     env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', SCHED_CONTAINER_CLI: cli },
     timeoutMs: 10_000,
@@ -69,7 +70,7 @@ describe('the agent script and GPUs', () => {
       await bot.close();
       await stubs.cleanup();
     });
-    const script = renderAgentScript({ ...INPUT, notifyBaseUrl: bot.url, gpus: 'all' });
+    const script = renderServedAgentScript(bot, { ...INPUT, notifyBaseUrl: bot.url, gpus: 'all' });
     const run = await runAgentScript(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off' }, timeoutMs: 10_000 });
     expect(run.code).toBe(125);
     const finished = bot.requests.find((r) => r.query.status === 'finished')!;
@@ -78,9 +79,10 @@ describe('the agent script and GPUs', () => {
     expect(logTail).toContain('docker could not start this GPU job (125): docker needs the NVIDIA Container Toolkit, podman a CDI spec (nvidia-ctk cdi generate)');
   });
 
-  it('refuses to render anything but "all" or a small whole number', () => {
+  it('refuses to hand the agent anything but "all" or a small whole number', () => {
     for (const gpus of [0, -1, 1.5, 65, Number.NaN, 'device=0' as 'all', "all'; reboot; '" as 'all']) {
-      expect(() => renderAgentScript({ ...INPUT, gpus }), String(gpus)).toThrow(ValidationError);
+      expect(() => renderAgentSpec({ ...INPUT, gpus }), String(gpus)).toThrow(ValidationError);
+      expect(agentSpecProblems({ ...INPUT, gpus }), String(gpus)).toHaveLength(1);
     }
   });
 });

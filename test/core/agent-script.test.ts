@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ENV_KEY_PATTERN, MAX_USER_DATA_BYTES, renderAgentScript, RESERVED_ENV_KEYS, type AgentScriptInput } from '../../bot/core/agent-script.js';
+import { agentSpecProblems, ENV_KEY_PATTERN, MAX_AGENT_SPEC_BYTES, MAX_USER_DATA_BYTES, renderAgentScript, RESERVED_ENV_KEYS } from '../../bot/core/agent-script.js';
 import { ValidationError } from '../../bot/core/errors.js';
 import {
   fakeClockEnv,
   HOST_COMMAND_STUBS,
   makeStubBin,
+  renderServedAgentScript,
   runAgentScript,
   startFakeImds,
   startNotificationReceiver,
@@ -19,11 +20,12 @@ import {
   type FakeImds,
   type NotificationReceiver,
   type ReceivedNotification,
+  type ServedAgentInput,
   type StubBin,
   type StubBinOptions,
 } from '../harness/agent.js';
 
-const BASE_INPUT: AgentScriptInput = {
+const BASE_INPUT: ServedAgentInput = {
   jobId: 'job-1',
   attempt: 2,
   image: 'alpine:3.20',
@@ -33,7 +35,7 @@ const BASE_INPUT: AgentScriptInput = {
   token: 'dG9rZW4.c2lnbmF0dXJl_-',
 };
 
-function expectedRunArgv(input: AgentScriptInput): string[] {
+function expectedRunArgv(input: ServedAgentInput): string[] {
   return [
     'run',
     '--rm',
@@ -49,14 +51,23 @@ function expectedRunArgv(input: AgentScriptInput): string[] {
   ];
 }
 
-function problemsOf(input: AgentScriptInput): string[] {
+/** Every problem of the user data and of the job the agent fetches. */
+function problemsOf(input: ServedAgentInput): string[] {
+  const { jobId, attempt, notifyBaseUrl, token, logTailBytes, ...spec } = input;
+  const problems = agentSpecProblems(spec);
   try {
-    renderAgentScript(input);
+    renderAgentScript({ jobId, attempt, notifyBaseUrl, token, ...(logTailBytes !== undefined && { logTailBytes }) });
   } catch (err) {
     expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).problems;
+    problems.push(...(err as ValidationError).problems);
   }
-  throw new Error('expected a ValidationError');
+  if (problems.length === 0) throw new Error('expected problems');
+  return problems;
+}
+
+/** The user data alone, for `input`'s job id and attempt. */
+function userDataOf(input: ServedAgentInput): string {
+  return renderServedAgentScript({ serveAgentJob: () => undefined }, input);
 }
 
 /** Values that would run `touch <marker>` (or worse) if the script ever parsed them as code. */
@@ -87,7 +98,7 @@ function hostileValues(marker: string): string[] {
 
 describe('renderAgentScript (pure)', () => {
   it('renders a bash script', () => {
-    const script = renderAgentScript(BASE_INPUT);
+    const script = userDataOf(BASE_INPUT);
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
     expect(script).toContain("readonly JOB_ID='job-1'");
     expect(script).toContain('readonly ATTEMPT=2');
@@ -112,7 +123,7 @@ describe('renderAgentScript (pure)', () => {
   });
 
   it('leaves the comments of the body out of the user data (EC2 counts every byte), but not the header', () => {
-    const lines = renderAgentScript(BASE_INPUT).split('\n');
+    const lines = userDataOf(BASE_INPUT).split('\n');
     const comments = lines.filter((line) => /^\s*#/.test(line));
     expect(comments[0]).toBe('#!/bin/bash');
     expect(comments.slice(1).every((line) => line.startsWith('# '))).toBe(true);
@@ -123,7 +134,7 @@ describe('renderAgentScript (pure)', () => {
     for (const notifyBaseUrl of ['ftp://example.com', 'file:///etc/passwd', 'not a url', 'javascript:alert(1)', 'http://x/?a=1', 'http://x/#f']) {
       expect(problemsOf({ ...BASE_INPUT, notifyBaseUrl }).join('\n')).toMatch(/notify URL/);
     }
-    expect(() => renderAgentScript({ ...BASE_INPUT, notifyBaseUrl: 'https://sched.example.com/base/' })).not.toThrow();
+    expect(() => userDataOf({ ...BASE_INPUT, notifyBaseUrl: 'https://sched.example.com/base/' })).not.toThrow();
   });
 
   it('rejects values a process cannot receive and images the CLI would read as options', () => {
@@ -140,22 +151,26 @@ describe('renderAgentScript (pure)', () => {
     expect(problemsOf({ ...BASE_INPUT, image: '' })).toEqual(['image must not be empty']);
   });
 
-  it('refuses a script over EC2 user-data limit', () => {
+  it('keeps the user data small and the same size whatever the job (its image, argv and env are fetched)', () => {
+    const small = Buffer.byteLength(userDataOf({ ...BASE_INPUT, env: {}, command: [], image: 'i' }));
+    const big = { ...BASE_INPUT, env: { BIG: 'v'.repeat(MAX_AGENT_SPEC_BYTES - 100) }, command: ['x'.repeat(50)] };
+    expect(Buffer.byteLength(userDataOf(big))).toBe(small);
+    // Measured: 11,003 bytes for a small job (and 4/3 more for every byte of its env and argv)
+    // while the job was in the user data; 12,581 for any job since, with the fetch in the script.
+    expect(small).toBeLessThan(MAX_USER_DATA_BYTES - 3000);
+  });
+
+  it('refuses a job over MAX_AGENT_SPEC_BYTES (image, argv and env together)', () => {
     expect(MAX_USER_DATA_BYTES).toBe(16384);
-    const small = renderAgentScript({ ...BASE_INPUT, env: {} });
-    const fits = MAX_USER_DATA_BYTES - Buffer.byteLength(small);
-    // base64 turns 3 bytes into 4, plus the quotes and separators of the new env entry.
-    const maxValue = Math.floor((fits - 16) / 4) * 3;
-    expect(Buffer.byteLength(renderAgentScript({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue) } }))).toBeLessThanOrEqual(MAX_USER_DATA_BYTES);
-    const problems = problemsOf({ ...BASE_INPUT, env: { BIG: 'v'.repeat(maxValue + 64) } });
+    const problems = problemsOf({ ...BASE_INPUT, env: { BIG: 'v'.repeat(MAX_AGENT_SPEC_BYTES) } });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/over EC2's user-data limit of 16384/);
+    expect(problems[0]).toMatch(new RegExp(`over the limit of ${MAX_AGENT_SPEC_BYTES}`));
   });
 
   it('never puts a raw job value in the script text', () => {
     const marker = '/tmp/sched-never-created';
     const hostile = hostileValues(marker).filter((v) => v.length >= 4);
-    const script = renderAgentScript({
+    const script = userDataOf({
       ...BASE_INPUT,
       image: 'registry.example.com/evil$(id):tag',
       command: hostile,
@@ -165,6 +180,10 @@ describe('renderAgentScript (pure)', () => {
     });
     for (const value of [...hostile, 'evil$(id)', 'hooks.example.com', 'secret-bearer-token-value', marker]) {
       expect(script).not.toContain(value);
+    }
+    // Nor encoded: anyone with EC2 read access reads the user data.
+    for (const value of [...hostile, 'registry.example.com/evil$(id):tag', ...hostile.map((v, i) => `V${i}=${v}`)]) {
+      expect(script).not.toContain(Buffer.from(value, 'utf8').toString('base64'));
     }
   });
 });
@@ -182,7 +201,7 @@ interface AgentRun {
   run: AgentScriptRun;
   stubs: StubBin;
   bot: NotificationReceiver;
-  input: AgentScriptInput;
+  input: ServedAgentInput;
   /** The agent's notifications, as `status[:exit]`. */
   statuses: string[];
 }
@@ -201,7 +220,7 @@ describe('the agent script, executed with bash against stubs', () => {
   });
 
   async function runAgent(opts: {
-    input?: Partial<AgentScriptInput>;
+    input?: Partial<ServedAgentInput>;
     stub?: StubBinOptions;
     env?: Record<string, string>;
     timeoutMs?: number;
@@ -216,7 +235,7 @@ describe('the agent script, executed with bash against stubs', () => {
     });
     opts.prepare?.(bot, stubs);
     const input = { ...BASE_INPUT, notifyBaseUrl: bot.url, ...opts.input };
-    const run = await runAgentScript(renderAgentScript(input), {
+    const run = await runAgentScript(renderServedAgentScript(bot, input), {
       stubBin: stubs.dir,
       env: { SCHED_IMDS_URL: 'off', SCHED_HOST_ACTIONS: 'off', ...opts.env },
       timeoutMs: opts.timeoutMs ?? 10_000,
@@ -280,7 +299,7 @@ describe('the agent script, executed with bash against stubs', () => {
   it('passes hostile env values, argv and image to the container byte for byte and executes none of them', async () => {
     const marker = join(scratch, 'pwned-fixed');
     const hostile = hostileValues(marker);
-    const input: Partial<AgentScriptInput> = {
+    const input: Partial<ServedAgentInput> = {
       image: `img$(touch ${marker})\`touch ${marker}\`;x`,
       command: hostile,
       env: Object.fromEntries(hostile.map((v, i) => [`HOSTILE_${i}`, v])),
@@ -309,8 +328,8 @@ describe('the agent script, executed with bash against stubs', () => {
       .oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom(...hostileValues(marker)), fc.array(fragment, { maxLength: 8 }).map((parts) => parts.join('')))
       .map(noNul);
     // fast-check's default size keeps strings near ten characters whatever maxLength says: `size:
-    // 'max'` lets one value per input grow to the kilobytes the user-data limit leaves room for
-    // (about 6.5 KiB of job values, base64 in the script).
+    // 'max'` lets one value per input grow to kilobytes
+    // (up to the 64 KiB of job values the agent fetches).
     const large = fc
       .oneof(
         fc.string({ unit: 'binary', minLength: 500, maxLength: 2000, size: 'max' }),
@@ -334,8 +353,8 @@ describe('the agent script, executed with bash against stubs', () => {
         return { env, command, image: imageOk(value) ? value : `i${value}` };
       });
     // The largest single value that fits, and many arguments: the limits, whatever the draw.
-    const room = MAX_USER_DATA_BYTES - Buffer.byteLength(renderAgentScript({ ...BASE_INPUT, jobId: 'prop-000', env: {}, command: [], image: 'i', notifyBaseUrl: bot.url }));
-    const largest = `$(touch ${marker})\n\`'"\\;|* `.repeat(room).slice(0, Math.floor((room - 16) / 4) * 3);
+    const room = MAX_AGENT_SPEC_BYTES - Buffer.byteLength('iBIG=');
+    const largest = `$(touch ${marker})\n\`'"\\;|* `.repeat(room).slice(0, room);
     const examples: [{ env: Record<string, string>; command: string[]; image: string }][] = [
       [{ env: { BIG: largest }, command: [], image: 'i' }],
       [{ env: {}, command: Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? '' : '$(')), image: 'i' }],
@@ -346,13 +365,13 @@ describe('the agent script, executed with bash against stubs', () => {
     await fc.assert(
       fc.asyncProperty(job, async ({ env, command, image }) => {
         runNumber += 1;
-        const input: AgentScriptInput = { ...BASE_INPUT, jobId: `prop-${String(runNumber).padStart(3, '0')}`, env, command, image, notifyBaseUrl: bot.url };
+        const input: ServedAgentInput = { ...BASE_INPUT, jobId: `prop-${String(runNumber).padStart(3, '0')}`, env, command, image, notifyBaseUrl: bot.url };
         let script: string;
         try {
-          script = renderAgentScript(input);
+          script = renderServedAgentScript(bot, input);
         } catch (err) {
-          // Too large for user data is the only reason to refuse these values.
-          expect((err as ValidationError).problems).toEqual([expect.stringMatching(/over EC2's user-data limit/)]);
+          // Too large is the only reason to refuse these values.
+          expect((err as ValidationError).problems).toEqual([expect.stringMatching(/over the limit of/)]);
           return;
         }
         executed += 1;
@@ -370,9 +389,9 @@ describe('the agent script, executed with bash against stubs', () => {
       { numRuns: 20, examples },
     );
     expect(executed).toBeGreaterThan(10);
-    // The largest value that fits ran (the room shrinks as the agent grows: about 4.7 KB now).
+    // The largest value that fits ran: 64 KiB, fetched from the bot (it was about 4.7 KB in user data).
     expect(largestExecuted).toBeGreaterThanOrEqual(Buffer.byteLength(largest));
-    expect(largestExecuted).toBeGreaterThan(4000);
+    expect(largestExecuted).toBeGreaterThan(60_000);
   });
 
   it('reports interrupting once when metadata gives the spot notice, then finished: the container ended before its SIGTERM', async () => {
@@ -576,8 +595,9 @@ describe('the agent script, executed with bash against stubs', () => {
     expect(run.code).toBe(0);
     expect(statuses).toEqual(['started', 'started', 'finished:0']);
     for (const r of bot.requests) expect(r.headers.authorization).toBe(`Bearer ${input.token}`);
-    // Every notification went through the recording curl.
-    expect(await stubs.calls('curl')).toHaveLength(bot.requests.length);
+    expect(bot.jobFetches.map((r) => r.headers.authorization)).toEqual([`Bearer ${input.token}`]);
+    // Every notification, and the fetch of the job, went through the recording curl.
+    expect(await stubs.calls('curl')).toHaveLength(bot.requests.length + 1);
     for (const name of ['curl', 'docker', ...HOST_COMMAND_STUBS]) {
       for (const argv of await stubs.calls(name)) expect(argv.join(' ')).not.toContain(input.token);
     }

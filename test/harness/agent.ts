@@ -8,7 +8,8 @@
  *   `shutdown`, `systemctl`, `dnf`… that do nothing.
  * - `startFakeImds` — a loopback IMDSv2 fake whose spot instance-action and rebalance
  *   recommendation can be switched on.
- * - `startNotificationReceiver` — a loopback server recording the agent's notifications.
+ * - `startNotificationReceiver` — a loopback server recording the agent's notifications; it also
+ *   answers the agent's `GET /v1/agent/<job-id>` with the job `renderServedAgentScript` gave it.
  * - `runAgentScript` — runs a script with bash in its own process group, with the stubs first on
  *   PATH and a loopback (or `off`) `SCHED_IMDS_URL`, reports any process of the group that
  *   outlives bash, and kills the group when it is done.
@@ -19,7 +20,7 @@
  * const stubs = await makeStubBin({ dockerOutput: 'hello\n' });
  * const imds = await startFakeImds();
  * const bot = await startNotificationReceiver();
- * const script = renderAgentScript({ ..., notifyBaseUrl: bot.url });
+ * const script = renderServedAgentScript(bot, { ..., image, command, env, notifyBaseUrl: bot.url });
  * const run = await runAgentScript(script, { stubBin: stubs.dir, env: { SCHED_IMDS_URL: imds.url }, timeoutMs: 10_000 });
  * ```
  */
@@ -30,6 +31,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderAgentScript, type AgentScriptInput, type AgentSpec } from '../../bot/core/agent-script.js';
+import { renderAgentSpec } from '../../bot/core/agent-spec.js';
 
 /** Host commands the script might reach; each stub records its call and does nothing. */
 export const HOST_COMMAND_STUBS = ['shutdown', 'poweroff', 'reboot', 'halt', 'systemctl', 'dnf', 'yum', 'sudo', 'aws'] as const;
@@ -384,7 +387,14 @@ export interface ReceivedNotification {
 export interface NotificationReceiver {
   /** Base URL to pass as `notifyBaseUrl`. */
   url: string;
+  /** The agent's notifications (every request but its `GET /v1/agent/…`). */
   requests: ReceivedNotification[];
+  /** The agent's `GET /v1/agent/<job-id>` requests. */
+  jobFetches: ReceivedNotification[];
+  /** The body `GET /v1/agent/<jobId>` answers (200); undefined: 404. */
+  serveAgentJob(jobId: string, body: string | undefined): void;
+  /** As `respondWith`, for `GET /v1/agent/…` (a 200 answers the served job). */
+  respondToJobFetchWith(...statuses: number[]): void;
   /**
    * Statuses for the next requests, one each, in order; the last one then answers every later
    * request. `respondWith(500, 500, 200)` fails twice then succeeds. Default: 200.
@@ -398,7 +408,10 @@ export interface NotificationReceiver {
 /** A loopback stand-in for the bot's `PUT /v1/notifications/<job-id>` endpoint. */
 export async function startNotificationReceiver(): Promise<NotificationReceiver> {
   const requests: ReceivedNotification[] = [];
+  const jobFetches: ReceivedNotification[] = [];
   let queued: number[] = [200];
+  let jobQueued: number[] = [200];
+  const agentJobs = new Map<string, string>();
   const waiters = new Set<(r: ReceivedNotification) => void>();
   const server = createServer((req, res) => {
     void readBody(req).then((body) => {
@@ -410,6 +423,14 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
         headers: req.headers,
         body,
       };
+      if (received.method === 'GET' && received.path.startsWith('/v1/agent/')) {
+        jobFetches.push(received);
+        const status = jobQueued.length > 1 ? jobQueued.shift()! : (jobQueued[0] ?? 200);
+        const agentJob = agentJobs.get(decodeURIComponent(received.path.slice('/v1/agent/'.length)));
+        if (status === 200 && agentJob !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(agentJob);
+        else res.writeHead(status === 200 ? 404 : status, { 'content-type': 'application/json' }).end('{"error":"test"}');
+        return;
+      }
       requests.push(received);
       const status = queued.length > 1 ? queued.shift()! : (queued[0] ?? 200);
       res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"test"}');
@@ -420,6 +441,15 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
   return {
     url,
     requests,
+    jobFetches,
+    serveAgentJob(jobId, body) {
+      if (body === undefined) agentJobs.delete(jobId);
+      else agentJobs.set(jobId, body);
+    },
+    respondToJobFetchWith(...statuses) {
+      if (statuses.length === 0) throw new Error('respondToJobFetchWith needs at least one status');
+      jobQueued = [...statuses];
+    },
     respondWith(...statuses) {
       if (statuses.length === 0) throw new Error('respondWith needs at least one status');
       queued = [...statuses];
@@ -443,6 +473,21 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
     },
     close: () => close(server),
   };
+}
+
+/** The script's input and the job it fetches, as the engine has them together. */
+export type ServedAgentInput = AgentScriptInput & AgentSpec;
+
+/**
+ * Renders the user data for `input` and has `receiver` answer the agent's `GET /v1/agent/…` with
+ * `input`'s image, argv, env, GPUs and timeout, as the bot would (bot/core/agent-spec.ts).
+ */
+export function renderServedAgentScript(receiver: Pick<NotificationReceiver, 'serveAgentJob'>, input: ServedAgentInput): string {
+  const { jobId, attempt, notifyBaseUrl, token, logTailBytes } = input;
+  const script = renderAgentScript({ jobId, attempt, notifyBaseUrl, token, ...(logTailBytes !== undefined && { logTailBytes }) });
+  const { image, command, env, timeoutSeconds, gpus } = input;
+  receiver.serveAgentJob(jobId, renderAgentSpec({ image, command, env, ...(timeoutSeconds !== undefined && { timeoutSeconds }), ...(gpus !== undefined && { gpus }) }));
+  return script;
 }
 
 export interface RunAgentScriptOptions {

@@ -21,6 +21,7 @@ export function memoryReplica(opts: {
   /** The per-person cap on a schedule's firings (as main.ts wires it). */
   caps?: Pick<CommandDeps, 'access' | 'limits'>;
   notifier?: Notifier;
+  publicUrl?: string;
 }) {
   const { clock } = opts;
   const store = opts.store ?? new MemoryJobStore();
@@ -40,7 +41,7 @@ export function memoryReplica(opts: {
     logger,
     scheduler,
     secret: 'memory-replica-secret-0123456789abcdefghij',
-    publicUrl: 'http://127.0.0.1:9',
+    publicUrl: opts.publicUrl ?? 'http://127.0.0.1:9',
     pollSeconds: 30,
     ...(opts.allowedInstanceTypes && { allowedInstanceTypes: opts.allowedInstanceTypes }),
     ...(opts.guardRails && { guardRails: opts.guardRails }),

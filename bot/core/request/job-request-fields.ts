@@ -9,9 +9,8 @@ import { ENV_KEY_PATTERN } from '../agent-script.js';
 import { MAX_INTERRUPTIONS_TOLERATED, isInstanceType } from '../facts.js';
 
 /**
- * The env and argv travel inside the EC2 user data, which AWS caps at 16 KB before base64, and the
- * agent script base64-encodes them again (+33 %) next to its own text. `payloadBytes` keeps
- * what a job brings well inside that budget.
+ * The env and argv no longer travel in the EC2 user data (the agent fetches them from the bot, within
+ * `MAX_AGENT_SPEC_BYTES`); `payloadBytes` is kept as it was, a bound on what one job hands its container.
  */
 export const JOB_REQUEST_LIMITS = {
   /** A `datetime` this far in the past still counts as "now" (clock skew, slow clients). */

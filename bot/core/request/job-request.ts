@@ -128,7 +128,7 @@ export function parseJobRequest(body: unknown, ctx: JobRequestContext): JobReque
     if (bytes > JOB_REQUEST_LIMITS.payloadBytes) {
       problems.push(
         `env_vars and command: ${bytes} bytes together, at most ${JOB_REQUEST_LIMITS.payloadBytes} ` +
-          '(they travel in the instance user data, which EC2 caps at 16 KB)',
+          '(what one job may hand its container)',
       );
     }
   }

@@ -1,7 +1,7 @@
 /**
- * A job as it is first stored: scheduled, no attempt yet, with its `created` event. Its agent
- * script is checked now, so a job that could never start (its env and argv over EC2's user-data
- * limit) is refused when it is created rather than when it is due.
+ * A job as it is first stored: scheduled, no attempt yet, with its `created` event. What its agent
+ * is handed is checked now, so a job that could never start (values a container cannot receive, or
+ * over `MAX_AGENT_SPEC_BYTES`) is refused when it is created rather than when it is due.
  */
 import { checkAgentScriptFits } from '../agent-script.js';
 import { JobStatus, type Compute, type Job, type NewJob } from '../job.js';

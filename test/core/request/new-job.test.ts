@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_USER_DATA_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../../bot/core/agent-script.js';
+import { MAX_AGENT_SPEC_BYTES, NOTIFICATION_TOKEN_LENGTH } from '../../../bot/core/agent-script.js';
 import { ValidationError } from '../../../bot/core/errors.js';
 import type { NewJob } from '../../../bot/core/job.js';
 import { newJob } from '../../../bot/core/request/new-job.js';
@@ -43,8 +43,8 @@ describe('newJob', () => {
     expect(describeEvent(job.events[0]!)).toBe('scheduled for 2026-01-16 09:30:00 UTC');
   });
 
-  it('refuses a job whose agent script would not fit in EC2 user data', () => {
-    const huge = input({ spec: { ...input().spec, env: { BIG: 'x'.repeat(MAX_USER_DATA_BYTES) } } });
+  it('refuses a job whose image, argv and env the agent could not be handed (over MAX_AGENT_SPEC_BYTES)', () => {
+    const huge = input({ spec: { ...input().spec, env: { BIG: 'x'.repeat(MAX_AGENT_SPEC_BYTES) } } });
     expect(() => newJob(huge, 'j-1', NOW, 'http://127.0.0.1:8080', 'ec2')).toThrow(ValidationError);
   });
 
