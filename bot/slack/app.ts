@@ -35,6 +35,8 @@ export interface SlackSurfaceOptions {
   saveMessageRef(jobId: string, channel: string, ts: string): Promise<void>;
   /** Default: the system clock. */
   clock?: Clock;
+  /** How long a command's work may take before it is answered as failed; default 10 s. */
+  commandDeadlineMs?: number;
 }
 
 export interface SlackSurface extends ChatSurface {
@@ -112,6 +114,8 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
         zones: new UserZones(new webApi.WebClient(opts.botToken, { ...clientOptions, ...userZoneClientOptions() }), deps.clock),
         rememberResponder: (jobId, respond) => responders.remember(jobId, respond),
         audit: (entry) => log.info({ audit: entry }, 'slack command'),
+        logFailure: (err, what) => log.error({ err, command: what }, 'slack command failed after its ack; the person was told'),
+        ...(opts.commandDeadlineMs !== undefined && { commandDeadlineMs: opts.commandDeadlineMs }),
       };
       app.command('/sched', slashCommandListener(ctx));
       for (const actionId of BUTTON_ACTION_IDS) app.action(actionId, buttonListener(ctx));
