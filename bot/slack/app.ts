@@ -39,6 +39,8 @@ export interface SlackSurfaceOptions {
   clock?: Clock;
   /** Counts the notifier's Web API calls by method and outcome (/metrics). */
   metrics?: SlackCallRecorder;
+  /** How long a command's work may take before it is answered as failed; default 10 s. */
+  commandDeadlineMs?: number;
 }
 
 export interface SlackSurface extends ChatSurface {
@@ -116,6 +118,8 @@ export function createSlackSurface(opts: SlackSurfaceOptions): SlackSurface {
         zones: new UserZones(new webApi.WebClient(opts.botToken, { ...clientOptions, ...userZoneClientOptions() }), deps.clock),
         rememberResponder: (jobId, respond) => responders.remember(jobId, respond),
         audit: (entry) => log.info({ audit: entry }, 'slack command'),
+        logFailure: (err, what) => log.error({ err, command: what }, 'slack command failed after its ack; the person was told'),
+        ...(opts.commandDeadlineMs !== undefined && { commandDeadlineMs: opts.commandDeadlineMs }),
       };
       app.command('/sched', slashCommandListener(ctx));
       for (const actionId of BUTTON_ACTION_IDS) app.action(actionId, buttonListener(ctx));

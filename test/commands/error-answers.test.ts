@@ -137,7 +137,7 @@ describe('a domain error answers the same words in Slack and in the terminal', (
 
   test('a failure that is not the user\'s is answered too; only the operator\'s terminal names it', async () => {
     const answer = await slashCommand('list');
-    expect(answer).toMatchObject({ response_type: 'ephemeral', text: 'Sched could not do that: something failed inside Sched (its log says what); try again in a moment' });
+    expect(answer).toMatchObject({ response_type: 'ephemeral', text: 'Sched could not finish `list`: the job store failed (the log says how). Nothing was changed.' });
     expect(JSON.stringify(answer)).not.toContain('unreachable');
     expect(await terminalAnswer('list')).toBe('Sched could not do that: the store is unreachable');
   });

@@ -7,7 +7,8 @@ import { ACTION_IDS } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
 import { runOnDemand } from '../../commands/on-demand.js';
-import { answerOrExplain, executeOrExplain } from './execute.js';
+import { afterAckOptions, answerAfterAck } from './execute.js';
+import { executeCommand } from '../../commands/execute.js';
 import { answerHomeClick } from './home-actions.js';
 
 const COMMAND_OF: Record<string, 'cancel' | 'retry' | 'logs'> = {
@@ -30,13 +31,14 @@ export function buttonListener(ctx: SlackContext) {
       await answerHomeClick(ctx, client, { kind: kind ?? 'on-demand', target, userId: body.user.id, triggerId: body.trigger_id });
       return;
     }
-    const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
-    const outcome = kind
-      ? await executeOrExplain({ kind, target }, actor, ctx.deps, respond)
-      : await answerOrExplain(() => runOnDemand({ target }, actor, ctx.deps), respond);
-    ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind ?? 'on-demand'}`, target, outcome: outcome.kind });
-    if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
-    const message = renderOutcome(outcome, { now: ctx.deps.clock.now() });
-    await respond({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
+    await answerAfterAck(afterAckOptions(ctx, respond), async ({ deps, answer, name }) => {
+      name(`${kind ?? 'on-demand'} ${target.slice(0, 60)}`);
+      const actor = { surface: 'slack' as const, userId: body.user.id, channelId: body.channel?.id };
+      const outcome = kind ? await executeCommand({ kind, target }, actor, deps) : await runOnDemand({ target }, actor, deps);
+      ctx.audit({ user: body.user.id, channel: body.channel?.id, command: `button:${kind ?? 'on-demand'}`, target, outcome: outcome.kind });
+      if (outcome.kind === 'job-created') ctx.rememberResponder(outcome.job.id, respond);
+      const message = renderOutcome(outcome, { now: deps.clock.now() });
+      await answer({ response_type: 'ephemeral', replace_original: false, ...message } as Parameters<typeof respond>[0]);
+    });
   };
 }

@@ -14,4 +14,8 @@ export interface SlackContext {
   rememberResponder(jobId: string, respond: (message: { text: string; response_type: 'ephemeral' }) => Promise<unknown>): void;
   /** Who did what, where: one log line per command and button. Never the command's text (it may carry env values). */
   audit(entry: { user: string; channel?: string; command: string; target?: string; outcome: string; id?: string }): void;
+  /** Logs a command that failed after its ack (the person is told that it did, not how). Default: nowhere. */
+  logFailure?(err: unknown, what: string): void;
+  /** How long a command's work may take before it is answered as failed; default 10 s (`COMMAND_DEADLINE_MS`). */
+  commandDeadlineMs?: number;
 }

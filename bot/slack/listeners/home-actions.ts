@@ -20,7 +20,8 @@ import { fallback, section, toneEmoji } from '../blocks.js';
 import { fitMrkdwn, renderNotice, type SlackMessage } from '../render.js';
 import { renderOutcome } from '../reply.js';
 import type { SlackContext } from './context.js';
-import { answerOrExplain, executeOrExplain } from './execute.js';
+import { afterAckOptions, answerAfterAck } from './execute.js';
+import { executeCommand } from '../../commands/execute.js';
 import { publishHome } from './home.js';
 
 export interface HomeClick {
@@ -40,31 +41,33 @@ const MODAL_BLOCKS = 100;
 
 export async function answerHomeClick(ctx: SlackContext, client: Client, click: HomeClick): Promise<void> {
   const { kind, target, userId } = click;
-  const channel = await channelOf(ctx, target);
   const openModal = (message: Parameters<RespondFn>[0]) => client.views.open({ trigger_id: click.triggerId, view: modalOf(typeof message === 'string' ? renderNotice(message) : (message as Partial<SlackMessage>)) });
-  const access = canUse(policyFor({ surface: 'slack', userId }, ctx.deps.access), userId, channel);
-  if (!access.allowed) {
-    ctx.audit({ user: userId, command: `home:${kind}`, target, outcome: 'denied' });
-    await openModal(renderNotice(access.reason, 'failure'));
-    return;
-  }
-  // The channel list was applied to the job's channel just above; the use case must not apply it
-  // again to the click's (absent) one.
-  const deps = { ...ctx.deps, access: { ...ctx.deps.access, allowedChannels: [] } };
-  const actor: Actor = { surface: 'slack', userId, ...(kind === 'retry' && channel !== undefined && { channelId: channel }) };
-  const outcome =
-    kind === 'on-demand'
-      ? await answerOrExplain(() => runOnDemand({ target }, actor, deps), openModal)
-      : await executeOrExplain({ kind, target }, actor, deps, openModal);
-  ctx.audit({ user: userId, channel, command: `home:${kind}`, target, outcome: outcome.kind, ...(outcome.kind === 'job-created' && { id: outcome.job.id }) });
-  // A cancelled job is seen cancelled on the tab itself; anything else is told in a modal.
-  if (outcome.kind !== 'job-cancelled' && outcome.kind !== 'schedule-cancelled') await openModal(homeAnswer(outcome, ctx.deps.clock.now()));
-  if (changesTheTab(outcome)) await publishHome(ctx, client, userId);
+  // A trigger lives 3 seconds: a failure told later goes on the tab itself, until it is opened again.
+  const onTheTab = (message: Parameters<RespondFn>[0]) => client.views.publish({ user_id: userId, view: { type: 'home', blocks: modalOf(message as Partial<SlackMessage>).blocks } });
+  await answerAfterAck(afterAckOptions(ctx, openModal, onTheTab), async ({ deps: tracked, answer, name }) => {
+    name(`${kind} ${target.slice(0, 60)}`);
+    const channel = await channelOf(tracked, target);
+    const access = canUse(policyFor({ surface: 'slack', userId }, tracked.access), userId, channel);
+    if (!access.allowed) {
+      ctx.audit({ user: userId, command: `home:${kind}`, target, outcome: 'denied' });
+      await answer(renderNotice(access.reason, 'failure'));
+      return;
+    }
+    // The channel list was applied to the job's channel just above; the use case must not apply it
+    // again to the click's (absent) one.
+    const deps = { ...tracked, access: { ...tracked.access, allowedChannels: [] } };
+    const actor: Actor = { surface: 'slack', userId, ...(kind === 'retry' && channel !== undefined && { channelId: channel }) };
+    const outcome = kind === 'on-demand' ? await runOnDemand({ target }, actor, deps) : await executeCommand({ kind, target }, actor, deps);
+    ctx.audit({ user: userId, channel, command: `home:${kind}`, target, outcome: outcome.kind, ...(outcome.kind === 'job-created' && { id: outcome.job.id }) });
+    // A cancelled job is seen cancelled on the tab itself; anything else is told in a modal.
+    if (outcome.kind !== 'job-cancelled' && outcome.kind !== 'schedule-cancelled') await answer(homeAnswer(outcome, ctx.deps.clock.now()));
+    if (changesTheTab(outcome)) await publishHome({ ...ctx, deps: tracked }, client, userId);
+  });
 }
 
 /** The channel a job or schedule lives in: its live message's, if it was started from Slack. */
-async function channelOf(ctx: SlackContext, target: string): Promise<string | undefined> {
-  const subject = target.startsWith('s-') ? await ctx.deps.schedules.getSchedule(target) : await ctx.deps.jobs.getJob(target);
+async function channelOf(deps: SlackContext['deps'], target: string): Promise<string | undefined> {
+  const subject = target.startsWith('s-') ? await deps.schedules.getSchedule(target) : await deps.jobs.getJob(target);
   return subject?.origin?.surface === 'slack' ? subject.origin.channel : undefined;
 }
 

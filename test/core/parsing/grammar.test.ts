@@ -456,7 +456,9 @@ describe('properties', () => {
       anyStringUpTo(COMMAND_LIMITS.targetLength + 40),
     );
     // Texts reach past Slack's 4,000-character limit; word lists reach past a dozen words.
-    const text = fc.oneof(anyStringUpTo(COMMAND_LIMITS.textLength + 1000), arrayUpTo(word, 60).map((words) => words.join(' ')));
+    // Token-shaped: an option and a value that may or may not fit it (issue 13's fuzz).
+    const option = fc.tuple(fc.constantFrom('-e', '--at', '--in', '--cron', '--tz', '--type', '--retries', '--timeout', '--max-price', '--callback', '--gpus', '--on-demand-after', '--on-demand-wait', '--retry-exit', '--on-rebalance'), word).map((pair) => pair.join(' '));
+    const text = fc.oneof(anyStringUpTo(COMMAND_LIMITS.textLength + 1000), arrayUpTo(word, 60).map((words) => words.join(' ')), arrayUpTo(option, 12).map((options) => `run ${options.join(' ')} alpine`));
     fc.assert(
       fc.property(text, fc.constantFrom(CTX, NY), (input, ctx) => {
         const result = parseCommand(input, ctx);
@@ -465,7 +467,7 @@ describe('properties', () => {
           expect(result.usage.length).toBeGreaterThan(0);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 10_000 },
     );
   });
 
