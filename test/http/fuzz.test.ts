@@ -1,7 +1,8 @@
 /**
  * Fuzz (issue 13, "Tests that must exist"): generated requests through fastify's `inject` on the
  * real HTTP server with the in-memory engine. The REST API (`POST /v1/jobs` bodies, `PUT` bodies,
- * ids in paths) and the instance notification endpoint (query, token, body): never a 5xx, and a
+ * ids in paths), the instance notification endpoint (query, token, body) and the agent's job
+ * endpoint (`GET /v1/agent/<job-id>`: ids, attempts, tokens): never a 5xx, and a
  * refused request (4xx) leaves every stored job as it was and launches nothing.
  *
  * 10,000 generated requests per surface (`FUZZ_RUNS` below); the seed is the run's
@@ -172,6 +173,42 @@ describe.each(propertySeeds())('the notification endpoint under generated reques
       { numRuns: FUZZ_RUNS, seed },
     );
     expect(accepted).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe.each(propertySeeds())('the agent\'s job endpoint under generated requests (seed %i)', (seed) => {
+  test(`GET /v1/agent/<job-id>: ${FUZZ_RUNS} requests, no 5xx, nothing written, the job only for its own token`, async () => {
+    const attempt = fc.oneof(fc.constantFrom('1', '2', '0', '01', '-1', '1e3', ' 1', ''), anyStringUpTo(12));
+    const request = fc.record({
+      id: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...jobIds) }, { weight: 1, arbitrary: pathId }),
+      query: fc.oneof(fc.record({ attempt, extra: anyStringUpTo(20) }, { requiredKeys: [] }), fc.record({ attempt: fc.constantFrom('1', '2') })),
+      tokenKind: fc.constantFrom('right', 'right', 'other-attempt', 'other-job', 'garbled', 'none', 'basic'),
+    });
+    let served = 0;
+    await fc.assert(
+      fc.asyncProperty(request, async ({ id, query: q, tokenKind }) => {
+        const search = new URLSearchParams(Object.entries(q).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
+        const asked = q.attempt ?? '';
+        const decodedId = safeDecode(id);
+        const other = jobIds.find((job) => job !== decodedId) ?? jobIds[0]!;
+        const authorization =
+          tokenKind === 'right' ? `Bearer ${token(decodedId, asked)}` : tokenKind === 'other-attempt' ? `Bearer ${token(decodedId, `${Number(asked) + 1}`)}` : tokenKind === 'other-job' ? `Bearer ${token(other, asked)}` : tokenKind === 'garbled' ? `Bearer ${token(decodedId, asked).slice(1)}x` : tokenKind === 'basic' ? 'Basic dXNlcjpwYXNz' : undefined;
+        const before = stored();
+        const reply = await app.inject({ method: 'GET', url: `/v1/agent/${id}?${search}`, headers: { ...(authorization && { authorization }) } });
+        const what = `${id}?${search} ${tokenKind} → ${reply.statusCode} ${reply.body.slice(0, 300)}`;
+        expect(reply.statusCode, what).toBeLessThan(500);
+        if (reply.statusCode === 200) {
+          served++;
+          // The job's env values: never kept by a cache on the way.
+          expect(reply.headers['cache-control'], what).toBe('no-store');
+          expect(tokenKind, what).toBe('right');
+        }
+        await settled();
+        expect(stored(), what).toBe(before);
+      }),
+      { numRuns: FUZZ_RUNS, seed },
+    );
+    expect(served).toBeGreaterThan(0);
   }, 120_000);
 });
 
