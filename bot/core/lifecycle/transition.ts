@@ -54,7 +54,12 @@ export class Transition {
     this.effects.push({ kind: 'notify', jobId: this.job.id, event });
   }
 
+  /**
+   * Asks for one effect. A cancel or terminate of something already asked for in this decision is
+   * asked once: a request can be both the draining attempt's and the one a job ends with.
+   */
   effect(effect: Effect): void {
+    if ((effect.kind === 'cancelSpotRequest' || effect.kind === 'terminateInstance') && this.effects.some((asked) => JSON.stringify(asked) === JSON.stringify(effect))) return;
     this.effects.push(effect);
   }
 

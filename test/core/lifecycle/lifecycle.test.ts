@@ -248,6 +248,15 @@ describe('decide: replacement on the two-minute notice', () => {
     expect(words(launched, 'replacement-launched')).toEqual(['AWS gave the two-minute notice; replacement launched in m7g.large (us-west-2b) (attempt 2) while attempt 1 works on']);
   });
 
+  test('a request that is both the draining attempt\'s and the one the job ends with is cancelled once', () => {
+    // Found by the property below (seed 799176324): the replacement's request shows up under the
+    // draining attempt's id, held for capacity with the retries spent.
+    const noticed = decide(live({ interruptions: 2, instanceId: undefined }), notice, at(600)).job;
+    const held = decide(noticed, { kind: 'spot', request: { requestId: 'sir-1', attempt: 2, state: 'open', statusCode: 'instance-hibernated-no-capacity' } }, at(600));
+    expect(held.job.status).toBe('failed');
+    expect(actions(held.effects)).toEqual([{ kind: 'cancelSpotRequest', requestId: 'sir-1' }]);
+  });
+
   test('with no retries left (--retries 0, or spent) the notice is only recorded; the instance going fails the job', () => {
     for (const job of [live({ spec: { interruptionsTolerated: 0 } as Job['spec'] }), live({ attempt: 3, interruptions: 2, spec: { interruptionsTolerated: 2 } as Job['spec'] })]) {
       const attempt = job.attempt;
