@@ -29,8 +29,9 @@ let app: FastifyInstance;
 let replica: ReturnType<typeof memoryReplica>;
 let jobIds: string[];
 
+const clock = new FakeClock();
+
 beforeAll(async () => {
-  const clock = new FakeClock();
   replica = memoryReplica({ clock, store, guardRails: { maxPriceCeiling: '1', defaultTimeoutSeconds: 3600, maxTimeoutSeconds: 86400 } });
   app = buildHttpServer({
     jobs: replica.engine,
@@ -178,9 +179,14 @@ describe.each(propertySeeds())('the notification endpoint under generated reques
 
 describe.each(propertySeeds())('the agent\'s job endpoint under generated requests (seed %i)', (seed) => {
   test(`GET /v1/agent/<job-id>: ${FUZZ_RUNS} requests, no 5xx, nothing written, the job only for its own token`, async () => {
+    // A job of its own, launched: the REST fuzz before may have cancelled the others (410 then).
+    const spec = { image: 'alpine', command: ['true'], env: { SECRET_VALUE: 'x' }, instanceTypes: ['t3.micro'], interruptionsTolerated: 3 };
+    const live = await replica.engine.createJob({ spec, runAt: clock.now().toISOString(), owner: { kind: 'api', id: 'api' } });
+    await settled();
+    const ids = [live.id, ...jobIds];
     const attempt = fc.oneof(fc.constantFrom('1', '2', '0', '01', '-1', '1e3', ' 1', ''), anyStringUpTo(12));
     const request = fc.record({
-      id: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...jobIds) }, { weight: 1, arbitrary: pathId }),
+      id: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: pathId }),
       query: fc.oneof(fc.record({ attempt, extra: anyStringUpTo(20) }, { requiredKeys: [] }), fc.record({ attempt: fc.constantFrom('1', '2') })),
       tokenKind: fc.constantFrom('right', 'right', 'other-attempt', 'other-job', 'garbled', 'none', 'basic'),
     });
@@ -190,7 +196,7 @@ describe.each(propertySeeds())('the agent\'s job endpoint under generated reques
         const search = new URLSearchParams(Object.entries(q).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
         const asked = q.attempt ?? '';
         const decodedId = safeDecode(id);
-        const other = jobIds.find((job) => job !== decodedId) ?? jobIds[0]!;
+        const other = ids.find((job) => job !== decodedId) ?? ids[0]!;
         const authorization =
           tokenKind === 'right' ? `Bearer ${token(decodedId, asked)}` : tokenKind === 'other-attempt' ? `Bearer ${token(decodedId, `${Number(asked) + 1}`)}` : tokenKind === 'other-job' ? `Bearer ${token(other, asked)}` : tokenKind === 'garbled' ? `Bearer ${token(decodedId, asked).slice(1)}x` : tokenKind === 'basic' ? 'Basic dXNlcjpwYXNz' : undefined;
         const before = stored();
