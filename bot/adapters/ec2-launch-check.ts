@@ -17,6 +17,7 @@
  */
 import { RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { LaunchPool } from '../core/lifecycle/observation.js';
+import { systemClock } from '../clock.js';
 import { awsErrorCode } from './aws-errors.js';
 import { runInstancesInput, type WorkerLaunchSettings } from './ec2-run-instances.js';
 
@@ -45,7 +46,7 @@ export function launchCheckInput(settings: WorkerLaunchSettings, pool: LaunchPoo
 }
 
 /** One dry-run launch; never throws. */
-export async function checkLaunchPermission(client: EC2Client, settings: WorkerLaunchSettings, pool: LaunchPool, now: () => Date = () => new Date()): Promise<LaunchPermission> {
+export async function checkLaunchPermission(client: EC2Client, settings: WorkerLaunchSettings, pool: LaunchPool, now: () => Date = () => systemClock.now()): Promise<LaunchPermission> {
   const where = `${pool.instanceType}${pool.subnetId ? ` in ${pool.subnetId}` : ''}`;
   try {
     await client.send(new RunInstancesCommand(launchCheckInput(settings, pool)));
@@ -106,7 +107,7 @@ export class LaunchPermissionCheck {
   }
 
   private async runAndSchedule(): Promise<LaunchPermission> {
-    const result = await this.opts.probe().catch((err: unknown): LaunchPermission => ({ state: 'unknown', detail: `the check failed: ${String(err)}`, checkedAt: new Date().toISOString() }));
+    const result = await this.opts.probe().catch((err: unknown): LaunchPermission => ({ state: 'unknown', detail: `the check failed: ${String(err)}`, checkedAt: systemClock.now().toISOString() }));
     this.last = result;
     // The encoded reason in a refusal: `aws sts decode-authorization-message --encoded-message …`.
     const fields = { launchPermission: result.state, detail: result.detail, ...(result.message !== undefined && { awsMessage: result.message }) };
