@@ -109,8 +109,11 @@ async function runJob(i: number): Promise<string> {
   const path = new URL(responseUrl).pathname;
   const reply = await eventually(async () => responses.requests.find((r) => r.path === path), `the reply to job ${i}`, 60_000);
   const jobId = /\b(j-[a-z2-7]{12})\b/.exec(reply.body)?.[1];
-  if (!jobId) throw new Error(`no job id in ${reply.body}`);
-  return jobId;
+  if (jobId) return jobId;
+  // The reply waits for the first launch, which EC2's throttling can hold past the command's 10 s
+  // deadline: then the answer is "may or may not have been created", and the job's own message says.
+  if (!/may or may not have been created/.test(reply.body)) throw new Error(`no job id in ${reply.body}`);
+  return eventually(async () => slack.messages(channelOf(i)).map((m) => /\b(j-[a-z2-7]{12})\b/.exec(JSON.stringify(m.blocks ?? m.text))?.[1]).find(Boolean), `job ${i}'s message`, 60_000);
 }
 
 async function healthz(): Promise<{ status: number; body: { ok: boolean; degraded?: { part: string; since: string; detail: string }[] } }> {
