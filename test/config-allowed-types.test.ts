@@ -1,19 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { allowedInstanceTypes, loadConfig } from '../bot/config.js';
+import { EC2_ENV as EC2, problemsOf, configOf } from './harness/config.js';
+import { allowedInstanceTypes } from '../bot/config.js';
 import { DEFAULT_WORKER_INSTANCE_TYPES } from '../bot/core/facts.js';
-
-const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
-
-function problemsOf(env: Record<string, string>): string[] {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  return result.ok ? [] : result.problems;
-}
-
-function configOf(env: Record<string, string>) {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return result.config;
-}
 
 describe('SCHED_ALLOWED_INSTANCE_TYPES', () => {
   test('unset: the default types, whichever they are', () => {

@@ -1,14 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { EC2_ENV as EC2, configOf } from './harness/config.js';
 import { gpuFacts, loadConfig } from '../bot/config.js';
 import { parseJobRequest } from '../bot/core/request/job-request.js';
-
-const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
-
-function configOf(env: Record<string, string>) {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return result.config;
-}
 
 /** A GPU job's problems as the surfaces validate it with this configuration's facts. */
 function gpuJobProblems(env: Record<string, string>): string[] {

@@ -1,18 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { loadConfig } from '../bot/config.js';
-
-const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
-
-function problemsOf(env: Record<string, string>): string[] {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  return result.ok ? [] : result.problems;
-}
-
-function configOf(env: Record<string, string>) {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return result.config;
-}
+import { EC2_ENV as EC2, problemsOf, configOf } from './harness/config.js';
 
 describe('SCHED_MAX_PRICE_CEILING, SCHED_DEFAULT_TIMEOUT, SCHED_MAX_TIMEOUT', () => {
   test('unset: no limits; set: read as USD per hour and durations', () => {

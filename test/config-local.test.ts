@@ -1,19 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { loadConfig } from '../bot/config.js';
+import { EC2_ENV as EC2, problemsOf, configOf } from './harness/config.js';
 
-const EC2 = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIA', SCHED_AMI: 'ami-12c6146b', SCHED_SECRET: 's'.repeat(40) };
 const SLACK = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-test' };
-
-function problemsOf(env: Record<string, string>): string[] {
-  const result = loadConfig(env, { stdinIsTTY: false });
-  return result.ok ? [] : result.problems;
-}
-
-function configOf(env: Record<string, string>, stdinIsTTY = false) {
-  const result = loadConfig(env, { stdinIsTTY });
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return result.config;
-}
 
 describe('Slack with local compute', () => {
   test('refuses to start without SCHED_ALLOWED_USERS, saying why and what to set', () => {
